@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs every Debian package Coffre's build, tests and SDK clients need, then the pinned JS
+# test clients. Idempotent: a second run installs nothing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  build-essential cmake ninja-build pkg-config clang-format
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
+  libssl-dev openssl ca-certificates libsqlite3-dev libpq-dev libcurl4-openssl-dev
+  libcli11-dev libspdlog-dev libfmt-dev
+  libgtest-dev libgmock-dev googletest libbenchmark-dev
+  python3 python3-azure libnss-myhostname
+  nodejs curl
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "deps: installing ${missing[*]}"
+  [ "$(id -u)" = 0 ] || { echo "deps: run as root to install packages" >&2; exit 1; }
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# NAME.localhost must resolve to loopback (RFC 6761): the myhostname NSS module does that.
+if ! grep -qE '^hosts:.*myhostname' /etc/nsswitch.conf; then
+  [ "$(id -u)" = 0 ] && sed -i -E 's/^(hosts:.*)$/\1 myhostname/' /etc/nsswitch.conf
+fi
+
+command -v npm >/dev/null || { echo "deps: npm is missing (Node.js with npm is needed for the JS test clients)" >&2; exit 1; }
+
+# Pinned JS SDK clients for the integration tests.
+if [ -f tests/js/package-lock.json ]; then
+  if [ ! -d tests/js/node_modules ] || [ tests/js/package-lock.json -nt tests/js/node_modules/.package-lock.json ]; then
+    (cd tests/js && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+fi

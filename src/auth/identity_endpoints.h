@@ -1,0 +1,68 @@
+// The identity endpoints clients sign in with, transport-neutral: the HTTP layer passes in
+// the query/form fields and headers and sends back what these return.
+//
+// - Managed identity, App Service style (GET /msi/token, header X-IDENTITY-HEADER).
+// - Client credentials, ADFS style (GET /adfs/.well-known/openid-configuration,
+//   POST /adfs/oauth2/token), for EnvironmentCredential with AZURE_TENANT_ID=adfs.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "auth/token_authority.h"
+#include "coffre/status.h"
+#include "store/store.h"
+
+namespace coffre::auth {
+
+// An HTTP-shaped answer: status code and a JSON body.
+struct EndpointResponse {
+  int status = 200;
+  std::string body;  // JSON
+};
+
+using FieldMap = std::map<std::string, std::string, std::less<>>;  // decoded names and values
+
+class IdentityEndpoints {
+ public:
+  // identity_header: the secret callers of the managed-identity endpoint must present.
+  // dev_identity: who the managed-identity endpoint issues tokens for (empty object_id: the
+  // endpoint is off and answers 404).
+  IdentityEndpoints(const TokenAuthority& tokens, store::Store& store,
+                    std::string identity_header, Identity dev_identity);
+
+  // GET /msi/token?api-version=2019-08-01&resource=R[&client_id=...]
+  // 200 {"access_token","expires_on":"<unix seconds>","resource","token_type":"Bearer","client_id"}
+  // Missing/wrong header -> 401; missing resource or api-version -> 400.
+  EndpointResponse ManagedIdentityToken(const FieldMap& query,
+                                        std::string_view identity_header_value) const;
+
+  // GET /adfs/.well-known/openid-configuration; authority_base is "https://host:port/adfs".
+  EndpointResponse OpenIdConfiguration(std::string_view authority_base) const;
+
+  // POST /adfs/oauth2/token with form fields: grant_type=client_credentials, client_id,
+  // client_secret, scope=<resource>/.default.
+  // 200 {"token_type":"Bearer","expires_in":N,"ext_expires_in":N,"access_token":...};
+  // OAuth errors: 400 unsupported_grant_type / invalid_request / invalid_scope,
+  // 401 invalid_client (unknown client or wrong secret, same answer for both).
+  EndpointResponse ClientCredentialsToken(const FieldMap& form) const;
+
+ private:
+  const TokenAuthority& tokens_;
+  store::Store& store_;
+  std::string identity_header_;
+  Identity dev_identity_;
+};
+
+// Creates a principal: a fresh client id, object id and secret; only a slow hash of the secret
+// is stored. The secret is returned once.
+struct CreatedPrincipal {
+  store::PrincipalRecord record;
+  std::string secret;
+};
+Result<CreatedPrincipal> CreatePrincipal(store::Store& store, std::string_view name,
+                                         const Clock& clock);
+
+}  // namespace coffre::auth

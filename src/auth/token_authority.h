@@ -1,0 +1,84 @@
+// TokenAuthority: issues and checks the server's access tokens (JWT, ES256).
+//
+// The signing key is generated once and kept in the data dir. Every data-plane request's bearer
+// token is checked here: signature, issuer, nbf/exp (with a small clock skew) and audience.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "coffre/status.h"
+#include "common/clock.h"
+#include "crypto/asymmetric_key.h"
+
+namespace coffre::auth {
+
+// Who a token speaks for.
+struct Identity {
+  std::string object_id;  // oid and sub
+  std::string app_id;     // appid (client id)
+  std::string name;       // display name (not in tokens)
+};
+
+struct TokenClaims {
+  std::string issuer;
+  std::string audience;
+  std::string object_id;
+  std::string subject;
+  std::string tenant_id;
+  std::string app_id;
+  int64_t issued_at = 0;
+  int64_t not_before = 0;
+  int64_t expires = 0;
+};
+
+struct IssuedToken {
+  std::string access_token;
+  int64_t expires_on = 0;  // unix seconds
+  int64_t expires_in = 0;  // seconds from now
+};
+
+class TokenAuthority {
+ public:
+  static constexpr int64_t kTokenLifetimeSeconds = 3600;
+  static constexpr int64_t kClockSkewSeconds = 300;
+  static constexpr size_t kMaxTokenSize = 16 * 1024;
+
+  // Loads the P-256 signing key (PKCS#8 PEM) from key_path, creating it with mode 0600 if
+  // absent. tenant_id goes into tid and the issuer.
+  static Result<std::unique_ptr<TokenAuthority>> Open(const std::string& key_path,
+                                                      std::string tenant_id,
+                                                      const Clock& clock);
+  TokenAuthority(crypto::AsymmetricKey signing_key, std::string tenant_id, const Clock& clock);
+
+  const std::string& tenant_id() const { return tenant_id_; }
+  // "https://sts.coffre.local/<tenant>/"
+  const std::string& issuer() const { return issuer_; }
+
+  // audience: a resource ("https://localhost:8443") or a scope ("https://localhost:8443/.default");
+  // a trailing "/.default" is removed. Must be non-empty and at most 1 KiB.
+  Result<IssuedToken> Issue(const Identity& who, std::string_view audience) const;
+
+  // Checks a token for a request whose expected audience is `audience`. Failures are
+  // Status::Unauthorized with an AKV-style message ("AKV10022: Invalid audience. ...") that never
+  // echoes the token.
+  Result<TokenClaims> Verify(std::string_view token, std::string_view audience) const;
+
+ private:
+  crypto::AsymmetricKey signing_key_;
+  std::string key_id_;
+  std::string tenant_id_;
+  std::string issuer_;
+  const Clock& clock_;
+};
+
+// The audience a token must carry for a vault host ("dev.localhost:8443" -> the resource
+// "https://localhost:8443"; "dev.vault.azure.net" -> "https://vault.azure.net"): the host
+// minus its first label, port kept. A host with a single label maps to itself.
+std::string ResourceForHost(std::string_view host_and_port);
+// Removes a trailing "/.default" (and one trailing '/').
+std::string AudienceFromScope(std::string_view scope_or_resource);
+
+}  // namespace coffre::auth

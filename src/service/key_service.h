@@ -1,0 +1,53 @@
+// KeyService: Key Vault key semantics (versions, soft delete, recover, purge) over the Store.
+//
+// Every method is blocking (it may generate keys or commit to disk): callers run it off the
+// I/O threads. Errors come back as Key Vault errors (code, message, inner code) ready for the wire.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "coffre/status.h"
+#include "common/clock.h"
+#include "service/key_model.h"
+#include "store/barrier.h"
+#include "store/store.h"
+
+namespace coffre::service {
+
+class KeyService {
+ public:
+  KeyService(store::Store& store, const store::Barrier& barrier, const Clock& clock);
+
+  Result<KeyBundle> CreateKey(const store::VaultRecord& vault, const CreateKeyRequest& request);
+  // Empty version: latest.
+  Result<KeyBundle> GetKey(const store::VaultRecord& vault, std::string_view name,
+                           std::string_view version);
+  Result<KeyBundle> UpdateKey(const store::VaultRecord& vault, std::string_view name,
+                              std::string_view version, const UpdateKeyRequest& request);
+  Result<Page<KeyItem>> ListKeys(const store::VaultRecord& vault, const PageRequest& page);
+  Result<Page<KeyItem>> ListKeyVersions(const store::VaultRecord& vault, std::string_view name,
+                                        const PageRequest& page);
+  Result<DeletedKeyBundle> DeleteKey(const store::VaultRecord& vault, std::string_view name);
+  Result<DeletedKeyBundle> GetDeletedKey(const store::VaultRecord& vault, std::string_view name);
+  Result<Page<DeletedKeyItem>> ListDeletedKeys(const store::VaultRecord& vault,
+                                               const PageRequest& page);
+  Result<KeyBundle> RecoverDeletedKey(const store::VaultRecord& vault, std::string_view name);
+  Status PurgeDeletedKey(const store::VaultRecord& vault, std::string_view name);
+  // Purges soft-deleted keys whose retention has ended (all vaults). Returns how many.
+  Result<int> PurgeExpiredKeys();
+
+  // Key Vault's error texts, shared with the HTTP layer for route-level errors.
+  static Status KeyNotFound(std::string_view name_or_id);
+  static Status DeletedKeyNotFound(std::string_view name);
+
+ private:
+  store::Store& store_;
+  const store::Barrier& barrier_;
+  const Clock& clock_;
+};
+
+// "CustomizedRecoverable+Purgeable" etc., from retention days and purge protection.
+std::string RecoveryLevel(const store::VaultRecord& vault);
+
+}  // namespace coffre::service

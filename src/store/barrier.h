@@ -1,0 +1,34 @@
+// Barrier: seals key material with the master key before it reaches storage.
+//
+// Format: version byte 0x01 || AES-256-GCM(nonce || ciphertext || tag). The associated data
+// binds the blob to where it belongs, so a sealed blob copied to another row fails to open.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "coffre/status.h"
+#include "common/bytes.h"
+
+namespace coffre::store {
+
+class Barrier {
+ public:
+  explicit Barrier(SecureBytes master_key);  // 32 bytes
+
+  // Reads a 32-byte master key file (raw bytes or 64 hex chars), creating it with a fresh
+  // random key and mode 0600 if absent. Refuses a file readable by group or others.
+  static Result<Barrier> LoadOrCreate(const std::string& path);
+
+  Result<Bytes> Seal(ByteSpan plaintext, std::string_view context) const;
+  Result<SecureBytes> Open(ByteSpan sealed, std::string_view context) const;
+
+  // The associated data for one key version's private material.
+  static std::string KeyMaterialContext(std::string_view vault, std::string_view key_name,
+                                        std::string_view version);
+
+ private:
+  SecureBytes master_key_;
+};
+
+}  // namespace coffre::store

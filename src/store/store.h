@@ -1,0 +1,138 @@
+// Store: the one storage interface. SQLite (embedded default) and PostgreSQL implement it.
+//
+// The store keeps records; it knows nothing of Key Vault JSON or HTTP. Private key material
+// reaches it only sealed by the Barrier (store/barrier.h). Key and vault names compare
+// case-insensitively (ASCII): implementations index by the lowercased name and keep the name as
+// first written for display. Every mutating call is one transaction, durable when it returns OK.
+//
+// Errors: kNotFound when the addressed vault/key/version/principal does not exist in the state
+// the call needs; kConflict when a key is soft-deleted (AddKeyVersion) or a unique name is taken;
+// kInternal for I/O or corruption. Messages are for logs, not for the wire: the service layer
+// maps kinds to Key Vault errors.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "coffre/status.h"
+#include "common/bytes.h"
+
+namespace coffre::store {
+
+using Tags = std::vector<std::pair<std::string, std::string>>;  // sorted by name
+
+struct VaultRecord {
+  std::string name;  // lowercase
+  int retention_days = 90;
+  bool purge_protection = false;
+  int64_t created = 0;
+};
+
+struct KeyVersionRecord {
+  std::string vault;    // lowercase vault name
+  std::string name;     // key name, case as first created
+  std::string version;  // 32 lowercase hex chars
+  // Assigned by AddKeyVersion: increases with every version added to the key; the version
+  // with the highest sequence is "latest".
+  int64_t sequence = 0;
+  std::string key_type;              // e.g. "RSA", "EC-HSM"; opaque here
+  std::vector<std::string> key_ops;  // opaque here
+  bool enabled = true;
+  std::optional<int64_t> not_before;
+  std::optional<int64_t> expires;
+  int64_t created = 0;
+  int64_t updated = 0;
+  Tags tags;
+  Bytes public_key;          // opaque public material (SubjectPublicKeyInfo DER)
+  Bytes sealed_private_key;  // Barrier output; never plaintext
+};
+
+struct DeletedKeyRecord {
+  KeyVersionRecord latest;  // the latest version at deletion time
+  int64_t deleted_date = 0;
+  int64_t scheduled_purge_date = 0;
+};
+
+// A page of a listing. `next_cursor` is empty at the end; otherwise pass it back to continue
+// after the last item. Order is stable: keys by lowercase name, versions by sequence.
+template <typename T>
+struct Page {
+  std::vector<T> items;
+  std::string next_cursor;
+};
+
+struct PrincipalRecord {
+  std::string name;       // display name, unique (case-insensitive)
+  std::string client_id;  // appId (UUID)
+  std::string object_id;  // oid (UUID)
+  std::string secret_hash;  // crypto::HashSecret output; never the secret
+  int64_t created = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // ---- vaults
+  // Creates the vault if absent; an existing vault is left unchanged (returns OK).
+  virtual Status PutVault(const VaultRecord& vault) = 0;
+  virtual Result<VaultRecord> GetVault(std::string_view name) = 0;
+  virtual Result<std::vector<VaultRecord>> ListVaults() = 0;
+
+  // ---- keys
+  // Adds a version to an active key, or creates the key with this first version.
+  // kConflict if the key is soft-deleted; kConflict if the version id already exists.
+  // Sets record.sequence. kNotFound if the vault does not exist.
+  virtual Status AddKeyVersion(KeyVersionRecord& record) = 0;
+  // An active key's version; empty `version` = latest. kNotFound otherwise.
+  virtual Result<KeyVersionRecord> GetKeyVersion(std::string_view vault, std::string_view name,
+                                                 std::string_view version) = 0;
+  // Active keys, one item each (its latest version), by lowercase name after `cursor`.
+  virtual Result<Page<KeyVersionRecord>> ListKeys(std::string_view vault,
+                                                  std::string_view cursor, int limit) = 0;
+  // Every version of an active key, by sequence after `cursor`. kNotFound if no such key.
+  virtual Result<Page<KeyVersionRecord>> ListKeyVersions(std::string_view vault,
+                                                         std::string_view name,
+                                                         std::string_view cursor,
+                                                         int limit) = 0;
+  // Writes the mutable fields (enabled, not_before, expires, key_ops, tags, updated) of the
+  // version named by record.vault/name/version of an active key; returns the stored result.
+  virtual Result<KeyVersionRecord> UpdateKeyVersion(const KeyVersionRecord& record) = 0;
+  // Soft-deletes an active key (all versions). kNotFound if not active.
+  virtual Result<DeletedKeyRecord> DeleteKey(std::string_view vault, std::string_view name,
+                                             int64_t deleted_date,
+                                             int64_t scheduled_purge_date) = 0;
+  virtual Result<DeletedKeyRecord> GetDeletedKey(std::string_view vault,
+                                                 std::string_view name) = 0;
+  virtual Result<Page<DeletedKeyRecord>> ListDeletedKeys(std::string_view vault,
+                                                         std::string_view cursor,
+                                                         int limit) = 0;
+  // Makes a soft-deleted key active again; returns its latest version.
+  virtual Result<KeyVersionRecord> RecoverKey(std::string_view vault, std::string_view name) = 0;
+  // Removes a soft-deleted key and all its versions for good. kNotFound if not soft-deleted.
+  virtual Status PurgeKey(std::string_view vault, std::string_view name) = 0;
+  // Purges every soft-deleted key whose scheduled purge date is <= now; returns how many.
+  virtual Result<int> PurgeExpiredKeys(int64_t now) = 0;
+
+  // ---- principals (client-credential identities)
+  // kConflict if the name or client id is taken.
+  virtual Status AddPrincipal(const PrincipalRecord& principal) = 0;
+  virtual Result<PrincipalRecord> GetPrincipalByClientId(std::string_view client_id) = 0;
+  virtual Result<std::vector<PrincipalRecord>> ListPrincipals() = 0;
+  virtual Status DeletePrincipal(std::string_view name) = 0;
+
+  // ---- server settings (small text values: tenant id, identity ids)
+  // Returns the stored value, storing `value` first if the setting is absent (atomic).
+  virtual Result<std::string> GetOrPutSetting(std::string_view key, std::string_view value) = 0;
+};
+
+// Opens (creating if needed) an SQLite store in WAL mode with synchronous=FULL, applying the
+// schema. Safe to use from many threads.
+Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path);
+
+}  // namespace coffre::store
