@@ -22,6 +22,7 @@ enum class ErrorKind {
   kConflict,      // 409
   kTooLarge,      // 413
   kInternal,      // 500
+  kNotImplemented,  // 501
   kUnavailable,   // 503
 };
 

@@ -47,7 +47,13 @@ class IdentityEndpoints {
   // 200 {"token_type":"Bearer","expires_in":N,"ext_expires_in":N,"access_token":...};
   // OAuth errors: 400 unsupported_grant_type / invalid_request / invalid_scope,
   // 401 invalid_client (unknown client or wrong secret, same answer for both).
-  EndpointResponse ClientCredentialsToken(const FieldMap& form) const;
+  // Client authentication may instead come as HTTP Basic (RFC 6749 2.3.1, the method OAuth
+  // servers must support): pass the request's Authorization header value, or empty.
+  EndpointResponse ClientCredentialsToken(const FieldMap& form,
+                                          std::string_view authorization_header = {}) const;
+
+  // GET /adfs/discovery/keys (the jwks_uri): {"keys":[<the token signing key as a JWK>]}.
+  EndpointResponse SigningKeys() const;
 
  private:
   const TokenAuthority& tokens_;

@@ -56,6 +56,9 @@ class TokenAuthority {
   const std::string& tenant_id() const { return tenant_id_; }
   // "https://sts.coffre.local/<tenant>/"
   const std::string& issuer() const { return issuer_; }
+  // The JWS "kid" of issued tokens and the public half of the signing key (for the JWKS document).
+  const std::string& key_id() const { return key_id_; }
+  crypto::PublicKeyParams public_key() const { return signing_key_.PublicParams(); }
 
   // audience: a resource ("https://localhost:8443") or a scope ("https://localhost:8443/.default");
   // a trailing "/.default" is removed. Must be non-empty and at most 1 KiB.

@@ -1,0 +1,203 @@
+#include "app/commands.h"
+
+#include <boost/json.hpp>
+#include <filesystem>
+#include <iostream>
+
+#include <spdlog/spdlog.h>
+
+#include "app/data_dir.h"
+#include "app/dev_environment.h"
+#include "auth/identity_endpoints.h"
+#include "auth/token_authority.h"
+#include "crypto/random.h"
+#include "http/router.h"
+#include "http/server.h"
+#include "service/key_service.h"
+#include "service/vault_directory.h"
+#include "store/barrier.h"
+#include "store/store.h"
+
+namespace coffre::app {
+namespace {
+
+constexpr std::chrono::seconds kPurgeInterval{60};
+constexpr const char* kDevVault = "dev";
+
+int Fail(const Status& status) {
+  spdlog::error("{}", status.message());
+  return 1;
+}
+
+std::string AbsolutePath(const std::string& path) {
+  std::error_code ec;
+  auto absolute = std::filesystem::absolute(path, ec);
+  return ec ? path : absolute.lexically_normal().string();
+}
+
+Result<std::unique_ptr<store::Store>> OpenStore(const std::string& data_dir) {
+  COFFRE_RETURN_IF_ERROR(EnsurePrivateDirectory(data_dir));
+  return store::OpenSqliteStore(JoinPath(data_dir, "coffre.db"));
+}
+
+Result<std::string> TenantId(store::Store& store) {
+  return store.GetOrPutSetting("tenant_id", crypto::RandomUuid());
+}
+
+// The built-in identity the managed-identity endpoint signs in as in --dev.
+Result<auth::Identity> DevIdentity(store::Store& store) {
+  auth::Identity identity;
+  COFFRE_ASSIGN_OR_RETURN(identity.object_id,
+                          store.GetOrPutSetting("dev_identity_object_id", crypto::RandomUuid()));
+  COFFRE_ASSIGN_OR_RETURN(identity.app_id,
+                          store.GetOrPutSetting("dev_identity_client_id", crypto::RandomUuid()));
+  identity.name = "coffre-dev";
+  return identity;
+}
+
+Result<std::pair<std::string, SecureString>> LoadTlsFiles(const ServerConfig& config) {
+  if (config.tls_cert_file.empty() || config.tls_key_file.empty()) {
+    return Status::BadParameter(
+        "Without --dev, --tls-cert and --tls-key are required (PEM files).");
+  }
+  COFFRE_ASSIGN_OR_RETURN(auto cert, ReadFileIfExists(config.tls_cert_file));
+  COFFRE_ASSIGN_OR_RETURN(auto key, ReadPrivateFileIfExists(config.tls_key_file));
+  if (!cert || !key) return Status::BadParameter("The TLS certificate or key file does not exist.");
+  SecureString key_pem(key->begin(), key->end());
+  SecureWipe(key->data(), key->size());
+  return std::pair<std::string, SecureString>{*cert, std::move(key_pem)};
+}
+
+}  // namespace
+
+int RunServer(const ServerConfig& config) {
+  const std::string data_dir = AbsolutePath(config.data_dir);
+  auto store = OpenStore(data_dir);
+  if (!store.ok()) return Fail(store.status());
+  auto barrier = store::Barrier::LoadOrCreate(
+      config.master_key_file.empty() ? JoinPath(data_dir, "master.key") : config.master_key_file);
+  if (!barrier.ok()) return Fail(barrier.status());
+  auto tenant = TenantId(**store);
+  if (!tenant.ok()) return Fail(tenant.status());
+  auto tokens = auth::TokenAuthority::Open(JoinPath(data_dir, "token-signing-key.pem"), *tenant,
+                                           SystemClock::Instance());
+  if (!tokens.ok()) return Fail(tokens.status());
+
+  service::VaultDirectory vaults(**store);
+  std::vector<std::string> vault_names = config.vaults;
+  if (config.dev) vault_names.insert(vault_names.begin(), kDevVault);
+  for (const auto& name : vault_names) {
+    store::VaultRecord vault;
+    vault.name = name;
+    vault.created = SystemClock::Instance().NowSeconds();
+    if (Status ensured = vaults.Ensure(vault); !ensured.ok()) return Fail(ensured);
+  }
+
+  http::ServerOptions options;
+  if (!config.bind_addresses.empty()) options.bind_addresses = config.bind_addresses;
+  options.https_port = config.https_port;
+  options.http_port = config.http_port;
+  options.io_threads = config.io_threads;
+
+  auth::Identity dev_identity;
+  std::string identity_header;
+  DevTlsFiles dev_tls;
+  if (config.dev) {
+    auto identity = DevIdentity(**store);
+    if (!identity.ok()) return Fail(identity.status());
+    dev_identity = *identity;
+    auto header = LoadOrCreateIdentityHeader(data_dir);
+    if (!header.ok()) return Fail(header.status());
+    identity_header = *header;
+    auto all_vaults = (*store)->ListVaults();
+    if (!all_vaults.ok()) return Fail(all_vaults.status());
+    std::vector<std::string> cert_vaults;
+    for (const auto& v : *all_vaults) cert_vaults.push_back(v.name);
+    auto tls = PrepareDevTls(data_dir, cert_vaults);
+    if (!tls.ok()) return Fail(tls.status());
+    dev_tls = std::move(*tls);
+    options.cert_chain_pem = dev_tls.server.cert_pem;
+    options.private_key_pem = dev_tls.server.key_pem;
+  } else {
+    auto tls = LoadTlsFiles(config);
+    if (!tls.ok()) return Fail(tls.status());
+    options.cert_chain_pem = std::move(tls->first);
+    options.private_key_pem = std::move(tls->second);
+  }
+
+  service::KeyService keys(**store, *barrier, SystemClock::Instance());
+  auth::IdentityEndpoints identity(**tokens, **store, identity_header, dev_identity);
+  http::Router router({keys, vaults, **tokens, identity});
+  http::Server server(std::move(options), router);
+  if (Status started = server.Start(); !started.ok()) return Fail(started);
+  spdlog::info("coffre listening: https port {}, http port {}", server.https_port(),
+               server.http_port());
+
+  if (config.dev) {
+    DevEnvValues values{data_dir,        server.https_port(),  server.http_port(),
+                        identity_header, dev_tls.ca_pem_path, dev_tls.ca_bundle_path};
+    std::string env = DevEnvText(values);
+    // Written only now that the listeners accept requests: its presence means "ready".
+    if (Status written = WriteFileAtomically(JoinPath(data_dir, "dev.env"), env, 0600);
+        !written.ok()) {
+      return Fail(written);
+    }
+    std::cout << env << std::flush;
+  }
+
+  server.RunPeriodically(kPurgeInterval, [&keys] {
+    auto purged = keys.PurgeExpiredKeys();
+    if (!purged.ok()) {
+      spdlog::warn("scheduled purge failed: {}", purged.status().message());
+    } else if (*purged > 0) {
+      spdlog::info("scheduled purge removed {} deleted keys", *purged);
+    }
+  });
+  server.Wait();
+  spdlog::info("coffre stopped");
+  return 0;
+}
+
+int CreatePrincipalCommand(const std::string& data_dir, const std::string& name) {
+  auto store = OpenStore(AbsolutePath(data_dir));
+  if (!store.ok()) return Fail(store.status());
+  auto tenant = TenantId(**store);
+  if (!tenant.ok()) return Fail(tenant.status());
+  auto created = auth::CreatePrincipal(**store, name, SystemClock::Instance());
+  if (!created.ok()) return Fail(created.status());
+  boost::json::object out;
+  out["appId"] = created->record.client_id;
+  out["displayName"] = created->record.name;
+  out["password"] = created->secret;
+  out["tenant"] = *tenant;
+  out["objectId"] = created->record.object_id;
+  std::cout << boost::json::serialize(out) << std::endl;
+  SecureWipe(created->secret.data(), created->secret.size());
+  return 0;
+}
+
+int ListPrincipalsCommand(const std::string& data_dir) {
+  auto store = OpenStore(AbsolutePath(data_dir));
+  if (!store.ok()) return Fail(store.status());
+  auto principals = (*store)->ListPrincipals();
+  if (!principals.ok()) return Fail(principals.status());
+  boost::json::array out;
+  for (const auto& p : *principals) {
+    out.push_back(boost::json::object{{"appId", p.client_id},
+                                      {"displayName", p.name},
+                                      {"objectId", p.object_id},
+                                      {"created", p.created}});
+  }
+  std::cout << boost::json::serialize(out) << std::endl;
+  return 0;
+}
+
+int DeletePrincipalCommand(const std::string& data_dir, const std::string& name) {
+  auto store = OpenStore(AbsolutePath(data_dir));
+  if (!store.ok()) return Fail(store.status());
+  Status deleted = (*store)->DeletePrincipal(name);
+  if (!deleted.ok()) return Fail(deleted);
+  return 0;
+}
+
+}  // namespace coffre::app

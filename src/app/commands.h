@@ -1,0 +1,32 @@
+// The commands `coffre` runs, independent of how the command line is parsed.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace coffre::app {
+
+struct ServerConfig {
+  std::string data_dir = "./coffre-data";
+  uint16_t https_port = 8443;
+  uint16_t http_port = 8080;
+  std::vector<std::string> bind_addresses;  // empty: 127.0.0.1 and ::1
+  std::vector<std::string> vaults;
+  bool dev = false;
+  std::string master_key_file;  // empty: DATA_DIR/master.key
+  std::string tls_cert_file;    // required without --dev
+  std::string tls_key_file;
+  int io_threads = 0;
+};
+
+// Runs the server until SIGINT/SIGTERM. Returns the process exit code.
+int RunServer(const ServerConfig& config);
+
+// `coffre principal create --name N`: creates a principal in the data dir's store and prints
+// {"appId","password","tenant","displayName","objectId"} (the password only this once).
+int CreatePrincipalCommand(const std::string& data_dir, const std::string& name);
+int ListPrincipalsCommand(const std::string& data_dir);
+int DeletePrincipalCommand(const std::string& data_dir, const std::string& name);
+
+}  // namespace coffre::app

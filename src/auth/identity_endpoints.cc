@@ -1,0 +1,340 @@
+#include "auth/identity_endpoints.h"
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <optional>
+#include <utility>
+
+#include "common/base64url.h"
+#include "crypto/digest.h"
+#include "crypto/random.h"
+#include "crypto/secret_hash.h"
+
+namespace coffre::auth {
+namespace {
+
+namespace json = boost::json;
+
+constexpr size_t kMaxPrincipalName = 128;
+// Generous bounds on caller-supplied credentials: ours are a UUID and 43 characters. Longer
+// values cannot match, so they skip the store lookup (still paying for one hash, see below).
+constexpr size_t kMaxClientIdSize = 256;
+constexpr size_t kMaxClientSecretSize = 1024;
+constexpr size_t kSecretBytes = 32;
+
+constexpr std::string_view kDefaultSuffix = "/.default";
+
+std::optional<std::string_view> Field(const FieldMap& fields, std::string_view name) {
+  auto it = fields.find(name);
+  if (it == fields.end()) return std::nullopt;
+  return std::string_view(it->second);
+}
+
+// Same shape as AAD/ADFS OAuth errors ({"error","error_description"}); MSAL reads both.
+EndpointResponse OAuthError(int status, std::string_view error, std::string_view description) {
+  json::object body;
+  body["error"] = error;
+  body["error_description"] = description;
+  return {status, json::serialize(body)};
+}
+
+EndpointResponse FromIssueError(const Status& status) {
+  if (status.kind() == ErrorKind::kBadRequest) {
+    return OAuthError(400, "invalid_request", status.message());
+  }
+  return OAuthError(500, "server_error", "The token could not be issued.");
+}
+
+// A hash of a random secret nobody knows, so a request for an unknown client id pays the same
+// PBKDF2 cost as one for a known id: response time does not reveal which ids exist.
+const std::string& DummySecretHash() {
+  static const std::string* hash = [] {
+    SecureBytes random = crypto::RandomSecureBytes(kSecretBytes);
+    return new std::string(crypto::HashSecret(Base64UrlEncode(random)));
+  }();
+  return *hash;
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// application/x-www-form-urlencoded decoding ('+' is a space), as RFC 6749 2.3.1 requires for
+// the parts of a Basic credential.
+std::optional<std::string> FormDecode(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '+') {
+      out.push_back(' ');
+    } else if (c == '%') {
+      if (i + 2 >= in.size()) return std::nullopt;
+      int hi = HexValue(in[i + 1]);
+      int lo = HexValue(in[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      out.push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+struct ClientCredentials {
+  std::string client_id;
+  std::string client_secret;
+};
+
+constexpr std::string_view kBasicScheme = "basic ";
+
+bool IsBasicScheme(std::string_view header) {
+  if (header.size() < kBasicScheme.size()) return false;
+  for (size_t i = 0; i < kBasicScheme.size(); ++i) {
+    char c = header[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
+    if (c != kBasicScheme[i]) return false;
+  }
+  return true;
+}
+
+// Reads "Basic base64(urlencode(id):urlencode(secret))". nullopt: malformed.
+std::optional<ClientCredentials> ParseBasic(std::string_view header) {
+  std::string_view encoded = header.substr(kBasicScheme.size());
+  while (!encoded.empty() && encoded.front() == ' ') encoded.remove_prefix(1);
+  while (!encoded.empty() && encoded.back() == ' ') encoded.remove_suffix(1);
+  std::optional<SecureBytes> decoded = Base64UrlDecodeSecure(encoded);
+  if (!decoded) return std::nullopt;
+  std::string_view text = AsChars(ByteSpan(decoded->data(), decoded->size()));
+  size_t colon = text.find(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  std::optional<std::string> id = FormDecode(text.substr(0, colon));
+  std::optional<std::string> secret = FormDecode(text.substr(colon + 1));
+  if (!id || !secret) return std::nullopt;
+  return ClientCredentials{std::move(*id), std::move(*secret)};
+}
+
+bool IsValidPrincipalName(std::string_view name) {
+  if (name.empty() || name.size() > kMaxPrincipalName) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == ' ' ||
+           c == '.' || c == '_' || c == '-';
+  });
+}
+
+}  // namespace
+
+IdentityEndpoints::IdentityEndpoints(const TokenAuthority& tokens, store::Store& store,
+                                     std::string identity_header, Identity dev_identity)
+    : tokens_(tokens),
+      store_(store),
+      identity_header_(std::move(identity_header)),
+      dev_identity_(std::move(dev_identity)) {
+  // Computed now, so the first request for an unknown client is not slower than later ones.
+  DummySecretHash();
+}
+
+EndpointResponse IdentityEndpoints::ManagedIdentityToken(
+    const FieldMap& query, std::string_view identity_header_value) const {
+  // An empty configured header would let a request without the header through: treat it, like
+  // a missing dev identity, as "endpoint off".
+  if (dev_identity_.object_id.empty() || identity_header_.empty()) {
+    return OAuthError(404, "not_found", "The managed identity endpoint is not enabled.");
+  }
+  if (!crypto::ConstantTimeEquals(identity_header_value, identity_header_)) {
+    return OAuthError(401, "invalid_request",
+                      "The X-IDENTITY-HEADER header is missing or does not match.");
+  }
+  std::optional<std::string_view> api_version = Field(query, "api-version");
+  if (!api_version || api_version->empty()) {
+    return OAuthError(400, "invalid_request", "The api-version parameter is required.");
+  }
+  std::optional<std::string_view> resource = Field(query, "resource");
+  if (!resource || resource->empty()) {
+    return OAuthError(400, "invalid_request", "The resource parameter is required.");
+  }
+  // User-assigned identity selectors: there is one identity; asking for another one is an error
+  // rather than silently getting a token for someone else.
+  std::optional<std::string_view> client_id = Field(query, "client_id");
+  if (client_id && *client_id != dev_identity_.app_id) {
+    return OAuthError(400, "invalid_request",
+                      "Identity not found: no managed identity has the requested client_id.");
+  }
+  for (std::string_view name : {"object_id", "principal_id"}) {
+    std::optional<std::string_view> object_id = Field(query, name);
+    if (object_id && *object_id != dev_identity_.object_id) {
+      return OAuthError(400, "invalid_request",
+                        "Identity not found: no managed identity has the requested object id.");
+    }
+  }
+  for (std::string_view name : {"mi_res_id", "msi_res_id"}) {
+    if (Field(query, name)) {
+      return OAuthError(400, "invalid_request",
+                        "Identity not found: resource id selection is not supported.");
+    }
+  }
+
+  Result<IssuedToken> issued = tokens_.Issue(dev_identity_, *resource);
+  if (!issued.ok()) return FromIssueError(issued.status());
+  json::object body;
+  body["access_token"] = issued->access_token;
+  // A string, as App Service sends it; Python int()s it, MSAL subtracts "now" from it.
+  body["expires_on"] = std::to_string(issued->expires_on);
+  body["resource"] = *resource;  // as given: Python's token cache is keyed by it
+  body["token_type"] = "Bearer";
+  body["client_id"] = dev_identity_.app_id;
+  return {200, json::serialize(body)};
+}
+
+EndpointResponse IdentityEndpoints::OpenIdConfiguration(std::string_view authority_base) const {
+  std::string base(authority_base);
+  json::object body;
+  // msal-node requires issuer, authorization_endpoint, token_endpoint and jwks_uri, and rejects
+  // an issuer whose scheme://host:port differs from the authority's. MSAL Python needs the
+  // authorization and token endpoints.
+  body["issuer"] = base;
+  body["authorization_endpoint"] = base + "/oauth2/authorize";
+  body["token_endpoint"] = base + "/oauth2/token";
+  body["jwks_uri"] = base + "/discovery/keys";
+  body["response_types_supported"] = json::array{"code", "token"};
+  body["grant_types_supported"] = json::array{"client_credentials"};
+  body["token_endpoint_auth_methods_supported"] =
+      json::array{"client_secret_post", "client_secret_basic"};
+  body["scopes_supported"] = json::array{"openid"};
+  body["subject_types_supported"] = json::array{"public"};
+  body["id_token_signing_alg_values_supported"] = json::array{"ES256"};
+  return {200, json::serialize(body)};
+}
+
+EndpointResponse IdentityEndpoints::SigningKeys() const {
+  crypto::PublicKeyParams params = tokens_.public_key();
+  json::object jwk;
+  jwk["kty"] = "EC";
+  jwk["use"] = "sig";
+  jwk["alg"] = "ES256";
+  jwk["kid"] = tokens_.key_id();
+  jwk["crv"] = "P-256";
+  jwk["x"] = Base64UrlEncode(params.x);
+  jwk["y"] = Base64UrlEncode(params.y);
+  json::object body;
+  body["keys"] = json::array{std::move(jwk)};
+  return {200, json::serialize(body)};
+}
+
+EndpointResponse IdentityEndpoints::ClientCredentialsToken(
+    const FieldMap& form, std::string_view authorization_header) const {
+  // Everything that can be rejected cheaply is rejected before the (deliberately slow) secret
+  // check. Unknown fields (client_info, claims, x-client-*, client-request-id) are ignored.
+  std::optional<std::string_view> grant_type = Field(form, "grant_type");
+  if (!grant_type || grant_type->empty()) {
+    return OAuthError(400, "invalid_request", "The grant_type parameter is required.");
+  }
+  if (*grant_type != "client_credentials") {
+    return OAuthError(400, "unsupported_grant_type",
+                      "Only the client_credentials grant type is supported.");
+  }
+
+  std::optional<std::string_view> form_id = Field(form, "client_id");
+  std::optional<std::string_view> form_secret = Field(form, "client_secret");
+  ClientCredentials credentials;
+  // Other schemes are not client authentication here; the form fields decide then.
+  if (IsBasicScheme(authorization_header)) {
+    std::optional<ClientCredentials> basic = ParseBasic(authorization_header);
+    if (!basic) {
+      return OAuthError(401, "invalid_client",
+                        "The Authorization header is not a valid Basic "
+                        "client credential.");
+    }
+    // RFC 6749 2.3: one authentication method per request.
+    if (form_secret) {
+      return OAuthError(400, "invalid_request",
+                        "Client credentials were sent both in the Authorization header and "
+                        "in the request body.");
+    }
+    if (form_id && *form_id != basic->client_id) {
+      return OAuthError(400, "invalid_request",
+                        "The client_id parameter does not match the Authorization header.");
+    }
+    credentials = std::move(*basic);
+  } else {
+    if (!form_id || form_id->empty()) {
+      return OAuthError(400, "invalid_request", "The client_id parameter is required.");
+    }
+    if (!form_secret || form_secret->empty()) {
+      return OAuthError(400, "invalid_request", "The client_secret parameter is required.");
+    }
+    credentials.client_id = std::string(*form_id);
+    credentials.client_secret = std::string(*form_secret);
+  }
+  if (credentials.client_id.empty() || credentials.client_secret.empty()) {
+    return OAuthError(400, "invalid_request", "The client_id and client_secret are required.");
+  }
+
+  std::optional<std::string_view> scope = Field(form, "scope");
+  if (!scope || scope->empty()) {
+    return OAuthError(400, "invalid_scope", "The scope parameter is required.");
+  }
+  if (!scope->ends_with(kDefaultSuffix) || scope->find(' ') != std::string_view::npos ||
+      AudienceFromScope(*scope).empty()) {
+    return OAuthError(400, "invalid_scope",
+                      "The scope must be a single resource followed by /.default, for example "
+                      "https://localhost:8443/.default.");
+  }
+
+  // Unknown client and wrong secret give the same answer after the same amount of work.
+  constexpr std::string_view kBadClient =
+      "Invalid client credentials: the client is unknown or the secret is wrong.";
+  std::optional<store::PrincipalRecord> principal;
+  if (credentials.client_id.size() <= kMaxClientIdSize) {
+    Result<store::PrincipalRecord> found = store_.GetPrincipalByClientId(credentials.client_id);
+    if (found.ok()) {
+      principal = std::move(found).value();
+    } else if (found.status().kind() != ErrorKind::kNotFound) {
+      return OAuthError(500, "server_error", "The client could not be looked up.");
+    }
+  }
+  bool secret_ok = false;
+  if (credentials.client_secret.size() > kMaxClientSecretSize) {
+    crypto::VerifySecret("", DummySecretHash());
+  } else if (principal) {
+    secret_ok = crypto::VerifySecret(credentials.client_secret, principal->secret_hash);
+  } else {
+    crypto::VerifySecret(credentials.client_secret, DummySecretHash());
+  }
+  if (!principal || !secret_ok) return OAuthError(401, "invalid_client", kBadClient);
+
+  Identity who{principal->object_id, principal->client_id, principal->name};
+  Result<IssuedToken> issued = tokens_.Issue(who, *scope);
+  if (!issued.ok()) return FromIssueError(issued.status());
+  json::object body;
+  body["token_type"] = "Bearer";
+  body["expires_in"] = issued->expires_in;
+  body["ext_expires_in"] = issued->expires_in;
+  body["access_token"] = issued->access_token;
+  return {200, json::serialize(body)};
+}
+
+Result<CreatedPrincipal> CreatePrincipal(store::Store& store, std::string_view name,
+                                         const Clock& clock) {
+  if (!IsValidPrincipalName(name)) {
+    return Status::BadParameter(
+        "The principal name must be 1 to 128 characters of letters, digits, space, '.', '_' "
+        "or '-'.");
+  }
+  CreatedPrincipal created;
+  created.record.name = std::string(name);
+  created.record.client_id = crypto::RandomUuid();
+  created.record.object_id = crypto::RandomUuid();
+  SecureBytes random = crypto::RandomSecureBytes(kSecretBytes);
+  created.secret = Base64UrlEncode(random);
+  created.record.secret_hash = crypto::HashSecret(created.secret);
+  created.record.created = clock.NowSeconds();
+  COFFRE_RETURN_IF_ERROR(store.AddPrincipal(created.record));
+  return created;
+}
+
+}  // namespace coffre::auth

@@ -1,0 +1,45 @@
+// ApiRequest / ApiResponse: the HTTP request and response as the router sees them, with the
+// transport (Beast, TLS, the CONNECT tunnel) already peeled off. No Beast types here, so the
+// router and API handlers compile fast and can be tested without sockets.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace coffre::http {
+
+struct ApiRequest {
+  std::string method;  // upper case, as sent
+  std::string target;  // origin-form request target, as sent
+  std::string host;    // Host header, as sent (may include a port)
+  bool secure = true;  // arrived over TLS (directly or inside a CONNECT tunnel)
+  // Headers the API needs, by lowercase name (only the first of repeated headers).
+  std::map<std::string, std::string, std::less<>> headers;
+  std::string body;
+  std::string client_address;
+
+  const std::string* Header(std::string_view lowercase_name) const {
+    auto it = headers.find(lowercase_name);
+    return it == headers.end() ? nullptr : &it->second;
+  }
+};
+
+struct ApiResponse {
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  bool close_connection = false;
+};
+
+// Headers the HTTP layer copies into ApiRequest::headers (everything else is dropped).
+inline constexpr std::string_view kForwardedHeaders[] = {
+    "authorization",   "content-type",         "x-identity-header", "x-ms-client-request-id",
+    "metadata",        "client-request-id",
+};
+
+}  // namespace coffre::http

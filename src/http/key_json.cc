@@ -1,0 +1,235 @@
+#include "http/key_json.h"
+
+#include <boost/json.hpp>
+#include <limits>
+
+#include "common/base64url.h"
+
+namespace coffre::http {
+namespace json = boost::json;
+namespace {
+
+std::string KeyId(std::string_view base_url, std::string_view name, std::string_view version) {
+  std::string id(base_url);
+  id += "/keys/";
+  id += name;
+  if (!version.empty()) {
+    id += '/';
+    id += version;
+  }
+  return id;
+}
+
+json::object AttributesJson(const service::KeyAttributes& a) {
+  json::object o;
+  o["enabled"] = a.enabled;
+  if (a.not_before) o["nbf"] = *a.not_before;
+  if (a.expires) o["exp"] = *a.expires;
+  o["created"] = a.created;
+  o["updated"] = a.updated;
+  o["recoverableDays"] = a.recoverable_days;
+  o["recoveryLevel"] = a.recovery_level;
+  return o;
+}
+
+void AddTags(json::object& o, const service::Tags& tags) {
+  // The service omits "tags" when a key has none.
+  if (tags.empty()) return;
+  json::object t;
+  for (const auto& [name, value] : tags) t[name] = value;
+  o["tags"] = std::move(t);
+}
+
+json::object JsonWebKeyJson(const service::PublicJsonWebKey& key, std::string kid) {
+  json::object o;
+  o["kid"] = std::move(kid);
+  o["kty"] = service::KeyTypeName(key.kty);
+  json::array ops;
+  for (const auto& op : key.key_ops) ops.emplace_back(op);
+  o["key_ops"] = std::move(ops);
+  if (service::IsRsa(key.kty)) {
+    o["n"] = Base64UrlEncode(key.params.n);
+    o["e"] = Base64UrlEncode(key.params.e);
+  } else if (service::IsEc(key.kty)) {
+    o["crv"] = crypto::CurveName(key.params.curve);
+    o["x"] = Base64UrlEncode(key.params.x);
+    o["y"] = Base64UrlEncode(key.params.y);
+  }
+  return o;
+}
+
+void AddDeletion(json::object& o, const service::DeletionInfo& d, std::string_view base_url,
+                 std::string_view name) {
+  o["recoveryId"] = std::string(base_url) + "/deletedkeys/" + std::string(name);
+  o["deletedDate"] = d.deleted_date;
+  o["scheduledPurgeDate"] = d.scheduled_purge_date;
+}
+
+Status TypeError(std::string_view property, std::string_view expected) {
+  return Status::BadParameter("The property \"" + std::string(property) + "\" must be " +
+                              std::string(expected) + ".");
+}
+
+// Reads an optional integer property; null counts as absent.
+Result<std::optional<int64_t>> OptionalInt(const json::object& o, std::string_view name,
+                                           int64_t min, int64_t max) {
+  auto it = o.find(name);
+  if (it == o.end() || it->value().is_null()) return std::optional<int64_t>{};
+  const json::value& v = it->value();
+  int64_t n = 0;
+  if (v.is_int64()) {
+    n = v.get_int64();
+  } else if (v.is_uint64() && v.get_uint64() <= static_cast<uint64_t>(max)) {
+    n = static_cast<int64_t>(v.get_uint64());
+  } else {
+    return TypeError(name, "an integer in range");
+  }
+  if (n < min || n > max) return TypeError(name, "an integer in range");
+  return std::optional<int64_t>{n};
+}
+
+Result<std::optional<std::string>> OptionalString(const json::object& o, std::string_view name) {
+  auto it = o.find(name);
+  if (it == o.end() || it->value().is_null()) return std::optional<std::string>{};
+  if (!it->value().is_string()) return TypeError(name, "a string");
+  return std::optional<std::string>{std::string(it->value().get_string())};
+}
+
+Result<std::optional<std::vector<std::string>>> OptionalKeyOps(const json::object& o) {
+  auto it = o.find("key_ops");
+  if (it == o.end() || it->value().is_null()) return std::optional<std::vector<std::string>>{};
+  if (!it->value().is_array()) return TypeError("key_ops", "an array of key operations");
+  std::vector<std::string> ops;
+  for (const auto& v : it->value().get_array()) {
+    if (!v.is_string()) return TypeError("key_ops", "an array of key operations");
+    std::string op(v.get_string());
+    if (!service::IsKeyOperation(op)) {
+      return Status::BadParameter("Invalid key operation: " + op.substr(0, 64));
+    }
+    ops.push_back(std::move(op));
+  }
+  return std::optional<std::vector<std::string>>{std::move(ops)};
+}
+
+Result<std::optional<service::Tags>> OptionalTags(const json::object& o) {
+  auto it = o.find("tags");
+  if (it == o.end() || it->value().is_null()) return std::optional<service::Tags>{};
+  if (!it->value().is_object()) return TypeError("tags", "an object of string values");
+  service::Tags tags;
+  for (const auto& [name, value] : it->value().get_object()) {
+    if (!value.is_string()) return TypeError("tags", "an object of string values");
+    tags.emplace_back(std::string(name), std::string(value.get_string()));
+  }
+  return std::optional<service::Tags>{std::move(tags)};
+}
+
+constexpr int64_t kMaxIntDate = 253402300799;  // 9999-12-31T23:59:59Z
+
+Result<service::AttributeChanges> ParseAttributes(const json::object& body) {
+  service::AttributeChanges changes;
+  auto it = body.find("attributes");
+  if (it == body.end() || it->value().is_null()) return changes;
+  if (!it->value().is_object()) return TypeError("attributes", "an object");
+  const json::object& a = it->value().get_object();
+  if (auto e = a.find("enabled"); e != a.end() && !e->value().is_null()) {
+    if (!e->value().is_bool()) return TypeError("enabled", "a boolean");
+    changes.enabled = e->value().get_bool();
+  }
+  COFFRE_ASSIGN_OR_RETURN(changes.not_before, OptionalInt(a, "nbf", 0, kMaxIntDate));
+  COFFRE_ASSIGN_OR_RETURN(changes.expires, OptionalInt(a, "exp", 0, kMaxIntDate));
+  if (auto e = a.find("exportable"); e != a.end() && !e->value().is_null()) {
+    if (!e->value().is_bool()) return TypeError("exportable", "a boolean");
+    if (e->value().get_bool()) {
+      return Status::BadParameter("Exportable keys must have release policy");
+    }
+  }
+  return changes;
+}
+
+}  // namespace
+
+json::object KeyBundleJson(const service::KeyBundle& bundle, std::string_view base_url) {
+  json::object o;
+  o["key"] = JsonWebKeyJson(bundle.key, KeyId(base_url, bundle.name, bundle.version));
+  o["attributes"] = AttributesJson(bundle.attributes);
+  AddTags(o, bundle.tags);
+  return o;
+}
+
+json::object DeletedKeyBundleJson(const service::DeletedKeyBundle& deleted,
+                                  std::string_view base_url) {
+  json::object o;
+  AddDeletion(o, deleted.deletion, base_url, deleted.bundle.name);
+  for (auto& [k, v] : KeyBundleJson(deleted.bundle, base_url)) o[k] = std::move(v);
+  return o;
+}
+
+json::object KeyItemJson(const service::KeyItem& item, std::string_view base_url) {
+  json::object o;
+  o["kid"] = KeyId(base_url, item.name, item.version);
+  o["attributes"] = AttributesJson(item.attributes);
+  AddTags(o, item.tags);
+  return o;
+}
+
+json::object DeletedKeyItemJson(const service::DeletedKeyItem& item, std::string_view base_url) {
+  json::object o;
+  AddDeletion(o, item.deletion, base_url, item.item.name);
+  for (auto& [k, v] : KeyItemJson(item.item, base_url)) o[k] = std::move(v);
+  return o;
+}
+
+std::string ErrorJson(const Status& status) {
+  json::object error;
+  error["code"] = status.code();
+  error["message"] = status.message();
+  if (!status.inner_code().empty()) {
+    error["innererror"] = json::object{{"code", status.inner_code()}};
+  }
+  return json::serialize(json::object{{"error", std::move(error)}});
+}
+
+Result<json::object> ParseJsonObject(std::string_view body) {
+  if (body.empty()) return Status::BadParameter("The request body is empty; a JSON object is required.");
+  json::parse_options options;
+  options.max_depth = 32;
+  json::error_code ec;
+  json::value value = json::parse(body, ec, json::storage_ptr(), options);
+  if (ec) return Status::BadParameter("The request body is not valid JSON.");
+  if (!value.is_object()) return Status::BadParameter("The request body must be a JSON object.");
+  return std::move(value.get_object());
+}
+
+Result<service::CreateKeyRequest> ParseCreateKeyRequest(const json::object& body) {
+  service::CreateKeyRequest request;
+  COFFRE_ASSIGN_OR_RETURN(auto kty, OptionalString(body, "kty"));
+  if (!kty) return Status::BadParameter("The property \"kty\" is required.");
+  auto type = service::KeyTypeFromName(*kty);
+  if (!type) return Status::BadParameter("Invalid kty value: " + kty->substr(0, 64));
+  request.kty = *type;
+  COFFRE_ASSIGN_OR_RETURN(auto key_size, OptionalInt(body, "key_size", 0, 1 << 20));
+  if (key_size) request.key_size = static_cast<int>(*key_size);
+  COFFRE_ASSIGN_OR_RETURN(auto exponent, OptionalInt(body, "public_exponent", 0,
+                                                     std::numeric_limits<int32_t>::max()));
+  if (exponent) request.public_exponent = static_cast<uint32_t>(*exponent);
+  COFFRE_ASSIGN_OR_RETURN(auto crv, OptionalString(body, "crv"));
+  if (crv) {
+    auto curve = crypto::CurveFromName(*crv);
+    if (!curve) return Status::BadParameter("Invalid curve name: " + crv->substr(0, 64));
+    request.curve = *curve;
+  }
+  COFFRE_ASSIGN_OR_RETURN(request.key_ops, OptionalKeyOps(body));
+  COFFRE_ASSIGN_OR_RETURN(request.attributes, ParseAttributes(body));
+  COFFRE_ASSIGN_OR_RETURN(request.tags, OptionalTags(body));
+  return request;
+}
+
+Result<service::UpdateKeyRequest> ParseUpdateKeyRequest(const json::object& body) {
+  service::UpdateKeyRequest request;
+  COFFRE_ASSIGN_OR_RETURN(request.key_ops, OptionalKeyOps(body));
+  COFFRE_ASSIGN_OR_RETURN(request.attributes, ParseAttributes(body));
+  COFFRE_ASSIGN_OR_RETURN(request.tags, OptionalTags(body));
+  return request;
+}
+
+}  // namespace coffre::http

@@ -1,0 +1,31 @@
+// Splitting a request target into decoded path segments and query fields, and decoding HTML
+// form bodies. Hand-written (rather than a general URL parser) because Key Vault routing needs
+// exact control: empty segments are kept ("/keys/k//encrypt"), parameter names are decoded
+// (JS sends "api%2Dversion"), and every input is bounded.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "auth/identity_endpoints.h"
+
+namespace coffre::http {
+
+struct RequestTarget {
+  std::vector<std::string> segments;  // "/keys/k1/" -> {"keys", "k1", ""}; "/" -> {}
+  auth::FieldMap query;               // first occurrence of each decoded name wins
+};
+
+// nullopt for a target that is not origin-form ("/..."), has a bad %-escape, or decodes to a
+// NUL byte.
+std::optional<RequestTarget> ParseRequestTarget(std::string_view target);
+
+// application/x-www-form-urlencoded ('+' is a space). nullopt on a bad %-escape.
+std::optional<auth::FieldMap> ParseFormBody(std::string_view body);
+
+// Percent-decoding; plus_as_space for form bodies. nullopt on a bad escape or a NUL byte.
+std::optional<std::string> PercentDecode(std::string_view text, bool plus_as_space);
+
+}  // namespace coffre::http

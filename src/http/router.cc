@@ -1,0 +1,261 @@
+#include "http/router.h"
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <cctype>
+
+#include "http/key_json.h"
+#include "http/keys_api.h"
+#include "http/request_target.h"
+
+namespace coffre::http {
+namespace {
+
+constexpr size_t kMaxHostLength = 255;
+constexpr std::string_view kDevVault = "dev";
+constexpr std::string_view kLatestApiVersion = "2025-07-01";
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+bool IsValidHostHeader(std::string_view host) {
+  if (host.empty() || host.size() > kMaxHostLength) return false;
+  return std::all_of(host.begin(), host.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '.' || c == '-' || c == ':' || c == '[' || c == ']';
+  });
+}
+
+// Host without its port ("[::1]:8443" -> "[::1]", "dev.localhost:8443" -> "dev.localhost").
+std::string_view HostWithoutPort(std::string_view host) {
+  if (!host.empty() && host.front() == '[') {
+    size_t close = host.find(']');
+    return close == std::string_view::npos ? host : host.substr(0, close + 1);
+  }
+  size_t colon = host.rfind(':');
+  return colon == std::string_view::npos ? host : host.substr(0, colon);
+}
+
+bool IsDigits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) {
+    return std::isdigit(c);
+  });
+}
+
+std::string BearerToken(const ApiRequest& request) {
+  const std::string* header = request.Header("authorization");
+  if (header == nullptr) return {};
+  std::string_view value = *header;
+  constexpr std::string_view kScheme = "bearer ";
+  if (value.size() <= kScheme.size() || Lower(value.substr(0, kScheme.size())) != kScheme) {
+    return {};
+  }
+  value.remove_prefix(kScheme.size());
+  while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+  while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
+  return std::string(value);
+}
+
+ApiResponse Unauthorized(const Status& status, const ApiRequest& request,
+                         const auth::TokenAuthority& tokens) {
+  ApiResponse response = ErrorResponse(status);
+  // Clients split this header on ',' and '=': neither may appear inside the values.
+  response.headers.emplace_back(
+      "WWW-Authenticate", "Bearer authorization=\"https://" + Lower(request.host) + "/" +
+                              tokens.tenant_id() + "\", resource=\"" +
+                              auth::ResourceForHost(request.host) + "\"");
+  return response;
+}
+
+ApiResponse FromEndpoint(const auth::EndpointResponse& endpoint) {
+  return JsonResponse(endpoint.status, endpoint.body);
+}
+
+std::optional<ApiResponse> IdentityRoute(const RouterContext& context, const ApiRequest& request,
+                                         const RequestTarget& target) {
+  const auto& seg = target.segments;
+  if (seg.size() == 1 && seg[0] == "healthz") {
+    return JsonResponse(200, R"({"status":"ok"})");
+  }
+  if (seg.size() == 2 && seg[0] == "msi" && seg[1] == "token") {
+    if (request.method != "GET") {
+      return ErrorResponse(Status(ErrorKind::kMethodNotAllowed, "MethodNotAllowed",
+                                  "Use GET for the managed identity endpoint."));
+    }
+    const std::string* secret = request.Header("x-identity-header");
+    return FromEndpoint(
+        context.identity.ManagedIdentityToken(target.query, secret ? *secret : std::string()));
+  }
+  if (!seg.empty() && seg[0] == "adfs") {
+    if (!request.secure) {
+      return ErrorResponse(Status::Forbidden("The sign-in endpoints are served over HTTPS only."));
+    }
+    if (seg.size() == 3 && seg[1] == ".well-known" && seg[2] == "openid-configuration") {
+      return FromEndpoint(
+          context.identity.OpenIdConfiguration("https://" + Lower(request.host) + "/adfs"));
+    }
+    if (seg.size() == 3 && seg[1] == "discovery" && seg[2] == "keys") {
+      return FromEndpoint(context.identity.SigningKeys());
+    }
+    if (seg.size() == 3 && seg[1] == "oauth2" && seg[2] == "token") {
+      if (request.method != "POST") {
+        return ErrorResponse(Status(ErrorKind::kMethodNotAllowed, "MethodNotAllowed",
+                                    "Use POST for the token endpoint."));
+      }
+      auto form = ParseFormBody(request.body);
+      if (!form) {
+        return JsonResponse(400, R"({"error":"invalid_request","error_description":)"
+                                 R"("The request body is not a valid form."})");
+      }
+      const std::string* authorization = request.Header("authorization");
+      return FromEndpoint(context.identity.ClientCredentialsToken(
+          *form, authorization ? *authorization : std::string()));
+    }
+    return ErrorResponse(Status::NotFound("NotFound", "The requested resource was not found."));
+  }
+  return std::nullopt;
+}
+
+Status CheckApiVersion(const auth::FieldMap& query) {
+  auto it = query.find("api-version");
+  if (it == query.end() || it->second.empty()) {
+    return Status::BadParameter("The api-version query parameter is required.");
+  }
+  if (!IsSupportedApiVersion(it->second)) {
+    return Status::BadParameter("The specified version (" + it->second.substr(0, 64) +
+                                ") is not recognized. Consider using the latest supported "
+                                "version (" +
+                                std::string(kLatestApiVersion) + ").");
+  }
+  return Status::Ok();
+}
+
+std::string QueryValue(const auth::FieldMap& query, std::string_view name) {
+  auto it = query.find(name);
+  return it == query.end() ? std::string() : it->second;
+}
+
+}  // namespace
+
+int HttpStatusOf(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::kOk: return 200;
+    case ErrorKind::kBadRequest: return 400;
+    case ErrorKind::kUnauthorized: return 401;
+    case ErrorKind::kForbidden: return 403;
+    case ErrorKind::kNotFound: return 404;
+    case ErrorKind::kMethodNotAllowed: return 405;
+    case ErrorKind::kConflict: return 409;
+    case ErrorKind::kTooLarge: return 413;
+    case ErrorKind::kInternal: return 500;
+    case ErrorKind::kNotImplemented: return 501;
+    case ErrorKind::kUnavailable: return 503;
+  }
+  return 500;
+}
+
+ApiResponse JsonResponse(int status, std::string body) {
+  ApiResponse response;
+  response.status = status;
+  response.body = std::move(body);
+  response.headers.emplace_back("Content-Type", "application/json; charset=utf-8");
+  return response;
+}
+
+ApiResponse ErrorResponse(const Status& status) {
+  return JsonResponse(HttpStatusOf(status.kind()), ErrorJson(status));
+}
+
+std::string VaultNameFromHost(std::string_view host) {
+  std::string name = Lower(HostWithoutPort(host));
+  if (name == "localhost" || name == "127.0.0.1" || name == "[::1]") return std::string(kDevVault);
+  for (std::string_view suffix : {std::string_view(".localhost"), std::string_view(".vault.azure.net")}) {
+    if (name.size() > suffix.size() && name.ends_with(suffix)) {
+      std::string label = name.substr(0, name.size() - suffix.size());
+      if (label.find('.') == std::string::npos) return label;
+    }
+  }
+  return {};
+}
+
+bool IsSupportedApiVersion(std::string_view version) {
+  // Strip a "-preview" or "-preview.N" suffix.
+  if (size_t dash = version.find("-preview"); dash != std::string_view::npos) {
+    std::string_view suffix = version.substr(dash + 8);
+    if (!suffix.empty() && !(suffix.front() == '.' && IsDigits(suffix.substr(1)))) return false;
+    version = version.substr(0, dash);
+  }
+  if (version == "2016-10-01") return true;
+  if (version.size() == 3 && version[0] == '7' && version[1] == '.' && version[2] >= '0' &&
+      version[2] <= '6') {
+    return true;
+  }
+  // Date versions from 2025-06-01 on, as the newest SDKs send.
+  if (version.size() == 10 && version[4] == '-' && version[7] == '-' &&
+      IsDigits(version.substr(0, 4)) && IsDigits(version.substr(5, 2)) &&
+      IsDigits(version.substr(8, 2))) {
+    return version >= "2025-06-01" && version <= "2099-12-31";
+  }
+  return false;
+}
+
+bool Router::IsSlow(const ApiRequest& request) {
+  if (request.method != "POST") return false;
+  std::string_view target = request.target;
+  target = target.substr(0, target.find('?'));
+  while (!target.empty() && target.back() == '/') target.remove_suffix(1);
+  return Lower(target.substr(target.rfind('/') + 1)) == "create";
+}
+
+ApiResponse Router::Handle(const ApiRequest& request) const {
+  auto target = ParseRequestTarget(request.target);
+  if (!target) {
+    return ErrorResponse(Status::BadParameter("The request URI is not valid."));
+  }
+  if (auto response = IdentityRoute(context_, request, *target)) return std::move(*response);
+
+  if (!request.secure) {
+    return ErrorResponse(Status::Forbidden("The Key Vault API is served over HTTPS only."));
+  }
+  if (!IsValidHostHeader(request.host)) {
+    return ErrorResponse(Status::BadParameter("The Host header is missing or not valid."));
+  }
+  std::string vault_name = VaultNameFromHost(request.host);
+  auto vault = vault_name.empty() ? Result<std::optional<store::VaultRecord>>(std::nullopt)
+                                  : context_.vaults.Find(vault_name);
+  if (!vault.ok()) return ErrorResponse(vault.status());
+  if (!vault->has_value()) {
+    return ErrorResponse(Status::NotFound(
+        "VaultNotFound", "No vault is served at " + Lower(HostWithoutPort(request.host)) + "."));
+  }
+
+  // Authentication comes before any validation of the route, query or body: the SDKs' first
+  // request is a body-less probe that expects the challenge.
+  std::string token = BearerToken(request);
+  if (token.empty()) {
+    return Unauthorized(Status::Unauthorized("AKV10000: Request is missing a Bearer or PoP token."),
+                        request, context_.tokens);
+  }
+  auto claims = context_.tokens.Verify(token, auth::ResourceForHost(request.host));
+  if (!claims.ok()) return Unauthorized(claims.status(), request, context_.tokens);
+
+  if (Status version = CheckApiVersion(target->query); !version.ok()) {
+    return ErrorResponse(version);
+  }
+  VaultRequest vault_request{.http = request,
+                             .vault = **vault,
+                             .segments = std::move(target->segments),
+                             .base_url = "https://" + Lower(request.host),
+                             .api_version = QueryValue(target->query, "api-version"),
+                             .skip_token = QueryValue(target->query, "$skiptoken"),
+                             .max_results = QueryValue(target->query, "maxresults")};
+  if (auto response = HandleKeysRequest(context_.keys, vault_request)) {
+    return std::move(*response);
+  }
+  return ErrorResponse(Status::NotFound("NotFound", "The requested resource was not found."));
+}
+
+}  // namespace coffre::http

@@ -1,0 +1,452 @@
+#include "http/server.h"
+
+#include <openssl/ssl.h>
+
+#include <algorithm>
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <cctype>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "crypto/random.h"
+
+namespace coffre::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace ssl = boost::asio::ssl;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+// The only CONNECT targets the proxy accepts: NAME.vault.azure.net:443. It never connects
+// anywhere; it terminates TLS itself and serves the vault in the tunnel.
+bool IsVaultProxyTarget(std::string_view target) {
+  std::string t = Lower(target);
+  constexpr std::string_view kSuffix = ".vault.azure.net:443";
+  if (t.size() <= kSuffix.size() || !t.ends_with(kSuffix)) return false;
+  std::string_view label = std::string_view(t).substr(0, t.size() - kSuffix.size());
+  return label.size() <= 63 && std::all_of(label.begin(), label.end(), [](unsigned char c) {
+           return std::isalnum(c) || c == '-';
+         });
+}
+
+bool IsSafeHeaderValue(std::string_view v) {
+  return v.size() <= 256 && std::all_of(v.begin(), v.end(), [](unsigned char c) {
+           return c >= 0x20 && c < 0x7f;
+         });
+}
+
+std::string HttpDate() {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buffer[64];
+  std::strftime(buffer, sizeof(buffer), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  return buffer;
+}
+
+}  // namespace
+
+struct ServerState {
+  ServerState(ServerOptions opts, const Router& r)
+      : options(std::move(opts)),
+        router(r),
+        io_threads(options.io_threads > 0
+                       ? options.io_threads
+                       : std::max(1, static_cast<int>(std::thread::hardware_concurrency()))),
+        ioc(io_threads),
+        fast_pool(std::max(4, 2 * io_threads + 2)),
+        slow_pool(std::max(2, io_threads)),
+        signals(ioc, SIGINT, SIGTERM) {}
+
+  ServerOptions options;
+  const Router& router;
+  int io_threads;
+  asio::io_context ioc;
+  asio::thread_pool fast_pool;
+  asio::thread_pool slow_pool;
+  asio::signal_set signals;
+  std::shared_ptr<ssl::context> tls;
+  std::vector<std::unique_ptr<tcp::acceptor>> https_acceptors;
+  std::vector<std::unique_ptr<tcp::acceptor>> http_acceptors;
+  std::vector<std::thread> threads;
+  std::vector<std::unique_ptr<asio::steady_timer>> timers;
+  std::vector<std::shared_ptr<std::function<void(boost::system::error_code)>>> periodic_tasks;
+  uint16_t https_port = 0;
+  uint16_t http_port = 0;
+
+  std::atomic<bool> draining{false};
+  std::atomic<int> in_flight{0};
+  std::mutex stop_mutex;
+  std::condition_variable stop_cv;
+  bool stop_requested = false;
+
+  Status MakeTlsContext();
+  Result<uint16_t> Listen(std::vector<std::unique_ptr<tcp::acceptor>>& acceptors,
+                          const std::vector<std::string>& addresses, uint16_t port);
+  void Accept(tcp::acceptor& acceptor, bool secure);
+  void RequestStop() {
+    std::lock_guard lock(stop_mutex);
+    stop_requested = true;
+    stop_cv.notify_all();
+  }
+};
+
+namespace {
+
+template <typename Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
+ public:
+  static constexpr bool kSecure = !std::is_same_v<Stream, beast::tcp_stream>;
+
+  Session(ServerState& server, Stream stream, std::string client_address)
+      : server_(server), stream_(std::move(stream)), client_address_(std::move(client_address)) {}
+
+  void Start() {
+    if constexpr (kSecure) {
+      beast::get_lowest_layer(stream_).expires_after(server_.options.request_timeout);
+      stream_.async_handshake(
+          ssl::stream_base::server,
+          [self = this->shared_from_this()](beast::error_code ec) {
+            if (ec) return;  // Bad or truncated handshakes just close the connection.
+            self->Read();
+          });
+    } else {
+      Read();
+    }
+  }
+
+ private:
+  void Read() {
+    parser_.emplace();
+    parser_->header_limit(static_cast<uint32_t>(server_.options.max_header_bytes));
+    parser_->body_limit(server_.options.max_body_bytes);
+    // The first request on a connection gets the request timeout; later ones may idle longer.
+    beast::get_lowest_layer(stream_).expires_after(requests_ == 0 ? server_.options.request_timeout
+                                                                  : server_.options.idle_timeout);
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                        self->OnRead(ec);
+                      });
+  }
+
+  void OnRead(beast::error_code ec) {
+    if (ec) {
+      if (ec == bhttp::error::body_limit) {
+        return WriteError(413, "RequestTooLarge",
+                          "The request body is larger than the limit of " +
+                              std::to_string(server_.options.max_body_bytes) + " bytes.");
+      }
+      if (ec == bhttp::error::header_limit) {
+        return WriteError(431, "RequestHeaderFieldsTooLarge",
+                          "The request headers are larger than the limit of " +
+                              std::to_string(server_.options.max_header_bytes) + " bytes.");
+      }
+      if (ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
+          ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
+        return WriteError(400, "BadRequest", "The request is not valid HTTP/1.1.");
+      }
+      return Close();
+    }
+    ++requests_;
+    auto& message = parser_->get();
+    if constexpr (!kSecure) {
+      if (message.method() == bhttp::verb::connect) return Connect(std::string(message.target()));
+    }
+
+    auto request = std::make_shared<ApiRequest>();
+    request->method = std::string(message.method_string());
+    request->target = std::string(message.target());
+    request->host = std::string(message[bhttp::field::host]);
+    request->secure = kSecure;
+    request->client_address = client_address_;
+    for (std::string_view name : kForwardedHeaders) {
+      auto it = message.find(name);
+      if (it != message.end()) request->headers.emplace(std::string(name), std::string(it->value()));
+    }
+    request->body = std::move(message.body());
+    keep_alive_ = message.keep_alive();
+
+    server_.in_flight.fetch_add(1);
+    auto& pool = Router::IsSlow(*request) ? server_.slow_pool : server_.fast_pool;
+    asio::post(pool, [self = this->shared_from_this(), request, started = Clock::now()] {
+      ApiResponse response;
+      try {
+        response = self->server_.router.Handle(*request);
+      } catch (const std::exception&) {
+        response = ErrorResponse(Status::Internal("The server failed to process the request."));
+      }
+      auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started);
+      spdlog::info("{} {} {} {:.1f}ms", request->method,
+                   std::string_view(request->target).substr(0, request->target.find('?')),
+                   response.status, elapsed.count() / 1000.0);
+      asio::post(self->stream_.get_executor(),
+                 [self, request, response = std::move(response)]() mutable {
+                   self->Write(std::move(response), request.get());
+                 });
+    });
+  }
+
+  void WriteError(int status, std::string code, std::string message) {
+    ApiResponse response = ErrorResponse(Status(ErrorKind::kBadRequest, code, message));
+    response.status = status;
+    response.close_connection = true;
+    keep_alive_ = false;
+    server_.in_flight.fetch_add(1);
+    Write(std::move(response), nullptr);
+  }
+
+  void Write(ApiResponse api, const ApiRequest* request) {
+    auto response = std::make_shared<bhttp::response<bhttp::string_body>>();
+    response->version(11);
+    response->result(static_cast<unsigned>(api.status));
+    for (auto& [name, value] : api.headers) response->set(name, value);
+    response->set(bhttp::field::date, HttpDate());
+    response->set(bhttp::field::cache_control, "no-cache");
+    response->set(bhttp::field::pragma, "no-cache");
+    response->set(bhttp::field::expires, "-1");
+    response->set("X-Content-Type-Options", "nosniff");
+    response->set("x-ms-request-id", crypto::RandomUuid());
+    response->set("x-ms-keyvault-service-version", "coffre-0.1.0");
+    if constexpr (kSecure) {
+      response->set(bhttp::field::strict_transport_security, "max-age=31536000;includeSubDomains");
+    }
+    if (request != nullptr) {
+      if (const std::string* id = request->Header("x-ms-client-request-id");
+          id != nullptr && IsSafeHeaderValue(*id)) {
+        response->set("x-ms-client-request-id", *id);
+      }
+    }
+    response->body() = std::move(api.body);
+    bool keep_alive = keep_alive_ && !api.close_connection && !server_.draining.load();
+    response->keep_alive(keep_alive);
+    response->prepare_payload();
+    beast::get_lowest_layer(stream_).expires_after(server_.options.request_timeout);
+    bhttp::async_write(stream_, *response,
+                       [self = this->shared_from_this(), response, keep_alive](
+                           beast::error_code ec, size_t) {
+                         self->server_.in_flight.fetch_sub(1);
+                         if (ec || !keep_alive) return self->Close();
+                         self->Read();
+                       });
+  }
+
+  void Close() {
+    if constexpr (kSecure) {
+      beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(2));
+      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {
+        beast::error_code ignored;
+        beast::get_lowest_layer(self->stream_).socket().shutdown(tcp::socket::shutdown_both,
+                                                                  ignored);
+      });
+    } else {
+      beast::error_code ignored;
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    }
+  }
+
+  // CONNECT NAME.vault.azure.net:443 on the plain listener: answer 200, then speak TLS with the
+  // dev certificate on the same socket and serve the vault inside the tunnel.
+  void Connect(std::string target);
+
+  ServerState& server_;
+  Stream stream_;
+  std::string client_address_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  bool keep_alive_ = false;
+  uint64_t requests_ = 0;
+};
+
+using PlainSession = Session<beast::tcp_stream>;
+using TlsSession = Session<beast::ssl_stream<beast::tcp_stream>>;
+
+template <>
+void PlainSession::Connect(std::string target) {
+  if (!IsVaultProxyTarget(target) || buffer_.size() != 0 || server_.draining.load()) {
+    return WriteError(403, "Forbidden",
+                      "This proxy only tunnels to NAME.vault.azure.net:443, served locally.");
+  }
+  auto reply = std::make_shared<std::string>("HTTP/1.1 200 Connection Established\r\n\r\n");
+  stream_.expires_after(server_.options.request_timeout);
+  asio::async_write(stream_, asio::buffer(*reply),
+                    [self = shared_from_this(), reply](beast::error_code ec, size_t) {
+                      if (ec) return;
+                      auto tunnel = std::make_shared<TlsSession>(
+                          self->server_,
+                          beast::ssl_stream<beast::tcp_stream>(std::move(self->stream_),
+                                                               *self->server_.tls),
+                          self->client_address_);
+                      tunnel->Start();
+                    });
+}
+
+}  // namespace
+
+Status ServerState::MakeTlsContext() {
+  auto context = std::make_shared<ssl::context>(ssl::context::tls_server);
+  context->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                       ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                       ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+  SSL_CTX_set_min_proto_version(context->native_handle(), TLS1_2_VERSION);
+  beast::error_code ec;
+  context->use_certificate_chain(
+      asio::buffer(options.cert_chain_pem.data(), options.cert_chain_pem.size()), ec);
+  if (ec) return Status::Internal("The TLS certificate could not be loaded.");
+  context->use_private_key(
+      asio::buffer(options.private_key_pem.data(), options.private_key_pem.size()),
+      ssl::context::pem, ec);
+  if (ec) return Status::Internal("The TLS private key could not be loaded.");
+  tls = std::move(context);
+  return Status::Ok();
+}
+
+Result<uint16_t> ServerState::Listen(std::vector<std::unique_ptr<tcp::acceptor>>& acceptors,
+                                      const std::vector<std::string>& addresses,
+                                      uint16_t port) {
+  for (const auto& text : addresses) {
+    beast::error_code ec;
+    auto address = asio::ip::make_address(text, ec);
+    if (ec) return Status::BadParameter("Not an IP address: " + text);
+    auto acceptor = std::make_unique<tcp::acceptor>(ioc);
+    tcp::endpoint endpoint(address, port);
+    acceptor->open(endpoint.protocol(), ec);
+    if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec && address.is_v6()) acceptor->set_option(asio::ip::v6_only(true), ec);
+    if (!ec) acceptor->bind(endpoint, ec);
+    if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return Status::Unavailable("Cannot listen on " + text + " port " + std::to_string(port) +
+                                 ": " + ec.message());
+    }
+    // With port 0 the first address picks the port and the others follow it.
+    if (port == 0) port = acceptor->local_endpoint().port();
+    acceptors.push_back(std::move(acceptor));
+  }
+  return port;
+}
+
+void ServerState::Accept(tcp::acceptor& acceptor, bool secure) {
+  acceptor.async_accept(
+      asio::make_strand(ioc), [this, &acceptor, secure](beast::error_code ec, tcp::socket socket) {
+        if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+        if (!ec) {
+          beast::error_code ignored;
+          socket.set_option(tcp::no_delay(true), ignored);
+          auto remote = socket.remote_endpoint(ignored);
+          std::string client = ignored ? std::string() : remote.address().to_string();
+          if (secure) {
+            std::make_shared<TlsSession>(
+                *this, beast::ssl_stream<beast::tcp_stream>(std::move(socket), *tls), client)
+                ->Start();
+          } else {
+            std::make_shared<PlainSession>(*this, beast::tcp_stream(std::move(socket)), client)
+                ->Start();
+          }
+        }
+        Accept(acceptor, secure);
+      });
+}
+
+Server::Server(ServerOptions options, const Router& router)
+    : impl_(std::make_unique<ServerState>(std::move(options), router)) {}
+
+Server::~Server() {
+  Stop();
+  Wait();
+}
+
+Status Server::Start() {
+  ServerState& s = *impl_;
+  COFFRE_RETURN_IF_ERROR(s.MakeTlsContext());
+  COFFRE_ASSIGN_OR_RETURN(s.https_port,
+                          s.Listen(s.https_acceptors, s.options.bind_addresses, s.options.https_port));
+  // The plain listener serves tokens and the proxy: loopback only, whatever --bind says.
+  COFFRE_ASSIGN_OR_RETURN(s.http_port,
+                          s.Listen(s.http_acceptors, {"127.0.0.1", "::1"}, s.options.http_port));
+  for (auto& acceptor : s.https_acceptors) s.Accept(*acceptor, true);
+  for (auto& acceptor : s.http_acceptors) s.Accept(*acceptor, false);
+  s.signals.async_wait([&s](beast::error_code ec, int) {
+    if (!ec) s.RequestStop();
+  });
+  for (int i = 0; i < s.io_threads; ++i) s.threads.emplace_back([&s] { s.ioc.run(); });
+  return Status::Ok();
+}
+
+void Server::Stop() { impl_->RequestStop(); }
+
+void Server::Wait() {
+  ServerState& s = *impl_;
+  if (s.threads.empty()) return;
+  {
+    std::unique_lock lock(s.stop_mutex);
+    s.stop_cv.wait(lock, [&s] { return s.stop_requested; });
+  }
+  s.draining.store(true);
+  asio::post(s.ioc, [&s] {
+    beast::error_code ignored;
+    for (auto& a : s.https_acceptors) a->close(ignored);
+    for (auto& a : s.http_acceptors) a->close(ignored);
+    for (auto& t : s.timers) t->cancel();
+    s.signals.cancel(ignored);
+  });
+  // Let requests already being handled finish and their responses go out.
+  auto deadline = Clock::now() + s.options.drain_timeout;
+  while (s.in_flight.load() > 0 && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  s.ioc.stop();
+  for (auto& t : s.threads) t.join();
+  s.threads.clear();
+  s.fast_pool.join();
+  s.slow_pool.join();
+}
+
+uint16_t Server::https_port() const { return impl_->https_port; }
+uint16_t Server::http_port() const { return impl_->http_port; }
+
+void Server::RunPeriodically(std::chrono::seconds period, std::function<void()> task) {
+  ServerState& s = *impl_;
+  auto timer = std::make_unique<asio::steady_timer>(s.ioc);
+  auto* raw = timer.get();
+  s.timers.push_back(std::move(timer));
+  auto shared_task = std::make_shared<std::function<void()>>(std::move(task));
+  auto tick = std::make_shared<std::function<void(beast::error_code)>>();
+  *tick = [&s, raw, period, shared_task, weak = std::weak_ptr(tick)](beast::error_code ec) {
+    if (ec || s.draining.load()) return;
+    asio::post(s.fast_pool, [shared_task] {
+      try {
+        (*shared_task)();
+      } catch (const std::exception& e) {
+        spdlog::error("background task failed: {}", e.what());
+      }
+    });
+    raw->expires_after(period);
+    if (auto next = weak.lock()) raw->async_wait(*next);
+  };
+  s.periodic_tasks.push_back(tick);  // owns the callback as long as the server lives
+  raw->expires_after(std::chrono::seconds(0));
+  raw->async_wait(*tick);
+}
+
+}  // namespace coffre::http

@@ -1,0 +1,62 @@
+// Server: the HTTPS listener (Key Vault data plane and sign-in endpoints) and the plain-HTTP
+// listener (health, managed-identity tokens, the CONNECT proxy for *.vault.azure.net), on
+// Beast/Asio with one I/O thread per core. Requests are handled on worker pools so slow work
+// (RSA key generation, disk commits) never stalls the I/O threads.
+//
+// Beast and Asio stay inside server.cc; this header is cheap to include.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "coffre/status.h"
+#include "common/bytes.h"
+#include "http/router.h"
+
+namespace coffre::http {
+
+struct ServerOptions {
+  std::vector<std::string> bind_addresses = {"127.0.0.1", "::1"};
+  uint16_t https_port = 8443;  // 0: pick a free port (the same one on every address)
+  uint16_t http_port = 8080;   // 0: pick a free port; the plain listener is always loopback
+  int io_threads = 0;          // 0: one per core
+  std::string cert_chain_pem;  // server certificate (then intermediates)
+  SecureString private_key_pem;
+  size_t max_body_bytes = 1024 * 1024;
+  size_t max_header_bytes = 32 * 1024;
+  std::chrono::seconds request_timeout{30};
+  std::chrono::seconds idle_timeout{120};
+  std::chrono::seconds drain_timeout{10};
+};
+
+struct ServerState;  // Beast/Asio state, defined in server.cc
+
+class Server {
+ public:
+  Server(ServerOptions options, const Router& router);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds every listener and starts the threads; once it returns OK, requests are accepted.
+  Status Start();
+  // Blocks until SIGINT/SIGTERM or Stop(); then stops accepting, lets in-flight requests finish
+  // (up to drain_timeout) and joins every thread.
+  void Wait();
+  void Stop();
+
+  uint16_t https_port() const;
+  uint16_t http_port() const;
+
+  // Runs `task` on a worker thread now and then every `period` until the server stops.
+  void RunPeriodically(std::chrono::seconds period, std::function<void()> task);
+
+ private:
+  std::unique_ptr<ServerState> impl_;
+};
+
+}  // namespace coffre::http

@@ -1,0 +1,59 @@
+#include "service/vault_directory.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace coffre::service {
+namespace {
+
+std::string Lowercase(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+}  // namespace
+
+bool IsValidVaultName(std::string_view name) {
+  if (name.size() < 3 || name.size() > 24) return false;
+  if (!std::isalpha(static_cast<unsigned char>(name.front()))) return false;
+  if (name.back() == '-') return false;
+  for (size_t i = 0; i < name.size(); ++i) {
+    auto c = static_cast<unsigned char>(name[i]);
+    if (!std::isalnum(c) && c != '-') return false;
+    if (c == '-' && i > 0 && name[i - 1] == '-') return false;
+  }
+  return true;
+}
+
+Result<std::optional<store::VaultRecord>> VaultDirectory::Find(std::string_view name) {
+  std::string key = Lowercase(name);
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = cache_.find(key); it != cache_.end()) return {it->second};
+  }
+  if (!IsValidVaultName(key)) return std::optional<store::VaultRecord>{};
+  auto vault = store_.GetVault(key);
+  if (!vault.ok()) {
+    if (vault.status().kind() == ErrorKind::kNotFound) {
+      return std::optional<store::VaultRecord>{};
+    }
+    return vault.status();
+  }
+  std::lock_guard lock(mutex_);
+  cache_[key] = *vault;
+  return std::optional<store::VaultRecord>{*vault};
+}
+
+Status VaultDirectory::Ensure(const store::VaultRecord& vault) {
+  if (!IsValidVaultName(vault.name)) {
+    return Status::BadParameter("Invalid vault name: " + vault.name +
+                                ". Vault names are 3-24 letters, digits and hyphens.");
+  }
+  store::VaultRecord record = vault;
+  record.name = Lowercase(vault.name);
+  return store_.PutVault(record);
+}
+
+}  // namespace coffre::service

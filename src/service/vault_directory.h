@@ -1,0 +1,36 @@
+// VaultDirectory: which vaults exist, by name, with a small cache in front of the store so
+// that resolving a request's vault does not cost a query (vaults created by another process
+// are found on the first miss).
+#pragma once
+
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "coffre/status.h"
+#include "store/store.h"
+
+namespace coffre::service {
+
+class VaultDirectory {
+ public:
+  explicit VaultDirectory(store::Store& store) : store_(store) {}
+
+  // The vault called `name` (case-insensitive), or nullopt if there is none.
+  Result<std::optional<store::VaultRecord>> Find(std::string_view name);
+  // Creates the vault if absent (name must satisfy IsValidVaultName).
+  Status Ensure(const store::VaultRecord& vault);
+
+ private:
+  store::Store& store_;
+  std::mutex mutex_;
+  std::unordered_map<std::string, store::VaultRecord> cache_;
+};
+
+// Azure's vault name rule: 3-24 characters, letters, digits and hyphens, starting with a letter,
+// ending with a letter or digit, no consecutive hyphens.
+bool IsValidVaultName(std::string_view name);
+
+}  // namespace coffre::service
