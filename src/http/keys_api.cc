@@ -165,7 +165,8 @@ ApiResponse Keys(service::KeyService& keys, const VaultRequest& request) {
       return NotImplemented(third);
     }
     if (IsCryptoOperation(third)) return NotImplemented(third);
-    return KeyVersion(keys, request, name, seg[2]);
+    // Anything else in third place is a version: only GET and PATCH address one.
+    if (method == "GET" || method == "PATCH") return KeyVersion(keys, request, name, seg[2]);
   }
   if (n == 4) {
     std::string op = Lower(seg[3]);

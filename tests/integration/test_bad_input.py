@@ -304,14 +304,19 @@ class BadInputTest(h.ServerTestCase):
         self.assertServerHealthy()
 
     def test_header_section_over_32kib(self):
-        r = self.server.api("GET", "/keys/" + GOOD, headers={"X-Big": "b" * (33 * 1024)})
-        self.assertEqual(r.status, 431, r)
+        data = b"GET /keys/" + GOOD.encode() + b"?" + AV.encode() + b" HTTP/1.1\r\n" + \
+            self.raw_request_bytes(["X-Big: " + "b" * (33 * 1024)])
+        r = self.server.raw_tls(data, method="GET", timeout=30)
+        self.assertIsNotNone(r, "connection closed without a 431 response")
+        self.assertJsonError(r, 431)
         self.assertServerHealthy()
 
     def test_many_headers_over_32kib(self):
-        hdrs = {"X-H%04d" % i: "v" * 100 for i in range(400)}
-        r = self.server.api("GET", "/keys/" + GOOD, headers=hdrs)
-        self.assertEqual(r.status, 431, r)
+        data = b"GET /keys/" + GOOD.encode() + b"?" + AV.encode() + b" HTTP/1.1\r\n" + \
+            self.raw_request_bytes(["X-H%04d: %s" % (i, "v" * 100) for i in range(400)])
+        r = self.server.raw_tls(data, method="GET", timeout=30)
+        self.assertIsNotNone(r, "connection closed without a 431 response")
+        self.assertJsonError(r, 431)
         self.assertServerHealthy()
 
     # ---- TLS-level garbage ------------------------------------------------------------------

@@ -2,6 +2,7 @@
 wire details the SDKs depend on."""
 
 import datetime
+import json
 import os
 import re
 import sys
@@ -93,10 +94,12 @@ class KeysPythonTest(h.ServerTestCase):
     def assertSdkError(self, ctx, status, code, message=None):
         e = ctx.exception
         self.assertEqual(e.status_code, status)
+        err = json.loads(e.response.text())["error"]
+        self.assertEqual(err["code"], code)
+        self.assertTrue(e.message.startswith("(%s) " % code), e.message)
         if message is not None:
-            self.assertEqual(e.message, "(%s) %s" % (code, message))
-        else:
-            self.assertTrue(e.message.startswith("(%s) " % code), e.message)
+            self.assertEqual(err["message"], message)
+            self.assertEqual(e.message.split("\n")[0], "(%s) %s" % (code, message))
 
     def raw_pages(self, path, maxresults, vault="dev", limit=200):
         """Follow nextLink from GET path?maxresults=N; returns (items, pages)."""
@@ -406,9 +409,14 @@ class KeysPythonTest(h.ServerTestCase):
     def test_bare_localhost_is_dev(self):
         s = self.server
         self.client.create_ec_key("bare-host")
-        for host in ("localhost:%d" % s.port, "127.0.0.1:%d" % s.port):
+        for host in ("localhost:%d" % s.port, "127.0.0.1:%d" % s.port, "[::1]:%d" % s.port):
             with self.subTest(host=host):
-                r = s.api("GET", "/keys/bare-host", host=host)
+                # follow the challenge, as a client would: token for the resource the server names
+                probe = s.api("GET", "/keys/bare-host", host=host, token=None)
+                self.assertEqual(probe.status, 401, probe)
+                m = re.search(r'resource="([^"]+)"', probe.header("WWW-Authenticate") or "")
+                self.assertIsNotNone(m, probe)
+                r = s.api("GET", "/keys/bare-host", host=host, token=s.msi_token(m.group(1)))
                 j = self.assertOk(r)
                 self.assertRegex(j["key"]["kid"], r"^https://%s/keys/bare-host/[0-9a-f]{32}$" % re.escape(host))
 
