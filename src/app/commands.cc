@@ -13,7 +13,9 @@
 #include "crypto/random.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "service/crypto_service.h"
 #include "service/key_service.h"
+#include "service/rotation_scheduler.h"
 #include "service/vault_directory.h"
 #include "store/barrier.h"
 #include "store/store.h"
@@ -21,7 +23,8 @@
 namespace coffre::app {
 namespace {
 
-constexpr std::chrono::seconds kPurgeInterval{60};
+// Scheduled purge and policy rotation run this often.
+constexpr std::chrono::seconds kBackgroundInterval{60};
 constexpr const char* kDevVault = "dev";
 
 int Fail(const Status& status) {
@@ -125,9 +128,12 @@ int RunServer(const ServerConfig& config) {
     options.private_key_pem = std::move(tls->second);
   }
 
-  service::KeyService keys(**store, *barrier, SystemClock::Instance());
+  service::KeyMaterialCache key_cache(*barrier);
+  service::KeyService keys(**store, *barrier, key_cache, SystemClock::Instance());
+  service::CryptoService crypto(**store, key_cache, SystemClock::Instance());
+  service::RotationScheduler rotations(**store, keys, vaults, SystemClock::Instance());
   auth::IdentityEndpoints identity(**tokens, **store, identity_header, dev_identity);
-  http::Router router({keys, vaults, **tokens, identity});
+  http::Router router({keys, crypto, vaults, **tokens, identity});
   http::Server server(std::move(options), router);
   if (Status started = server.Start(); !started.ok()) return Fail(started);
   spdlog::info("coffre listening: https port {}, http port {}", server.https_port(),
@@ -145,13 +151,15 @@ int RunServer(const ServerConfig& config) {
     std::cout << env << std::flush;
   }
 
-  server.RunPeriodically(kPurgeInterval, [&keys] {
+  server.RunPeriodically(kBackgroundInterval, [&keys, &rotations] {
     auto purged = keys.PurgeExpiredKeys();
     if (!purged.ok()) {
       spdlog::warn("scheduled purge failed: {}", purged.status().message());
     } else if (*purged > 0) {
       spdlog::info("scheduled purge removed {} deleted keys", *purged);
     }
+    auto rotated = rotations.RunOnce();
+    if (!rotated.ok()) spdlog::warn("rotation run failed: {}", rotated.status().message());
   });
   server.Wait();
   spdlog::info("coffre stopped");

@@ -9,6 +9,9 @@
 namespace coffre::crypto {
 
 std::array<uint8_t, 32> Sha256(ByteSpan data);
+// HKDF-SHA256 (RFC 5869) with an empty salt: derives purpose-bound subkeys from a master key.
+SecureBytes HkdfSha256(ByteSpan input_key, std::string_view info, size_t length);
+
 // Constant-time for equal lengths; different lengths compare unequal (length is not secret).
 bool ConstantTimeEquals(ByteSpan a, ByteSpan b);
 inline bool ConstantTimeEquals(std::string_view a, std::string_view b) {

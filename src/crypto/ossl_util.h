@@ -7,6 +7,8 @@
 #include <openssl/encoder.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/param_build.h>
+#include <openssl/params.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -32,6 +34,15 @@ using X509Ptr = OsslPtr<X509, X509_free>;
 using X509ExtPtr = OsslPtr<X509_EXTENSION, X509_EXTENSION_free>;
 using GeneralNamesPtr = OsslPtr<GENERAL_NAMES, GENERAL_NAMES_free>;
 using Pkcs8Ptr = OsslPtr<PKCS8_PRIV_KEY_INFO, PKCS8_PRIV_KEY_INFO_free>;
+using CipherCtxPtr = OsslPtr<EVP_CIPHER_CTX, EVP_CIPHER_CTX_free>;
+using MacPtr = OsslPtr<EVP_MAC, EVP_MAC_free>;
+using MacCtxPtr = OsslPtr<EVP_MAC_CTX, EVP_MAC_CTX_free>;
+using BnCtxPtr = OsslPtr<BN_CTX, BN_CTX_free>;
+// For BIGNUMs that hold private values: wiped before they are freed.
+using SecretBnPtr = OsslPtr<BIGNUM, BN_clear_free>;
+using ParamBldPtr = OsslPtr<OSSL_PARAM_BLD, OSSL_PARAM_BLD_free>;
+// OSSL_PARAM_free wipes the block that OSSL_PARAM_BLD put secure (BN_secure_new) values in.
+using ParamsPtr = OsslPtr<OSSL_PARAM, OSSL_PARAM_free>;
 
 // Drops the OpenSSL errors a function queued on its thread when it returns. Left behind,
 // stale entries would be misread by later, unrelated calls on the same thread (SSL_get_error

@@ -34,6 +34,8 @@ struct ApiResponse {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   bool close_connection = false;
+  // The body carries plaintext or key material (decrypt, unwrap): wiped once it is sent.
+  bool sensitive = false;
 };
 
 // Headers the HTTP layer copies into ApiRequest::headers (everything else is dropped).

@@ -1,9 +1,12 @@
 #include "http/key_json.h"
 
 #include <boost/json.hpp>
+#include <cctype>
 #include <limits>
+#include <type_traits>
 
 #include "common/base64url.h"
+#include "common/strings.h"
 
 namespace coffre::http {
 namespace json = boost::json;
@@ -146,6 +149,43 @@ Result<service::AttributeChanges> ParseAttributes(const json::object& body) {
   return changes;
 }
 
+Status InvalidJsonWebKey() {
+  return Status::BadParameter("The property \"key\" must be a valid JsonWebKey object.");
+}
+
+// Reads an optional base64url property of a JWK into `out`; false if it is not a string or
+// not base64url.
+template <typename Buffer>
+bool JwkBytes(const json::object& jwk, std::string_view name, Buffer& out) {
+  auto it = jwk.find(name);
+  if (it == jwk.end() || it->value().is_null()) return true;
+  if (!it->value().is_string()) return false;
+  std::string_view text = it->value().get_string();
+  if constexpr (std::is_same_v<Buffer, SecureBytes>) {
+    auto decoded = Base64UrlDecodeSecure(text);
+    if (!decoded) return false;
+    out = std::move(*decoded);
+  } else {
+    auto decoded = Base64UrlDecode(text);
+    if (!decoded) return false;
+    out = std::move(*decoded);
+  }
+  return true;
+}
+
+Result<std::optional<Bytes>> OptionalBase64Url(const json::object& o, std::string_view name) {
+  auto it = o.find(name);
+  if (it == o.end() || it->value().is_null()) return std::optional<Bytes>{};
+  if (!it->value().is_string()) return TypeError(name, "a base64url string");
+  auto decoded = Base64UrlDecode(it->value().get_string());
+  if (!decoded) return TypeError(name, "a base64url string");
+  return std::optional<Bytes>{std::move(*decoded)};
+}
+
+json::string_view ActionTypeName(service::LifetimeActionType type) {
+  return type == service::LifetimeActionType::kRotate ? "Rotate" : "Notify";
+}
+
 }  // namespace
 
 json::object KeyBundleJson(const service::KeyBundle& bundle, std::string_view base_url) {
@@ -230,6 +270,172 @@ Result<service::UpdateKeyRequest> ParseUpdateKeyRequest(const json::object& body
   COFFRE_ASSIGN_OR_RETURN(request.attributes, ParseAttributes(body));
   COFFRE_ASSIGN_OR_RETURN(request.tags, OptionalTags(body));
   return request;
+}
+
+Result<Bytes> RequiredBase64Url(const json::object& body, std::string_view name) {
+  COFFRE_ASSIGN_OR_RETURN(auto value, OptionalBase64Url(body, name));
+  if (!value) return Status::BadParameter("The property \"" + std::string(name) + "\" is required.");
+  return std::move(*value);
+}
+
+Result<int64_t> RequiredInt(const json::object& body, std::string_view name, int64_t min,
+                            int64_t max) {
+  auto it = body.find(name);
+  if (it == body.end() || it->value().is_null()) {
+    return Status::BadParameter("The property \"" + std::string(name) + "\" is required.");
+  }
+  COFFRE_ASSIGN_OR_RETURN(auto value, OptionalInt(body, name, std::numeric_limits<int64_t>::min(),
+                                                  std::numeric_limits<int64_t>::max()));
+  if (*value < min || *value > max) return TypeError(name, "an integer in range");
+  return *value;
+}
+
+Result<service::ImportKeyRequest> ParseImportKeyRequest(const json::object& body) {
+  service::ImportKeyRequest request;
+  auto it = body.find("key");
+  if (it == body.end() || !it->value().is_object()) return InvalidJsonWebKey();
+  const json::object& jwk = it->value().get_object();
+  auto kty = jwk.find("kty");
+  if (kty == jwk.end() || !kty->value().is_string()) return InvalidJsonWebKey();
+  service::PrivateJsonWebKey& key = request.key;
+  key.kty = std::string(kty->value().get_string());
+  if (auto crv = jwk.find("crv"); crv != jwk.end() && !crv->value().is_null()) {
+    if (!crv->value().is_string()) return InvalidJsonWebKey();
+    key.crv = std::string(crv->value().get_string());
+  }
+  bool ok = JwkBytes(jwk, "n", key.n) && JwkBytes(jwk, "e", key.e) && JwkBytes(jwk, "d", key.d) &&
+            JwkBytes(jwk, "p", key.p) && JwkBytes(jwk, "q", key.q) &&
+            JwkBytes(jwk, "dp", key.dp) && JwkBytes(jwk, "dq", key.dq) &&
+            JwkBytes(jwk, "qi", key.qi) && JwkBytes(jwk, "x", key.x) &&
+            JwkBytes(jwk, "y", key.y) && JwkBytes(jwk, "k", key.k);
+  if (!ok) return InvalidJsonWebKey();
+  if (jwk.contains("key_hsm")) {
+    return Status::BadParameter("Importing keys as key_hsm (BYOK) blobs is not supported.");
+  }
+  auto ops = OptionalKeyOps(jwk);
+  if (!ops.ok()) return InvalidJsonWebKey();
+  key.key_ops = std::move(*ops);
+  if (auto hsm = body.find("Hsm"); hsm != body.end() && !hsm->value().is_null()) {
+    if (!hsm->value().is_bool()) return TypeError("Hsm", "a boolean");
+    request.hsm = hsm->value().get_bool();
+  }
+  COFFRE_ASSIGN_OR_RETURN(request.attributes, ParseAttributes(body));
+  COFFRE_ASSIGN_OR_RETURN(request.tags, OptionalTags(body));
+  return request;
+}
+
+Result<service::KeyOperationRequest> ParseKeyOperationRequest(const json::object& body) {
+  service::KeyOperationRequest request;
+  COFFRE_ASSIGN_OR_RETURN(auto alg, OptionalString(body, "alg"));
+  if (!alg) return Status::BadParameter("The property \"alg\" is required.");
+  request.algorithm = std::move(*alg);
+  auto it = body.find("value");
+  if (it == body.end() || !it->value().is_string()) {
+    return Status::BadParameter("The property \"value\" is required and must be base64url.");
+  }
+  auto value = Base64UrlDecodeSecure(it->value().get_string());
+  if (!value) return TypeError("value", "a base64url string");
+  request.value = std::move(*value);
+  COFFRE_ASSIGN_OR_RETURN(request.iv, OptionalBase64Url(body, "iv"));
+  COFFRE_ASSIGN_OR_RETURN(request.aad, OptionalBase64Url(body, "aad"));
+  COFFRE_ASSIGN_OR_RETURN(request.tag, OptionalBase64Url(body, "tag"));
+  return request;
+}
+
+Result<service::VerifyRequest> ParseVerifyRequest(const json::object& body) {
+  service::VerifyRequest request;
+  COFFRE_ASSIGN_OR_RETURN(auto alg, OptionalString(body, "alg"));
+  if (!alg) return Status::BadParameter("The property \"alg\" is required.");
+  request.algorithm = std::move(*alg);
+  COFFRE_ASSIGN_OR_RETURN(request.digest, RequiredBase64Url(body, "digest"));
+  COFFRE_ASSIGN_OR_RETURN(request.signature, RequiredBase64Url(body, "value"));
+  return request;
+}
+
+json::object KeyOperationResultJson(const service::KeyOperationResult& result,
+                                    std::string_view base_url) {
+  json::object o;
+  o["kid"] = KeyId(base_url, result.name, result.version);
+  o["value"] = Base64UrlEncode(result.value);
+  if (result.iv) o["iv"] = Base64UrlEncode(*result.iv);
+  if (result.tag) o["tag"] = Base64UrlEncode(*result.tag);
+  if (result.aad) o["aad"] = Base64UrlEncode(*result.aad);
+  return o;
+}
+
+Result<service::RotationPolicy> ParseRotationPolicy(const json::object& body) {
+  service::RotationPolicy policy;
+  if (auto it = body.find("lifetimeActions"); it != body.end() && !it->value().is_null()) {
+    if (!it->value().is_array()) return TypeError("lifetimeActions", "an array");
+    const json::array& actions = it->value().get_array();
+    if (actions.size() > 16) return TypeError("lifetimeActions", "an array of at most 2 actions");
+    for (const auto& item : actions) {
+      if (!item.is_object()) return TypeError("lifetimeActions", "an array of objects");
+      const json::object& a = item.get_object();
+      auto trigger = a.find("trigger");
+      auto action = a.find("action");
+      if (trigger == a.end() || !trigger->value().is_object() || action == a.end() ||
+          !action->value().is_object()) {
+        return Status::BadParameter("Each lifetime action needs a trigger and an action.");
+      }
+      service::LifetimeAction parsed;
+      COFFRE_ASSIGN_OR_RETURN(auto type, OptionalString(action->value().get_object(), "type"));
+      std::string lower = type ? AsciiLower(*type) : "";
+      if (lower == "rotate") {
+        parsed.type = service::LifetimeActionType::kRotate;
+      } else if (lower == "notify") {
+        parsed.type = service::LifetimeActionType::kNotify;
+      } else {
+        return Status::BadParameter("The lifetime action type must be Rotate or Notify.");
+      }
+      const json::object& t = trigger->value().get_object();
+      COFFRE_ASSIGN_OR_RETURN(auto after, OptionalString(t, "timeAfterCreate"));
+      COFFRE_ASSIGN_OR_RETURN(auto before, OptionalString(t, "timeBeforeExpiry"));
+      if (after.has_value() == before.has_value()) {
+        return Status::BadParameter(
+            "A trigger needs exactly one of timeAfterCreate and timeBeforeExpiry.");
+      }
+      parsed.trigger = after ? service::LifetimeTrigger::kTimeAfterCreate
+                             : service::LifetimeTrigger::kTimeBeforeExpiry;
+      std::string duration = after ? *after : *before;
+      for (char& c : duration) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      parsed.duration = std::move(duration);
+      policy.actions.push_back(std::move(parsed));
+    }
+  }
+  if (auto it = body.find("attributes"); it != body.end() && !it->value().is_null()) {
+    if (!it->value().is_object()) return TypeError("attributes", "an object");
+    COFFRE_ASSIGN_OR_RETURN(auto expiry, OptionalString(it->value().get_object(), "expiryTime"));
+    if (expiry) {
+      for (char& c : *expiry) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      policy.expiry_time = std::move(*expiry);
+    }
+  }
+  return policy;
+}
+
+json::object RotationPolicyJson(const service::RotationPolicy& policy, std::string_view base_url,
+                                std::string_view name) {
+  json::object o;
+  o["id"] = std::string(base_url) + "/keys/" + std::string(name) + "/rotationpolicy";
+  json::array actions;
+  for (const auto& a : policy.actions) {
+    json::object trigger;
+    trigger[a.trigger == service::LifetimeTrigger::kTimeAfterCreate ? "timeAfterCreate"
+                                                                   : "timeBeforeExpiry"] =
+        a.duration;
+    actions.push_back(json::object{{"trigger", std::move(trigger)},
+                                   {"action", json::object{{"type", ActionTypeName(a.type)}}}});
+  }
+  o["lifetimeActions"] = std::move(actions);
+  json::object attributes;
+  if (policy.expiry_time) attributes["expiryTime"] = *policy.expiry_time;
+  if (!policy.is_default) {
+    attributes["created"] = policy.created;
+    attributes["updated"] = policy.updated;
+  }
+  o["attributes"] = std::move(attributes);
+  return o;
 }
 
 }  // namespace coffre::http

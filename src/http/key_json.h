@@ -9,7 +9,9 @@
 #include <string_view>
 
 #include "coffre/status.h"
+#include "service/crypto_service.h"
 #include "service/key_model.h"
+#include "service/rotation_policy.h"
 
 namespace coffre::http {
 
@@ -31,5 +33,27 @@ Result<boost::json::object> ParseJsonObject(std::string_view body);
 Result<service::CreateKeyRequest> ParseCreateKeyRequest(const boost::json::object& body);
 // PATCH /keys/{name}/{version} body.
 Result<service::UpdateKeyRequest> ParseUpdateKeyRequest(const boost::json::object& body);
+// PUT /keys/{name} body (name comes from the path). Every problem with "key" is reported as
+// Key Vault does: "The property "key" must be a valid JsonWebKey object."
+Result<service::ImportKeyRequest> ParseImportKeyRequest(const boost::json::object& body);
+
+// encrypt/decrypt/wrapkey/unwrapkey/sign bodies: {"alg","value","iv"?,"aad"?,"tag"?}.
+Result<service::KeyOperationRequest> ParseKeyOperationRequest(const boost::json::object& body);
+// verify body: {"alg","digest","value"}.
+Result<service::VerifyRequest> ParseVerifyRequest(const boost::json::object& body);
+// {"kid","value","iv"?,"tag"?,"aad"?}
+boost::json::object KeyOperationResultJson(const service::KeyOperationResult& result,
+                                           std::string_view base_url);
+
+// PUT /keys/{name}/rotationpolicy body.
+Result<service::RotationPolicy> ParseRotationPolicy(const boost::json::object& body);
+boost::json::object RotationPolicyJson(const service::RotationPolicy& policy,
+                                       std::string_view base_url, std::string_view name);
+
+// A required base64url property ({"value": ...} of restore; "value" of key operations).
+Result<Bytes> RequiredBase64Url(const boost::json::object& body, std::string_view name);
+// A required integer property within [min, max].
+Result<int64_t> RequiredInt(const boost::json::object& body, std::string_view name, int64_t min,
+                            int64_t max);
 
 }  // namespace coffre::http

@@ -1,8 +1,10 @@
 #include "http/keys_api.h"
+#include "common/strings.h"
 
 #include <algorithm>
 #include <boost/json.hpp>
 #include <charconv>
+#include <limits>
 
 #include "common/base64url.h"
 #include "http/key_json.h"
@@ -14,12 +16,6 @@ namespace {
 
 constexpr int kMaxPageSize = 25;
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 ApiResponse Ok(const json::object& body) { return JsonResponse(200, json::serialize(body)); }
 
@@ -125,7 +121,97 @@ ApiResponse KeyVersion(service::KeyService& keys, const VaultRequest& request,
   return MethodNotAllowed(method);
 }
 
-ApiResponse Keys(service::KeyService& keys, const VaultRequest& request) {
+std::optional<service::KeyOperation> OperationFromPath(std::string_view segment) {
+  if (segment == "encrypt") return service::KeyOperation::kEncrypt;
+  if (segment == "decrypt") return service::KeyOperation::kDecrypt;
+  if (segment == "wrapkey") return service::KeyOperation::kWrapKey;
+  if (segment == "unwrapkey") return service::KeyOperation::kUnwrapKey;
+  if (segment == "sign") return service::KeyOperation::kSign;
+  if (segment == "verify") return service::KeyOperation::kVerify;
+  return std::nullopt;
+}
+
+// POST /keys/{name}[/{version}]/{operation}; operation is lower case.
+ApiResponse KeyOperation(const KeysApi& api, const VaultRequest& request, const std::string& name,
+                         const std::string& version, const std::string& operation) {
+  if (request.http.method != "POST") return MethodNotAllowed(request.http.method);
+  if (operation == "release") {
+    return ErrorResponse(Status::BadParameter(
+        "Secure key release is not supported by this server: keys cannot be exported.",
+        "NotSupported"));
+  }
+  auto op = OperationFromPath(operation);
+  if (!op) return ErrorResponse(Status::NotFound("NotFound", "The requested resource was not found."));
+  auto body = ParseJsonObject(request.http.body);
+  if (!body.ok()) return ErrorResponse(body.status());
+  if (*op == service::KeyOperation::kVerify) {
+    auto verify = ParseVerifyRequest(*body);
+    if (!verify.ok()) return ErrorResponse(verify.status());
+    auto valid = api.crypto.Verify(request.vault, name, version, *verify);
+    if (!valid.ok()) return ErrorResponse(valid.status());
+    return Ok(json::object{{"value", *valid}});
+  }
+  auto parameters = ParseKeyOperationRequest(*body);
+  if (!parameters.ok()) return ErrorResponse(parameters.status());
+  auto result = api.crypto.Perform(request.vault, name, version, *op, *parameters);
+  if (!result.ok()) return ErrorResponse(result.status());
+  ApiResponse response = Ok(KeyOperationResultJson(*result, request.base_url));
+  response.sensitive = *op == service::KeyOperation::kDecrypt ||
+                       *op == service::KeyOperation::kUnwrapKey;
+  return response;
+}
+
+ApiResponse ImportKey(service::KeyService& keys, const VaultRequest& request,
+                      const std::string& name) {
+  auto body = ParseJsonObject(request.http.body);
+  if (!body.ok()) return ErrorResponse(body.status());
+  auto import = ParseImportKeyRequest(*body);
+  if (!import.ok()) return ErrorResponse(import.status());
+  import->name = name;
+  return OkOr(keys.ImportKey(request.vault, *import), KeyBundleJson, request.base_url);
+}
+
+ApiResponse RestoreKey(service::KeyService& keys, const VaultRequest& request) {
+  auto body = ParseJsonObject(request.http.body);
+  if (!body.ok()) return ErrorResponse(body.status());
+  auto blob = RequiredBase64Url(*body, "value");
+  if (!blob.ok()) return ErrorResponse(blob.status());
+  return OkOr(keys.RestoreKey(request.vault, *blob), KeyBundleJson, request.base_url);
+}
+
+ApiResponse RotationPolicy(service::KeyService& keys, const VaultRequest& request,
+                           const std::string& name) {
+  const std::string& method = request.http.method;
+  Result<service::RotationPolicy> policy = Status::Internal("unset");
+  if (method == "GET") {
+    policy = keys.GetRotationPolicy(request.vault, name);
+  } else if (method == "PUT") {
+    auto body = ParseJsonObject(request.http.body);
+    if (!body.ok()) return ErrorResponse(body.status());
+    auto parsed = ParseRotationPolicy(*body);
+    if (!parsed.ok()) return ErrorResponse(parsed.status());
+    policy = keys.UpdateRotationPolicy(request.vault, name, std::move(*parsed));
+  } else {
+    return MethodNotAllowed(method);
+  }
+  if (!policy.ok()) return ErrorResponse(policy.status());
+  return Ok(RotationPolicyJson(*policy, request.base_url, name));
+}
+
+ApiResponse RandomBytes(const VaultRequest& request) {
+  if (request.http.method != "POST") return MethodNotAllowed(request.http.method);
+  auto body = ParseJsonObject(request.http.body);
+  if (!body.ok()) return ErrorResponse(body.status());
+  auto count = RequiredInt(*body, "count", std::numeric_limits<int64_t>::min(),
+                           std::numeric_limits<int64_t>::max());
+  if (!count.ok()) return ErrorResponse(count.status());
+  auto bytes = service::CryptoService::RandomBytes(*count);
+  if (!bytes.ok()) return ErrorResponse(bytes.status());
+  return Ok(json::object{{"value", Base64UrlEncode(*bytes)}});
+}
+
+ApiResponse Keys(const KeysApi& api, const VaultRequest& request) {
+  service::KeyService& keys = api.keys;
   const auto& seg = request.segments;
   const std::string& method = request.http.method;
   size_t n = seg.size();
@@ -138,16 +224,16 @@ ApiResponse Keys(service::KeyService& keys, const VaultRequest& request) {
     return ListResponse(request, "/keys", *page, *result, KeyItemJson);
   }
   const std::string& name = seg[1];
-  if (n == 2 && Lower(name) == "restore" && method == "POST") return NotImplemented("restore");
+  if (n == 2 && AsciiLower(name) == "restore" && method == "POST") return RestoreKey(keys, request);
   if (!service::IsValidObjectName(name)) return InvalidName(name);
   if (n == 2) {
     if (method == "DELETE") {
       return OkOr(keys.DeleteKey(request.vault, name), DeletedKeyBundleJson, request.base_url);
     }
-    if (method == "PUT") return NotImplemented("import");
+    if (method == "PUT") return ImportKey(keys, request, name);
     return KeyVersion(keys, request, name, "");
   }
-  std::string third = Lower(seg[2]);
+  std::string third = AsciiLower(seg[2]);
   if (n == 3) {
     if (third == "create") {
       if (method != "POST") return MethodNotAllowed(method);
@@ -161,16 +247,26 @@ ApiResponse Keys(service::KeyService& keys, const VaultRequest& request) {
       if (!result.ok()) return ErrorResponse(result.status());
       return ListResponse(request, "/keys/" + name + "/versions", *page, *result, KeyItemJson);
     }
-    if (third == "rotate" || third == "backup" || third == "rotationpolicy") {
-      return NotImplemented(third);
+    if (third == "rotate" || third == "backup") {
+      if (method != "POST") return MethodNotAllowed(method);
+      if (third == "rotate") {
+        return OkOr(keys.RotateKey(request.vault, name), KeyBundleJson, request.base_url);
+      }
+      auto blob = keys.BackupKey(request.vault, name);
+      if (!blob.ok()) return ErrorResponse(blob.status());
+      return Ok(json::object{{"value", Base64UrlEncode(*blob)}});
     }
-    if (IsCryptoOperation(third)) return NotImplemented(third);
+    if (third == "rotationpolicy") return RotationPolicy(keys, request, name);
+    // .NET sends version-less operations as /keys/{name}/{operation}.
+    if (IsCryptoOperation(third)) return KeyOperation(api, request, name, "", third);
     // Anything else in third place is a version: only GET and PATCH address one.
     if (method == "GET" || method == "PATCH") return KeyVersion(keys, request, name, seg[2]);
   }
   if (n == 4) {
-    std::string op = Lower(seg[3]);
-    if (IsCryptoOperation(op) || op == "attestation") return NotImplemented(op);
+    std::string op = AsciiLower(seg[3]);
+    // Python and Go send version-less operations as /keys/{name}//{operation}.
+    if (IsCryptoOperation(op)) return KeyOperation(api, request, name, seg[2], op);
+    if (op == "attestation") return NotImplemented(op);
   }
   return ErrorResponse(Status::NotFound("NotFound", "The requested resource was not found."));
 }
@@ -203,7 +299,7 @@ ApiResponse DeletedKeys(service::KeyService& keys, const VaultRequest& request) 
     }
     return MethodNotAllowed(method);
   }
-  if (n == 3 && Lower(seg[2]) == "recover") {
+  if (n == 3 && AsciiLower(seg[2]) == "recover") {
     if (method != "POST") return MethodNotAllowed(method);
     return OkOr(keys.RecoverDeletedKey(request.vault, name), KeyBundleJson, request.base_url);
   }
@@ -212,13 +308,12 @@ ApiResponse DeletedKeys(service::KeyService& keys, const VaultRequest& request) 
 
 }  // namespace
 
-std::optional<ApiResponse> HandleKeysRequest(service::KeyService& keys,
-                                             const VaultRequest& request) {
+std::optional<ApiResponse> HandleKeysRequest(const KeysApi& api, const VaultRequest& request) {
   if (request.segments.empty()) return std::nullopt;
-  std::string collection = Lower(request.segments[0]);
-  if (collection == "keys") return Keys(keys, request);
-  if (collection == "deletedkeys") return DeletedKeys(keys, request);
-  if (collection == "rng" && request.segments.size() == 1) return NotImplemented("rng");
+  std::string collection = AsciiLower(request.segments[0]);
+  if (collection == "keys") return Keys(api, request);
+  if (collection == "deletedkeys") return DeletedKeys(api.keys, request);
+  if (collection == "rng" && request.segments.size() == 1) return RandomBytes(request);
   return std::nullopt;
 }
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "http/api_request.h"
+#include "service/crypto_service.h"
 #include "service/key_service.h"
 
 namespace coffre::http {
@@ -21,7 +22,12 @@ struct VaultRequest {
   std::string max_results;            // maxresults, if any (unparsed)
 };
 
+struct KeysApi {
+  service::KeyService& keys;
+  service::CryptoService& crypto;
+};
+
 // nullopt when the path is not a keys route (the router answers 404).
-std::optional<ApiResponse> HandleKeysRequest(service::KeyService& keys, const VaultRequest& request);
+std::optional<ApiResponse> HandleKeysRequest(const KeysApi& api, const VaultRequest& request);
 
 }  // namespace coffre::http

@@ -1,4 +1,5 @@
 #include "http/router.h"
+#include "common/strings.h"
 
 #include <algorithm>
 #include <boost/json.hpp>
@@ -15,12 +16,6 @@ constexpr size_t kMaxHostLength = 255;
 constexpr std::string_view kDevVault = "dev";
 constexpr std::string_view kLatestApiVersion = "2025-07-01";
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 bool IsValidHostHeader(std::string_view host) {
   if (host.empty() || host.size() > kMaxHostLength) return false;
@@ -50,7 +45,7 @@ std::string BearerToken(const ApiRequest& request) {
   if (header == nullptr) return {};
   std::string_view value = *header;
   constexpr std::string_view kScheme = "bearer ";
-  if (value.size() <= kScheme.size() || Lower(value.substr(0, kScheme.size())) != kScheme) {
+  if (value.size() <= kScheme.size() || AsciiLower(value.substr(0, kScheme.size())) != kScheme) {
     return {};
   }
   value.remove_prefix(kScheme.size());
@@ -64,7 +59,7 @@ ApiResponse Unauthorized(const Status& status, const ApiRequest& request,
   ApiResponse response = ErrorResponse(status);
   // Clients split this header on ',' and '=': neither may appear inside the values.
   response.headers.emplace_back(
-      "WWW-Authenticate", "Bearer authorization=\"https://" + Lower(request.host) + "/" +
+      "WWW-Authenticate", "Bearer authorization=\"https://" + AsciiLower(request.host) + "/" +
                               tokens.tenant_id() + "\", resource=\"" +
                               auth::ResourceForHost(request.host) + "\"");
   return response;
@@ -95,7 +90,7 @@ std::optional<ApiResponse> IdentityRoute(const RouterContext& context, const Api
     }
     if (seg.size() == 3 && seg[1] == ".well-known" && seg[2] == "openid-configuration") {
       return FromEndpoint(
-          context.identity.OpenIdConfiguration("https://" + Lower(request.host) + "/adfs"));
+          context.identity.OpenIdConfiguration("https://" + AsciiLower(request.host) + "/adfs"));
     }
     if (seg.size() == 3 && seg[1] == "discovery" && seg[2] == "keys") {
       return FromEndpoint(context.identity.SigningKeys());
@@ -170,7 +165,7 @@ ApiResponse ErrorResponse(const Status& status) {
 }
 
 std::string VaultNameFromHost(std::string_view host) {
-  std::string name = Lower(HostWithoutPort(host));
+  std::string name = AsciiLower(HostWithoutPort(host));
   if (name == "localhost" || name == "127.0.0.1" || name == "[::1]") return std::string(kDevVault);
   for (std::string_view suffix : {std::string_view(".localhost"), std::string_view(".vault.azure.net")}) {
     if (name.size() > suffix.size() && name.ends_with(suffix)) {
@@ -207,7 +202,8 @@ bool Router::IsSlow(const ApiRequest& request) {
   std::string_view target = request.target;
   target = target.substr(0, target.find('?'));
   while (!target.empty() && target.back() == '/') target.remove_suffix(1);
-  return Lower(target.substr(target.rfind('/') + 1)) == "create";
+  std::string last = AsciiLower(target.substr(target.rfind('/') + 1));
+  return last == "create" || last == "rotate";
 }
 
 ApiResponse Router::Handle(const ApiRequest& request) const {
@@ -229,7 +225,7 @@ ApiResponse Router::Handle(const ApiRequest& request) const {
   if (!vault.ok()) return ErrorResponse(vault.status());
   if (!vault->has_value()) {
     return ErrorResponse(Status::NotFound(
-        "VaultNotFound", "No vault is served at " + Lower(HostWithoutPort(request.host)) + "."));
+        "VaultNotFound", "No vault is served at " + AsciiLower(HostWithoutPort(request.host)) + "."));
   }
 
   // Authentication comes before any validation of the route, query or body: the SDKs' first
@@ -248,11 +244,11 @@ ApiResponse Router::Handle(const ApiRequest& request) const {
   VaultRequest vault_request{.http = request,
                              .vault = **vault,
                              .segments = std::move(target->segments),
-                             .base_url = "https://" + Lower(request.host),
+                             .base_url = "https://" + AsciiLower(request.host),
                              .api_version = QueryValue(target->query, "api-version"),
                              .skip_token = QueryValue(target->query, "$skiptoken"),
                              .max_results = QueryValue(target->query, "maxresults")};
-  if (auto response = HandleKeysRequest(context_.keys, vault_request)) {
+  if (auto response = HandleKeysRequest({context_.keys, context_.crypto}, vault_request)) {
     return std::move(*response);
   }
   return ErrorResponse(Status::NotFound("NotFound", "The requested resource was not found."));

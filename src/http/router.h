@@ -10,6 +10,7 @@
 #include "auth/identity_endpoints.h"
 #include "auth/token_authority.h"
 #include "http/api_request.h"
+#include "service/crypto_service.h"
 #include "service/key_service.h"
 #include "service/vault_directory.h"
 
@@ -17,6 +18,7 @@ namespace coffre::http {
 
 struct RouterContext {
   service::KeyService& keys;
+  service::CryptoService& crypto;
   service::VaultDirectory& vaults;
   const auth::TokenAuthority& tokens;
   const auth::IdentityEndpoints& identity;

@@ -1,4 +1,5 @@
 #include "http/server.h"
+#include "common/strings.h"
 
 #include <openssl/ssl.h>
 
@@ -31,17 +32,11 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 // The only CONNECT targets the proxy accepts: NAME.vault.azure.net:443. It never connects
 // anywhere; it terminates TLS itself and serves the vault in the tunnel.
 bool IsVaultProxyTarget(std::string_view target) {
-  std::string t = Lower(target);
+  std::string t = AsciiLower(target);
   constexpr std::string_view kSuffix = ".vault.azure.net:443";
   if (t.size() <= kSuffix.size() || !t.ends_with(kSuffix)) return false;
   std::string_view label = std::string_view(t).substr(0, t.size() - kSuffix.size());
@@ -243,8 +238,11 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     response->prepare_payload();
     beast::get_lowest_layer(stream_).expires_after(server_.options.request_timeout);
     bhttp::async_write(stream_, *response,
-                       [self = this->shared_from_this(), response, keep_alive](
-                           beast::error_code ec, size_t) {
+                       [self = this->shared_from_this(), response, keep_alive,
+                        sensitive = api.sensitive](beast::error_code ec, size_t) {
+                         if (sensitive) {
+                           SecureWipe(response->body().data(), response->body().size());
+                         }
                          self->server_.in_flight.fetch_sub(1);
                          if (ec || !keep_alive) return self->Close();
                          self->Read();

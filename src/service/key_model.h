@@ -106,6 +106,25 @@ struct CreateKeyRequest {
   std::optional<Tags> tags;
 };
 
+// A JWK with private parts, as an import body carries it. Binary fields are decoded already.
+struct PrivateJsonWebKey {
+  std::string kty;
+  std::optional<std::vector<std::string>> key_ops;
+  Bytes n, e;                        // RSA public
+  SecureBytes d, p, q, dp, dq, qi;   // RSA private (d is also the EC private scalar)
+  std::string crv;                   // EC
+  Bytes x, y;
+  SecureBytes k;                     // oct
+};
+
+struct ImportKeyRequest {
+  std::string name;
+  PrivateJsonWebKey key;
+  bool hsm = false;  // "Hsm": store as RSA-HSM / EC-HSM / oct-HSM
+  AttributeChanges attributes;
+  std::optional<Tags> tags;
+};
+
 struct UpdateKeyRequest {
   std::optional<std::vector<std::string>> key_ops;
   AttributeChanges attributes;

@@ -2,7 +2,10 @@
 
 #include <algorithm>
 
+#include "common/binary_codec.h"
+#include "crypto/aead.h"
 #include "crypto/asymmetric_key.h"
+#include "crypto/key_operations.h"
 #include "crypto/random.h"
 
 namespace coffre::service {
@@ -55,11 +58,21 @@ Status ConflictDeleted(std::string_view name) {
                           "ObjectIsDeletedButRecoverable");
 }
 
-Result<crypto::AsymmetricKey> GenerateKeyPair(const CreateKeyRequest& request) {
+// Freshly made or imported key material, before sealing.
+struct NewKeyMaterial {
+  Bytes public_key;          // SubjectPublicKeyInfo DER; empty for oct keys
+  SecureBytes private_material;  // PKCS#8 DER, or the raw oct key
+};
+
+NewKeyMaterial FromKeyPair(const crypto::AsymmetricKey& key_pair) {
+  return {key_pair.PublicDer(), key_pair.PrivateDer()};
+}
+
+Result<NewKeyMaterial> GenerateKey(const CreateKeyRequest& request) {
+  std::string kty(KeyTypeName(request.kty));
   if (IsRsa(request.kty)) {
     if (request.curve) {
-      return Status::BadParameter("The property crv is not valid for key type " +
-                                  std::string(KeyTypeName(request.kty)) + ".");
+      return Status::BadParameter("The property crv is not valid for key type " + kty + ".");
     }
     int size = request.key_size.value_or(kDefaultRsaKeySize);
     if (size != 2048 && size != 3072 && size != 4096) {
@@ -71,13 +84,14 @@ Result<crypto::AsymmetricKey> GenerateKeyPair(const CreateKeyRequest& request) {
       return Status::BadParameter("Unsupported public exponent: " + std::to_string(exponent) +
                                   ". It must be an odd number from 3 to 2147483647.");
     }
-    return crypto::AsymmetricKey::GenerateRsa(size, exponent);
+    COFFRE_ASSIGN_OR_RETURN(auto key_pair, crypto::AsymmetricKey::GenerateRsa(size, exponent));
+    return FromKeyPair(key_pair);
+  }
+  if (request.public_exponent) {
+    return Status::BadParameter("The property public_exponent is not valid for key type " + kty +
+                                ".");
   }
   if (IsEc(request.kty)) {
-    if (request.public_exponent) {
-      return Status::BadParameter("The property public_exponent is not valid for key type " +
-                                  std::string(KeyTypeName(request.kty)) + ".");
-    }
     crypto::Curve curve = request.curve.value_or(crypto::Curve::kP256);
     if (request.key_size) {
       // AKV accepts key_size for EC only when it agrees with the curve.
@@ -89,10 +103,75 @@ Result<crypto::AsymmetricKey> GenerateKeyPair(const CreateKeyRequest& request) {
                                     " for curve " + std::string(crypto::CurveName(curve)) + ".");
       }
     }
-    return crypto::AsymmetricKey::GenerateEc(curve);
+    COFFRE_ASSIGN_OR_RETURN(auto key_pair, crypto::AsymmetricKey::GenerateEc(curve));
+    return FromKeyPair(key_pair);
   }
-  return Status::BadParameter("Invalid kty value: " + std::string(KeyTypeName(request.kty)),
-                              "KeyTypeNotSupported");
+  if (request.curve) {
+    return Status::BadParameter("The property crv is not valid for key type " + kty + ".");
+  }
+  int bits = request.key_size.value_or(256);
+  if (bits != 128 && bits != 192 && bits != 256) {
+    return Status::BadParameter("Unsupported key size: " + std::to_string(bits) +
+                                ". oct keys may be 128, 192 or 256 bits.");
+  }
+  return NewKeyMaterial{{}, crypto::RandomSecureBytes(static_cast<size_t>(bits / 8))};
+}
+
+Status InvalidJsonWebKey() {
+  return Status::BadParameter("The property \"key\" must be a valid JsonWebKey object.");
+}
+
+// The stored type for an imported key: the JWK's kty, made -HSM when "Hsm" is true.
+Result<KeyType> ImportedKeyType(const ImportKeyRequest& request) {
+  auto kty = KeyTypeFromName(request.key.kty);
+  if (!kty) return InvalidJsonWebKey();
+  if (!request.hsm) return *kty;
+  if (IsRsa(*kty)) return KeyType::kRsaHsm;
+  if (IsEc(*kty)) return KeyType::kEcHsm;
+  return KeyType::kOctHsm;
+}
+
+Result<NewKeyMaterial> ImportedMaterial(KeyType kty, const PrivateJsonWebKey& jwk) {
+  if (IsRsa(kty)) {
+    if (jwk.n.empty() || jwk.e.empty() || jwk.d.empty()) return InvalidJsonWebKey();
+    crypto::RsaPrivateComponents parts{jwk.n, jwk.e, jwk.d, jwk.p, jwk.q, jwk.dp, jwk.dq, jwk.qi};
+    auto key_pair = crypto::RsaKeyFromComponents(parts);
+    if (!key_pair.ok() || key_pair->bits() < 2048 || key_pair->bits() > 4096) {
+      return InvalidJsonWebKey();
+    }
+    return FromKeyPair(*key_pair);
+  }
+  if (IsEc(kty)) {
+    auto curve = crypto::CurveFromName(jwk.crv);
+    if (!curve || jwk.d.empty()) return InvalidJsonWebKey();
+    auto key_pair = crypto::EcKeyFromComponents(*curve, jwk.x, jwk.y, jwk.d);
+    if (!key_pair.ok()) return InvalidJsonWebKey();
+    return FromKeyPair(*key_pair);
+  }
+  if (jwk.k.size() != 16 && jwk.k.size() != 24 && jwk.k.size() != 32) return InvalidJsonWebKey();
+  return NewKeyMaterial{{}, jwk.k};
+}
+
+// The generation request that reproduces an existing key's type, size or curve (rotation).
+CreateKeyRequest SameKindAs(const store::KeyVersionRecord& latest, KeyType kty,
+                            const KeyMaterial& material) {
+  CreateKeyRequest request;
+  request.name = latest.name;
+  request.kty = kty;
+  if (const auto* pair = material.asymmetric()) {
+    if (IsRsa(kty)) {
+      request.key_size = pair->bits();
+      crypto::PublicKeyParams params = pair->PublicParams();
+      uint32_t exponent = 0;
+      for (uint8_t byte : params.e) exponent = (exponent << 8) | byte;
+      request.public_exponent = exponent;
+    } else {
+      request.curve = pair->curve();
+    }
+  } else if (const auto* secret = material.symmetric()) {
+    request.key_size = static_cast<int>(secret->size() * 8);
+  }
+  return request;
 }
 
 }  // namespace
@@ -116,8 +195,9 @@ Status KeyService::DeletedKeyNotFound(std::string_view name) {
   return Status::NotFound("KeyNotFound", "Deleted Key not found: " + std::string(name));
 }
 
-KeyService::KeyService(store::Store& store, const store::Barrier& barrier, const Clock& clock)
-    : store_(store), barrier_(barrier), clock_(clock) {}
+KeyService::KeyService(store::Store& store, const store::Barrier& barrier,
+                       KeyMaterialCache& cache, const Clock& clock)
+    : store_(store), barrier_(barrier), cache_(cache), clock_(clock) {}
 
 namespace {
 
@@ -183,38 +263,64 @@ Result<KeyBundle> KeyService::CreateKey(const store::VaultRecord& vault,
     return ConflictDeleted(request.name);
   }
 
-  COFFRE_ASSIGN_OR_RETURN(crypto::AsymmetricKey key_pair, GenerateKeyPair(request));
-
+  COFFRE_ASSIGN_OR_RETURN(NewKeyMaterial material, GenerateKey(request));
   store::KeyVersionRecord record;
   record.vault = vault.name;
   record.name = request.name;
-  record.version = crypto::RandomHex(16);
   record.key_type = std::string(KeyTypeName(request.kty));
   record.key_ops = std::move(key_ops);
   record.enabled = request.attributes.enabled.value_or(true);
   record.not_before = request.attributes.not_before;
   record.expires = request.attributes.expires;
-  record.created = record.updated = clock_.NowSeconds();
   record.tags = std::move(tags);
-  record.public_key = key_pair.PublicDer();
-  {
-    SecureBytes private_der = key_pair.PrivateDer();
-    if (private_der.empty()) return Status::Internal("Key generation failed.");
-    COFFRE_ASSIGN_OR_RETURN(
-        record.sealed_private_key,
-        barrier_.Seal(private_der,
-                      store::Barrier::KeyMaterialContext(vault.name, request.name, record.version)));
-  }
+  record.public_key = std::move(material.public_key);
+  return StoreNewVersion(vault, std::move(record), material.private_material, std::nullopt);
+}
 
-  Status added = store_.AddKeyVersion(record);
+Result<KeyBundle> KeyService::StoreNewVersion(const store::VaultRecord& vault,
+                                              store::KeyVersionRecord record,
+                                              ByteSpan private_material,
+                                              std::optional<int64_t> expected_latest_sequence) {
+  record.vault = vault.name;
+  record.version = crypto::RandomHex(16);
+  record.created = record.updated = clock_.NowSeconds();
+  COFFRE_ASSIGN_OR_RETURN(
+      record.sealed_private_key,
+      barrier_.Seal(private_material,
+                    store::Barrier::KeyMaterialContext(vault.name, record.name, record.version)));
+  std::string name = record.name;
+  Status added = store_.AddKeyVersion(record, expected_latest_sequence);
   if (added.kind() == ErrorKind::kConflict && added.inner_code() == "deleted") {
-    return ConflictDeleted(request.name);
+    return ConflictDeleted(name);
   }
   if (added.kind() == ErrorKind::kNotFound) {
     return Status::NotFound("VaultNotFound", "The vault " + vault.name + " does not exist.");
   }
   COFFRE_RETURN_IF_ERROR(added);
   return BundleOf(vault, record);
+}
+
+Result<KeyBundle> KeyService::ImportKey(const store::VaultRecord& vault,
+                                        const ImportKeyRequest& request) {
+  if (!IsValidObjectName(request.name)) {
+    return Status::BadParameter("The request URI contains an invalid name: " + request.name);
+  }
+  COFFRE_ASSIGN_OR_RETURN(KeyType kty, ImportedKeyType(request));
+  std::vector<std::string> key_ops = request.key.key_ops.value_or(DefaultKeyOps(kty));
+  COFFRE_RETURN_IF_ERROR(ValidateKeyOps(key_ops));
+  Tags tags = SortedTags(request.tags.value_or(Tags{}));
+  COFFRE_RETURN_IF_ERROR(ValidateTags(tags));
+  COFFRE_ASSIGN_OR_RETURN(NewKeyMaterial material, ImportedMaterial(kty, request.key));
+  store::KeyVersionRecord record;
+  record.name = request.name;
+  record.key_type = std::string(KeyTypeName(kty));
+  record.key_ops = std::move(key_ops);
+  record.enabled = request.attributes.enabled.value_or(true);
+  record.not_before = request.attributes.not_before;
+  record.expires = request.attributes.expires;
+  record.tags = std::move(tags);
+  record.public_key = std::move(material.public_key);
+  return StoreNewVersion(vault, std::move(record), material.private_material, std::nullopt);
 }
 
 Result<KeyBundle> KeyService::GetKey(const store::VaultRecord& vault, std::string_view name,
@@ -291,6 +397,7 @@ Result<DeletedKeyBundle> KeyService::DeleteKey(const store::VaultRecord& vault,
   int64_t now = clock_.NowSeconds();
   auto deleted = store_.DeleteKey(vault.name, name, now,
                                   now + int64_t{vault.retention_days} * kSecondsPerDay);
+  cache_.Invalidate(vault.name, name);
   if (!deleted.ok()) {
     if (deleted.status().kind() == ErrorKind::kNotFound) return KeyNotFound(name);
     return deleted.status();
@@ -342,10 +449,296 @@ Status KeyService::PurgeDeletedKey(const store::VaultRecord& vault, std::string_
         "ForbiddenByPolicy");
   }
   Status purged = store_.PurgeKey(vault.name, name);
+  cache_.Invalidate(vault.name, name);
   if (purged.kind() == ErrorKind::kNotFound) return DeletedKeyNotFound(name);
   return purged;
 }
 
 Result<int> KeyService::PurgeExpiredKeys() { return store_.PurgeExpiredKeys(clock_.NowSeconds()); }
+
+// ---- rotation
+
+Result<KeyBundle> KeyService::AddRotatedVersion(const store::VaultRecord& vault,
+                                                const store::KeyVersionRecord& latest,
+                                                std::optional<int64_t> expected_latest_sequence) {
+  auto kty = KeyTypeFromName(latest.key_type);
+  if (!kty) return Status::Internal("A stored key has an unknown type.");
+  COFFRE_ASSIGN_OR_RETURN(auto material, cache_.Get(latest));
+  COFFRE_ASSIGN_OR_RETURN(NewKeyMaterial fresh, GenerateKey(SameKindAs(latest, *kty, *material)));
+
+  store::KeyVersionRecord record;
+  record.name = latest.name;
+  record.key_type = latest.key_type;
+  record.key_ops = latest.key_ops;
+  record.tags = latest.tags;
+  record.public_key = std::move(fresh.public_key);
+  COFFRE_ASSIGN_OR_RETURN(auto policy, store_.GetRotationPolicy(vault.name, latest.name));
+  if (policy && policy->expiry_time) {
+    if (auto expiry = ParseIsoDuration(*policy->expiry_time)) {
+      record.expires = AddIsoDuration(clock_.NowSeconds(), *expiry);
+    }
+  }
+  return StoreNewVersion(vault, std::move(record), fresh.private_material,
+                         expected_latest_sequence);
+}
+
+Result<KeyBundle> KeyService::RotateKey(const store::VaultRecord& vault, std::string_view name) {
+  if (!IsValidObjectName(name)) {
+    return Status::BadParameter("The request URI contains an invalid name: " + std::string(name));
+  }
+  auto latest = store_.GetKeyVersion(vault.name, name, "");
+  if (!latest.ok()) {
+    if (latest.status().kind() == ErrorKind::kNotFound) return KeyNotFound(name);
+    return latest.status();
+  }
+  return AddRotatedVersion(vault, *latest, std::nullopt);
+}
+
+Result<KeyBundle> KeyService::RotateIfLatest(const store::VaultRecord& vault,
+                                             const store::KeyVersionRecord& latest) {
+  return AddRotatedVersion(vault, latest, latest.sequence);
+}
+
+Result<RotationPolicy> KeyService::GetRotationPolicy(const store::VaultRecord& vault,
+                                                     std::string_view name) {
+  auto stored = store_.GetRotationPolicy(vault.name, name);
+  if (!stored.ok()) {
+    if (stored.status().kind() == ErrorKind::kNotFound) return KeyNotFound(name);
+    return stored.status();
+  }
+  if (!stored->has_value()) return DefaultRotationPolicy();
+  return FromRecord(**stored);
+}
+
+Result<RotationPolicy> KeyService::UpdateRotationPolicy(const store::VaultRecord& vault,
+                                                        std::string_view name,
+                                                        RotationPolicy policy) {
+  COFFRE_RETURN_IF_ERROR(ValidateRotationPolicy(policy));
+  store::RotationPolicyRecord record = ToRecord(policy);
+  record.vault = vault.name;
+  record.name = std::string(name);
+  record.created = record.updated = clock_.NowSeconds();
+  auto stored = store_.PutRotationPolicy(record);
+  if (!stored.ok()) {
+    if (stored.status().kind() == ErrorKind::kNotFound) return KeyNotFound(name);
+    return stored.status();
+  }
+  return FromRecord(*stored);
+}
+
+// ---- backup and restore
+//
+// A backup blob is kBackupMagic, a format version byte, then AES-256-GCM under a key derived
+// from the master key (associated data: magic + version) over a BinaryWriter encoding of the
+// key's versions (with their private material) and its rotation policy.
+
+namespace {
+
+constexpr std::string_view kBackupMagic = "CFKB";
+constexpr uint8_t kBackupFormatVersion = 1;
+constexpr std::string_view kBackupKeyPurpose = "coffre/key-backup/v1";
+constexpr uint32_t kMaxBackupItems = 100000;
+
+Status InvalidBackup() {
+  return Status::BadParameter("The backup blob is not valid or was not made by this server.");
+}
+
+Status RestoreConflict() {
+  return Status::Conflict(
+      "There was a conflict restoring the key. This can happen if either: a second key with the "
+      "same name was created after the first key was deleted; thus trying to restore a key whose "
+      "name is already in use. To fix this, rename the second key to something else so that the "
+      "restore works. The second probable cause of this exception is when multiple operations "
+      "are performed in parallel against the key. To avoid this error, perform operations "
+      "against a key in a sequential manner.");
+}
+
+std::string BackupAad() {
+  return std::string(kBackupMagic) + static_cast<char>(kBackupFormatVersion);
+}
+
+void PutOptionalTime(BinaryWriter& w, const std::optional<int64_t>& t) {
+  w.PutU8(t ? 1 : 0);
+  if (t) w.PutI64(*t);
+}
+
+bool ReadOptionalTime(BinaryReader& r, std::optional<int64_t>& t) {
+  auto present = r.U8();
+  if (!present || *present > 1) return false;
+  if (*present == 0) return true;
+  auto v = r.I64();
+  if (!v) return false;
+  t = *v;
+  return true;
+}
+
+bool ReadStrings(BinaryReader& r, std::vector<std::string>& out) {
+  auto count = r.U32();
+  if (!count || *count > kMaxBackupItems) return false;
+  for (uint32_t i = 0; i < *count; ++i) {
+    auto s = r.String();
+    if (!s) return false;
+    out.push_back(std::move(*s));
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<Bytes> KeyService::BackupKey(const store::VaultRecord& vault, std::string_view name) {
+  std::vector<store::KeyVersionRecord> versions;
+  std::string cursor;
+  do {
+    auto page = store_.ListKeyVersions(vault.name, name, cursor, 100);
+    if (!page.ok()) {
+      if (page.status().kind() == ErrorKind::kNotFound) return KeyNotFound(name);
+      return page.status();
+    }
+    for (auto& v : page->items) versions.push_back(std::move(v));
+    cursor = page->next_cursor;
+  } while (!cursor.empty());
+  if (versions.empty()) return KeyNotFound(name);
+  COFFRE_ASSIGN_OR_RETURN(auto policy, store_.GetRotationPolicy(vault.name, name));
+
+  BinaryWriter w;
+  w.PutString(versions.front().name);
+  w.PutU32(static_cast<uint32_t>(versions.size()));
+  for (const auto& v : versions) {
+    COFFRE_ASSIGN_OR_RETURN(
+        SecureBytes material,
+        barrier_.Open(v.sealed_private_key,
+                      store::Barrier::KeyMaterialContext(vault.name, v.name, v.version)));
+    w.PutString(v.version);
+    w.PutString(v.key_type);
+    w.PutU32(static_cast<uint32_t>(v.key_ops.size()));
+    for (const auto& op : v.key_ops) w.PutString(op);
+    w.PutU8(v.enabled ? 1 : 0);
+    PutOptionalTime(w, v.not_before);
+    PutOptionalTime(w, v.expires);
+    w.PutI64(v.created);
+    w.PutI64(v.updated);
+    w.PutU32(static_cast<uint32_t>(v.tags.size()));
+    for (const auto& [tag, value] : v.tags) {
+      w.PutString(tag);
+      w.PutString(value);
+    }
+    w.PutBytes(v.public_key);
+    w.PutBytes(material);
+  }
+  w.PutU8(policy ? 1 : 0);
+  if (policy) {
+    w.PutU32(static_cast<uint32_t>(policy->actions.size()));
+    for (const auto& a : policy->actions) {
+      w.PutString(a.action);
+      w.PutString(a.trigger);
+      w.PutString(a.duration);
+    }
+    w.PutU8(policy->expiry_time ? 1 : 0);
+    if (policy->expiry_time) w.PutString(*policy->expiry_time);
+    w.PutI64(policy->created);
+    w.PutI64(policy->updated);
+  }
+  SecureBytes key = barrier_.DeriveKey(kBackupKeyPurpose);
+  COFFRE_ASSIGN_OR_RETURN(Bytes sealed, crypto::SealAes256Gcm(key, w.bytes(), AsBytes(BackupAad())));
+  Bytes blob(kBackupMagic.begin(), kBackupMagic.end());
+  blob.push_back(kBackupFormatVersion);
+  blob.insert(blob.end(), sealed.begin(), sealed.end());
+  return blob;
+}
+
+Result<KeyBundle> KeyService::RestoreKey(const store::VaultRecord& vault, ByteSpan backup) {
+  if (backup.size() <= kBackupMagic.size() + 1 ||
+      AsChars(backup.subspan(0, kBackupMagic.size())) != kBackupMagic ||
+      backup[kBackupMagic.size()] != kBackupFormatVersion) {
+    return InvalidBackup();
+  }
+  SecureBytes key = barrier_.DeriveKey(kBackupKeyPurpose);
+  auto payload = crypto::OpenAes256Gcm(key, backup.subspan(kBackupMagic.size() + 1),
+                                       AsBytes(BackupAad()));
+  if (!payload.ok()) return InvalidBackup();
+
+  BinaryReader r(*payload);
+  auto name = r.String();
+  auto count = r.U32();
+  if (!name || !IsValidObjectName(*name) || !count || *count == 0 || *count > kMaxBackupItems) {
+    return InvalidBackup();
+  }
+  std::vector<store::KeyVersionRecord> versions;
+  for (uint32_t i = 0; i < *count; ++i) {
+    store::KeyVersionRecord v;
+    v.vault = vault.name;
+    v.name = *name;
+    auto version = r.String();
+    auto key_type = r.String();
+    if (!version || !IsValidVersion(*version) || !key_type || !KeyTypeFromName(*key_type) ||
+        !ReadStrings(r, v.key_ops)) {
+      return InvalidBackup();
+    }
+    v.version = *version;
+    v.key_type = *key_type;
+    auto enabled = r.U8();
+    if (!enabled || *enabled > 1 || !ReadOptionalTime(r, v.not_before) ||
+        !ReadOptionalTime(r, v.expires)) {
+      return InvalidBackup();
+    }
+    v.enabled = *enabled == 1;
+    auto created = r.I64();
+    auto updated = r.I64();
+    auto tag_count = r.U32();
+    if (!created || !updated || !tag_count || *tag_count > kMaxBackupItems) return InvalidBackup();
+    v.created = *created;
+    v.updated = *updated;
+    for (uint32_t t = 0; t < *tag_count; ++t) {
+      auto tag = r.String();
+      auto value = r.String();
+      if (!tag || !value) return InvalidBackup();
+      v.tags.emplace_back(std::move(*tag), std::move(*value));
+    }
+    auto public_key = r.Bytes();
+    auto material = r.Bytes();
+    if (!public_key || !material) return InvalidBackup();
+    v.public_key.assign(public_key->begin(), public_key->end());
+    COFFRE_ASSIGN_OR_RETURN(
+        v.sealed_private_key,
+        barrier_.Seal(*material, store::Barrier::KeyMaterialContext(vault.name, v.name, v.version)));
+    versions.push_back(std::move(v));
+  }
+  std::optional<store::RotationPolicyRecord> policy;
+  auto has_policy = r.U8();
+  if (!has_policy || *has_policy > 1) return InvalidBackup();
+  if (*has_policy == 1) {
+    policy.emplace();
+    policy->vault = vault.name;
+    policy->name = *name;
+    auto action_count = r.U32();
+    if (!action_count || *action_count > 16) return InvalidBackup();
+    for (uint32_t a = 0; a < *action_count; ++a) {
+      auto action = r.String();
+      auto trigger = r.String();
+      auto duration = r.String();
+      if (!action || !trigger || !duration) return InvalidBackup();
+      policy->actions.push_back({std::move(*action), std::move(*trigger), std::move(*duration)});
+    }
+    auto has_expiry = r.U8();
+    if (!has_expiry || *has_expiry > 1) return InvalidBackup();
+    if (*has_expiry == 1) {
+      auto expiry = r.String();
+      if (!expiry) return InvalidBackup();
+      policy->expiry_time = std::move(*expiry);
+    }
+    auto created = r.I64();
+    auto updated = r.I64();
+    if (!created || !updated || !FromRecord(*policy).ok()) return InvalidBackup();
+    policy->created = *created;
+    policy->updated = *updated;
+  }
+  if (!r.AtEnd()) return InvalidBackup();
+
+  Status restored = store_.RestoreKey(versions, policy);
+  if (restored.kind() == ErrorKind::kConflict) return RestoreConflict();
+  if (restored.kind() == ErrorKind::kBadRequest) return InvalidBackup();
+  COFFRE_RETURN_IF_ERROR(restored);
+  return BundleOf(vault, versions.back());
+}
 
 }  // namespace coffre::service

@@ -9,7 +9,9 @@
 
 #include "coffre/status.h"
 #include "common/clock.h"
+#include "service/key_material.h"
 #include "service/key_model.h"
+#include "service/rotation_policy.h"
 #include "store/barrier.h"
 #include "store/store.h"
 
@@ -17,9 +19,11 @@ namespace coffre::service {
 
 class KeyService {
  public:
-  KeyService(store::Store& store, const store::Barrier& barrier, const Clock& clock);
+  KeyService(store::Store& store, const store::Barrier& barrier, KeyMaterialCache& cache,
+             const Clock& clock);
 
   Result<KeyBundle> CreateKey(const store::VaultRecord& vault, const CreateKeyRequest& request);
+  Result<KeyBundle> ImportKey(const store::VaultRecord& vault, const ImportKeyRequest& request);
   // Empty version: latest.
   Result<KeyBundle> GetKey(const store::VaultRecord& vault, std::string_view name,
                            std::string_view version);
@@ -37,13 +41,38 @@ class KeyService {
   // Purges soft-deleted keys whose retention has ended (all vaults). Returns how many.
   Result<int> PurgeExpiredKeys();
 
+  // A new version with the same type, size or curve, key_ops and tags; exp from the rotation
+  // policy's expiryTime if it has one.
+  Result<KeyBundle> RotateKey(const store::VaultRecord& vault, std::string_view name);
+  // The scheduler's rotation: only if `latest` is still the latest version (kConflict "stale"
+  // otherwise), so concurrent schedulers never rotate twice for one trigger.
+  Result<KeyBundle> RotateIfLatest(const store::VaultRecord& vault,
+                                   const store::KeyVersionRecord& latest);
+  Result<RotationPolicy> GetRotationPolicy(const store::VaultRecord& vault, std::string_view name);
+  Result<RotationPolicy> UpdateRotationPolicy(const store::VaultRecord& vault,
+                                              std::string_view name, RotationPolicy policy);
+
+  // Every version of a key, sealed under the backup key (derived from the master key, so any
+  // server sharing it can restore).
+  Result<Bytes> BackupKey(const store::VaultRecord& vault, std::string_view name);
+  Result<KeyBundle> RestoreKey(const store::VaultRecord& vault, ByteSpan backup);
+
   // Key Vault's error texts, shared with the HTTP layer for route-level errors.
   static Status KeyNotFound(std::string_view name_or_id);
   static Status DeletedKeyNotFound(std::string_view name);
 
  private:
+  Result<KeyBundle> AddRotatedVersion(const store::VaultRecord& vault,
+                                      const store::KeyVersionRecord& latest,
+                                      std::optional<int64_t> expected_latest_sequence);
+  // Seals the private material and stores a new version; maps store errors to Key Vault ones.
+  Result<KeyBundle> StoreNewVersion(const store::VaultRecord& vault, store::KeyVersionRecord record,
+                                    ByteSpan private_material,
+                                    std::optional<int64_t> expected_latest_sequence);
+
   store::Store& store_;
   const store::Barrier& barrier_;
+  KeyMaterialCache& cache_;
   const Clock& clock_;
 };
 

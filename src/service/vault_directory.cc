@@ -1,4 +1,5 @@
 #include "service/vault_directory.h"
+#include "common/strings.h"
 
 #include <algorithm>
 #include <cctype>
@@ -6,12 +7,6 @@
 namespace coffre::service {
 namespace {
 
-std::string Lowercase(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 }  // namespace
 
@@ -28,7 +23,7 @@ bool IsValidVaultName(std::string_view name) {
 }
 
 Result<std::optional<store::VaultRecord>> VaultDirectory::Find(std::string_view name) {
-  std::string key = Lowercase(name);
+  std::string key = AsciiLower(name);
   {
     std::lock_guard lock(mutex_);
     if (auto it = cache_.find(key); it != cache_.end()) return {it->second};
@@ -52,7 +47,7 @@ Status VaultDirectory::Ensure(const store::VaultRecord& vault) {
                                 ". Vault names are 3-24 letters, digits and hyphens.");
   }
   store::VaultRecord record = vault;
-  record.name = Lowercase(vault.name);
+  record.name = AsciiLower(vault.name);
   return store_.PutVault(record);
 }
 

@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "crypto/aead.h"
+#include "crypto/digest.h"
 #include "crypto/random.h"
 
 namespace coffre::store {
@@ -211,6 +212,10 @@ std::string Barrier::KeyMaterialContext(std::string_view vault, std::string_view
   context += '\n';
   context += Lowercase(version);
   return context;
+}
+
+SecureBytes Barrier::DeriveKey(std::string_view purpose) const {
+  return crypto::HkdfSha256(master_key_, purpose, crypto::kAes256KeySize);
 }
 
 }  // namespace coffre::store

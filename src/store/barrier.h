@@ -23,6 +23,10 @@ class Barrier {
   Result<Bytes> Seal(ByteSpan plaintext, std::string_view context) const;
   Result<SecureBytes> Open(ByteSpan sealed, std::string_view context) const;
 
+  // A 32-byte key for one purpose (e.g. "coffre/backup/v1"), derived from the master key with
+  // HKDF, so every server sharing the master key derives the same one.
+  SecureBytes DeriveKey(std::string_view purpose) const;
+
   // The associated data for one key version's private material.
   static std::string KeyMaterialContext(std::string_view vault, std::string_view key_name,
                                         std::string_view version);

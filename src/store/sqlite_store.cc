@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -99,6 +100,31 @@ CREATE TABLE settings (
   value TEXT NOT NULL
 ) STRICT;
 )sql",
+    // 2: rotation policies and once-only key events. Both belong to a key row (active or
+    // soft-deleted) and go with it when it is purged.
+    R"sql(
+CREATE TABLE rotation_policies (
+  vault TEXT NOT NULL,
+  name_key TEXT NOT NULL,
+  actions TEXT NOT NULL,
+  expiry_time TEXT,
+  created INTEGER NOT NULL,
+  updated INTEGER NOT NULL,
+  PRIMARY KEY (vault, name_key),
+  FOREIGN KEY (vault, name_key) REFERENCES keys (vault, name_key) ON DELETE CASCADE
+) STRICT;
+
+CREATE TABLE key_events (
+  id INTEGER PRIMARY KEY,
+  vault TEXT NOT NULL,
+  name_key TEXT NOT NULL,
+  version TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  time INTEGER NOT NULL,
+  UNIQUE (vault, name_key, version, kind),
+  FOREIGN KEY (vault, name_key) REFERENCES keys (vault, name_key) ON DELETE CASCADE
+) STRICT;
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
@@ -132,6 +158,12 @@ constexpr char kKeyStateSql[] =
 constexpr char kInsertKeySql[] =
     "INSERT INTO keys (vault, name_key, name, deleted_date, scheduled_purge_date, next_sequence) "
     "VALUES (?1, ?2, ?3, NULL, NULL, 1)";
+// A restored key: its sequences 1..n are taken by the restored versions.
+constexpr char kInsertRestoredKeySql[] =
+    "INSERT INTO keys (vault, name_key, name, deleted_date, scheduled_purge_date, next_sequence) "
+    "VALUES (?1, ?2, ?3, NULL, NULL, ?4)";
+constexpr char kLatestSequenceSql[] =
+    "SELECT MAX(sequence) FROM key_versions WHERE vault = ?1 AND name_key = ?2";
 constexpr char kBumpSequenceSql[] =
     "UPDATE keys SET next_sequence = next_sequence + 1 WHERE vault = ?1 AND name_key = ?2";
 constexpr char kVersionExistsSql[] =
@@ -146,13 +178,44 @@ constexpr char kUpdateVersionSql[] =
 constexpr char kSetDeletedSql[] =
     "UPDATE keys SET deleted_date = ?3, scheduled_purge_date = ?4 "
     "WHERE vault = ?1 AND name_key = ?2";
+constexpr char kDeletePolicySql[] =
+    "DELETE FROM rotation_policies WHERE vault = ?1 AND name_key = ?2";
+constexpr char kDeleteEventsSql[] = "DELETE FROM key_events WHERE vault = ?1 AND name_key = ?2";
 constexpr char kDeleteVersionsSql[] = "DELETE FROM key_versions WHERE vault = ?1 AND name_key = ?2";
 constexpr char kDeleteKeySql[] = "DELETE FROM keys WHERE vault = ?1 AND name_key = ?2";
+constexpr char kPurgeExpiredPoliciesSql[] =
+    "DELETE FROM rotation_policies WHERE (vault, name_key) IN (SELECT vault, name_key FROM keys "
+    "WHERE deleted_date IS NOT NULL AND scheduled_purge_date <= ?1)";
+constexpr char kPurgeExpiredEventsSql[] =
+    "DELETE FROM key_events WHERE (vault, name_key) IN (SELECT vault, name_key FROM keys "
+    "WHERE deleted_date IS NOT NULL AND scheduled_purge_date <= ?1)";
 constexpr char kPurgeExpiredVersionsSql[] =
     "DELETE FROM key_versions WHERE (vault, name_key) IN (SELECT vault, name_key FROM keys "
     "WHERE deleted_date IS NOT NULL AND scheduled_purge_date <= ?1)";
 constexpr char kPurgeExpiredKeysSql[] =
     "DELETE FROM keys WHERE deleted_date IS NOT NULL AND scheduled_purge_date <= ?1";
+
+#define COFFRE_POLICY_SELECT                                                \
+  "SELECT k.vault, k.name, p.actions, p.expiry_time, p.created, p.updated " \
+  "FROM rotation_policies p JOIN keys k ON k.vault = p.vault AND k.name_key = p.name_key "
+constexpr char kGetPolicySql[] = COFFRE_POLICY_SELECT "WHERE p.vault = ?1 AND p.name_key = ?2";
+constexpr char kListPoliciesSql[] =
+    COFFRE_POLICY_SELECT "WHERE k.deleted_date IS NULL ORDER BY p.vault, p.name_key";
+#undef COFFRE_POLICY_SELECT
+// On replace the stored `created` stays.
+constexpr char kPutPolicySql[] =
+    "INSERT INTO rotation_policies (vault, name_key, actions, expiry_time, created, updated) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (vault, name_key) DO UPDATE SET "
+    "actions = excluded.actions, expiry_time = excluded.expiry_time, updated = excluded.updated";
+
+// Only a duplicate event is ignored; any other constraint failure is still an error.
+constexpr char kInsertEventSql[] =
+    "INSERT INTO key_events (vault, name_key, version, kind, time) VALUES (?1, ?2, ?3, ?4, ?5) "
+    "ON CONFLICT (vault, name_key, version, kind) DO NOTHING";
+constexpr char kListEventsSql[] =
+    "SELECT k.vault, k.name, e.version, e.kind, e.time "
+    "FROM key_events e JOIN keys k ON k.vault = e.vault AND k.name_key = e.name_key "
+    "WHERE e.vault = ?1 AND e.name_key = ?2 ORDER BY e.id";
 
 constexpr char kPutVaultSql[] =
     "INSERT OR IGNORE INTO vaults (name, retention_days, purge_protection, created) "
@@ -272,6 +335,42 @@ bool DecodeTags(std::string_view text, Tags* tags) {
   return true;
 }
 
+// Lifetime actions are stored as a JSON array of {"action","trigger","duration"} objects.
+std::string EncodeActions(const std::vector<LifetimeActionRecord>& actions) {
+  boost::json::array array;
+  for (const LifetimeActionRecord& a : actions) {
+    boost::json::object object;
+    object["action"] = boost::json::string_view(a.action);
+    object["trigger"] = boost::json::string_view(a.trigger);
+    object["duration"] = boost::json::string_view(a.duration);
+    array.push_back(std::move(object));
+  }
+  return boost::json::serialize(array);
+}
+
+bool DecodeActions(std::string_view text, std::vector<LifetimeActionRecord>* actions) {
+  boost::system::error_code ec;
+  boost::json::value value = boost::json::parse(text, ec, {}, JsonOptions());
+  const boost::json::array* array = ec ? nullptr : value.if_array();
+  if (array == nullptr) return false;
+  actions->clear();
+  for (const boost::json::value& item : *array) {
+    const boost::json::object* object = item.if_object();
+    if (object == nullptr) return false;
+    LifetimeActionRecord action;
+    for (auto [field, out] :
+         {std::pair{"action", &action.action}, std::pair{"trigger", &action.trigger},
+          std::pair{"duration", &action.duration}}) {
+      const boost::json::value* member = object->if_contains(field);
+      const boost::json::string* text_value = member != nullptr ? member->if_string() : nullptr;
+      if (text_value == nullptr) return false;
+      out->assign(text_value->data(), text_value->size());
+    }
+    actions->push_back(std::move(action));
+  }
+  return true;
+}
+
 // Cursors are opaque to callers, but they only ever get back what we produced: anything else is
 // a malformed request rather than a position.
 Status ParseKeyCursor(std::string_view cursor) {
@@ -339,6 +438,11 @@ class Statement {
     Check(sqlite3_bind_null(stmt_, ++index_));
     return *this;
   }
+  Statement& Bind(const std::optional<std::string>& value) {
+    if (value.has_value()) return Bind(std::string_view(*value));
+    Check(sqlite3_bind_null(stmt_, ++index_));
+    return *this;
+  }
   Statement& Bind(const Bytes& blob) {
     // A null pointer would bind SQL NULL; an empty value must stay an (empty) BLOB.
     if (blob.empty()) {
@@ -402,6 +506,16 @@ class Statement {
     int size = sqlite3_column_bytes(stmt_, col);
     if (data == nullptr && size != 0) return false;
     out->assign(reinterpret_cast<const char*>(data), static_cast<size_t>(size));
+    return true;
+  }
+  bool OptText(int col, std::optional<std::string>* out) const {
+    if (sqlite3_column_type(stmt_, col) == SQLITE_NULL) {
+      out->reset();
+      return true;
+    }
+    std::string value;
+    if (!Text(col, &value)) return false;
+    *out = std::move(value);
     return true;
   }
   bool Blob(int col, Bytes* out) const {
@@ -593,6 +707,26 @@ Result<PrincipalRecord> ReadPrincipal(const Statement& st) {
   return p;
 }
 
+Result<RotationPolicyRecord> ReadPolicy(const Statement& st) {
+  RotationPolicyRecord p;
+  std::string actions;
+  if (!st.Text(0, &p.vault) || !st.Text(1, &p.name) || !st.Text(2, &actions) ||
+      !st.OptText(3, &p.expiry_time) || !st.Int(4, &p.created) || !st.Int(5, &p.updated) ||
+      !DecodeActions(actions, &p.actions)) {
+    return Corrupt("rotation_policies");
+  }
+  return p;
+}
+
+Result<KeyEventRecord> ReadEvent(const Statement& st) {
+  KeyEventRecord e;
+  if (!st.Text(0, &e.vault) || !st.Text(1, &e.name) || !st.Text(2, &e.version) ||
+      !st.Text(3, &e.kind) || !st.Int(4, &e.time)) {
+    return Corrupt("key_events");
+  }
+  return e;
+}
+
 struct KeyState {
   std::string name;  // display name
   bool deleted = false;
@@ -625,6 +759,77 @@ Result<KeyRow> LoadLatest(Connection& conn, std::string_view vault, std::string_
     return deleted ? DeletedKeyNotFound(display_name) : KeyNotFound(display_name);
   }
   return std::move(*row);
+}
+
+Status CheckVaultExists(Connection& conn, const std::string& vault) {
+  COFFRE_ASSIGN_OR_RETURN(auto st, conn.Prepare(kGetVaultSql));
+  st.Bind(vault);
+  COFFRE_ASSIGN_OR_RETURN(bool has_vault, st.Step());
+  if (!has_vault) return Status::NotFound("VaultNotFound", "vault '" + vault + "' not found");
+  return Status::Ok();
+}
+
+// Sequence of the key's latest version; 0 if it has none.
+Result<int64_t> LoadLatestSequence(Connection& conn, std::string_view vault,
+                                   std::string_view name_key) {
+  COFFRE_ASSIGN_OR_RETURN(auto st, conn.Prepare(kLatestSequenceSql));
+  st.Bind(vault).Bind(name_key);
+  COFFRE_ASSIGN_OR_RETURN(bool has_row, st.Step());
+  std::optional<int64_t> latest;
+  if (!has_row || !st.OptInt(0, &latest)) return Corrupt("key_versions");
+  return latest.value_or(0);
+}
+
+// Inserts one version row; `version`, `key_ops` and `tags` are already normalized and encoded.
+// Callers check VersionExists first, to answer a duplicate with their own inner code.
+Status InsertVersion(Connection& conn, const std::string& vault, const std::string& name_key,
+                     const std::string& version, int64_t sequence, const KeyVersionRecord& record,
+                     const std::string& key_ops, const std::string& tags) {
+  COFFRE_ASSIGN_OR_RETURN(auto st, conn.Prepare(kInsertVersionSql));
+  st.Bind(vault)
+      .Bind(name_key)
+      .Bind(version)
+      .Bind(sequence)
+      .Bind(record.key_type)
+      .Bind(key_ops)
+      .Bind(record.enabled)
+      .Bind(record.not_before)
+      .Bind(record.expires)
+      .Bind(record.created)
+      .Bind(record.updated)
+      .Bind(tags)
+      .Bind(record.public_key)
+      .Bind(record.sealed_private_key);
+  return st.Run();
+}
+
+Result<bool> VersionExists(Connection& conn, const std::string& vault, const std::string& name_key,
+                           const std::string& version) {
+  COFFRE_ASSIGN_OR_RETURN(auto st, conn.Prepare(kVersionExistsSql));
+  st.Bind(vault).Bind(name_key).Bind(version);
+  return st.Step();
+}
+
+Status UpsertPolicy(Connection& conn, const std::string& vault, const std::string& name_key,
+                    const RotationPolicyRecord& policy) {
+  COFFRE_ASSIGN_OR_RETURN(auto st, conn.Prepare(kPutPolicySql));
+  st.Bind(vault)
+      .Bind(name_key)
+      .Bind(EncodeActions(policy.actions))
+      .Bind(policy.expiry_time)
+      .Bind(policy.created)
+      .Bind(policy.updated);
+  return st.Run();
+}
+
+Result<std::optional<RotationPolicyRecord>> LoadPolicy(Connection& conn, std::string_view vault,
+                                                       std::string_view name_key) {
+  COFFRE_ASSIGN_OR_RETURN(auto st, conn.Prepare(kGetPolicySql));
+  st.Bind(vault).Bind(name_key);
+  COFFRE_ASSIGN_OR_RETURN(bool has_row, st.Step());
+  if (!has_row) return std::optional<RotationPolicyRecord>();
+  COFFRE_ASSIGN_OR_RETURN(RotationPolicyRecord policy, ReadPolicy(st));
+  return std::optional<RotationPolicyRecord>(std::move(policy));
 }
 
 // Lists latest versions of active or deleted keys of a vault after `cursor`.
@@ -708,7 +913,10 @@ class SqliteStore final : public Store {
 
   // ---- keys
 
-  Status AddKeyVersion(KeyVersionRecord& record) override {
+  using Store::AddKeyVersion;  // the one-argument convenience overload
+
+  Status AddKeyVersion(KeyVersionRecord& record,
+                       std::optional<int64_t> expected_latest_sequence) override {
     if (record.name.empty() || record.version.empty()) {
       return Status::BadParameter("key name and version must not be empty");
     }
@@ -720,22 +928,26 @@ class SqliteStore final : public Store {
     std::string display_name = record.name;
     int64_t sequence = 0;
     Status status = Write([&](Connection& conn) -> Status {
-      {
-        COFFRE_ASSIGN_OR_RETURN(auto st, conn.Prepare(kGetVaultSql));
-        st.Bind(vault);
-        COFFRE_ASSIGN_OR_RETURN(bool has_vault, st.Step());
-        if (!has_vault) {
-          return Status::NotFound("VaultNotFound", "vault '" + vault + "' not found");
+      COFFRE_RETURN_IF_ERROR(CheckVaultExists(conn, vault));
+      COFFRE_ASSIGN_OR_RETURN(std::optional<KeyState> state, LoadKeyState(conn, vault, name_key));
+      if (state.has_value() && state->deleted) {
+        return Status::Conflict("key '" + record.name + "' is deleted", "deleted");
+      }
+      if (expected_latest_sequence.has_value()) {
+        // Checked in the write transaction, so no other version can slip in before ours.
+        int64_t latest = 0;
+        if (state.has_value()) {
+          COFFRE_ASSIGN_OR_RETURN(latest, LoadLatestSequence(conn, vault, name_key));
+        }
+        if (!state.has_value() || latest != *expected_latest_sequence) {
+          return Status::Conflict("key '" + record.name + "' latest version is sequence " +
+                                      std::to_string(latest) + ", expected " +
+                                      std::to_string(*expected_latest_sequence),
+                                  "stale");
         }
       }
-      COFFRE_ASSIGN_OR_RETURN(std::optional<KeyState> state, LoadKeyState(conn, vault, name_key));
       if (state.has_value()) {
-        if (state->deleted) {
-          return Status::Conflict("key '" + record.name + "' is deleted", "deleted");
-        }
-        COFFRE_ASSIGN_OR_RETURN(auto st, conn.Prepare(kVersionExistsSql));
-        st.Bind(vault).Bind(name_key).Bind(version);
-        COFFRE_ASSIGN_OR_RETURN(bool exists, st.Step());
+        COFFRE_ASSIGN_OR_RETURN(bool exists, VersionExists(conn, vault, name_key, version));
         if (exists) {
           return Status::Conflict("key '" + record.name + "' already has version " + version,
                                   "version-exists");
@@ -749,24 +961,8 @@ class SqliteStore final : public Store {
         COFFRE_RETURN_IF_ERROR(st.Run());
         sequence = 1;
       }
-      {
-        COFFRE_ASSIGN_OR_RETURN(auto st, conn.Prepare(kInsertVersionSql));
-        st.Bind(vault)
-            .Bind(name_key)
-            .Bind(version)
-            .Bind(sequence)
-            .Bind(record.key_type)
-            .Bind(key_ops)
-            .Bind(record.enabled)
-            .Bind(record.not_before)
-            .Bind(record.expires)
-            .Bind(record.created)
-            .Bind(record.updated)
-            .Bind(tags)
-            .Bind(record.public_key)
-            .Bind(record.sealed_private_key);
-        COFFRE_RETURN_IF_ERROR(st.Run());
-      }
+      COFFRE_RETURN_IF_ERROR(
+          InsertVersion(conn, vault, name_key, version, sequence, record, key_ops, tags));
       COFFRE_ASSIGN_OR_RETURN(auto st, conn.Prepare(kBumpSequenceSql));
       st.Bind(vault).Bind(name_key);
       return st.Run();
@@ -777,6 +973,72 @@ class SqliteStore final : public Store {
     record.name = std::move(display_name);
     record.version = version;
     record.sequence = sequence;
+    return Status::Ok();
+  }
+
+  Status RestoreKey(std::vector<KeyVersionRecord>& versions,
+                    const std::optional<RotationPolicyRecord>& policy) override {
+    if (versions.empty()) return Status::BadParameter("a restored key needs at least one version");
+    const std::string vault = Lower(versions.front().vault);
+    const std::string name_key = Lower(versions.front().name);
+    const std::string& display_name = versions.front().name;
+    if (name_key.empty()) return Status::BadParameter("key name must not be empty");
+    struct Encoded {
+      std::string version;
+      std::string key_ops;
+      std::string tags;
+    };
+    std::vector<Encoded> encoded;
+    encoded.reserve(versions.size());
+    for (const KeyVersionRecord& record : versions) {
+      if (Lower(record.vault) != vault || Lower(record.name) != name_key) {
+        return Status::BadParameter("restored versions must all belong to one key");
+      }
+      if (record.version.empty()) return Status::BadParameter("key version must not be empty");
+      encoded.push_back(
+          {Lower(record.version), EncodeKeyOps(record.key_ops), EncodeTags(record.tags)});
+    }
+    // The policy belongs to the restored key; a policy naming another key is a caller bug.
+    if (policy.has_value() && ((!policy->vault.empty() && Lower(policy->vault) != vault) ||
+                               (!policy->name.empty() && Lower(policy->name) != name_key))) {
+      return Status::BadParameter("restored rotation policy belongs to another key");
+    }
+    const int64_t count = static_cast<int64_t>(versions.size());
+    Status status = Write([&](Connection& conn) -> Status {
+      COFFRE_RETURN_IF_ERROR(CheckVaultExists(conn, vault));
+      COFFRE_ASSIGN_OR_RETURN(std::optional<KeyState> state, LoadKeyState(conn, vault, name_key));
+      if (state.has_value()) {
+        return Status::Conflict(
+            "key '" + state->name + "' already exists" + (state->deleted ? " (deleted)" : ""),
+            "exists");
+      }
+      {
+        COFFRE_ASSIGN_OR_RETURN(auto st, conn.Prepare(kInsertRestoredKeySql));
+        st.Bind(vault).Bind(name_key).Bind(display_name).Bind(count + 1);
+        COFFRE_RETURN_IF_ERROR(st.Run());
+      }
+      for (int64_t i = 0; i < count; ++i) {
+        const Encoded& e = encoded[static_cast<size_t>(i)];
+        // Rolls back everything written so far.
+        COFFRE_ASSIGN_OR_RETURN(bool exists, VersionExists(conn, vault, name_key, e.version));
+        if (exists) {
+          return Status::BadParameter("restored key lists version " + e.version + " twice",
+                                      "duplicate-version");
+        }
+        COFFRE_RETURN_IF_ERROR(InsertVersion(conn, vault, name_key, e.version, i + 1,
+                                             versions[static_cast<size_t>(i)], e.key_ops, e.tags));
+      }
+      if (policy.has_value()) COFFRE_RETURN_IF_ERROR(UpsertPolicy(conn, vault, name_key, *policy));
+      return Status::Ok();
+    });
+    if (!status.ok()) return status;
+    std::string name = display_name;  // `display_name` refers into `versions`
+    for (size_t i = 0; i < versions.size(); ++i) {
+      versions[i].vault = vault;
+      versions[i].name = name;
+      versions[i].version = std::move(encoded[i].version);
+      versions[i].sequence = static_cast<int64_t>(i) + 1;
+    }
     return Status::Ok();
   }
 
@@ -956,7 +1218,8 @@ class SqliteStore final : public Store {
       if (!state.has_value() || !state->deleted) return DeletedKeyNotFound(name);
       // Explicit rather than relying on ON DELETE CASCADE, which needs foreign_keys=ON in
       // whichever connection purges.
-      for (const char* sql : {kDeleteVersionsSql, kDeleteKeySql}) {
+      for (const char* sql :
+           {kDeleteEventsSql, kDeletePolicySql, kDeleteVersionsSql, kDeleteKeySql}) {
         COFFRE_ASSIGN_OR_RETURN(auto st, conn.Prepare(sql));
         st.Bind(vault_key).Bind(name_key);
         COFFRE_RETURN_IF_ERROR(st.Run());
@@ -967,8 +1230,9 @@ class SqliteStore final : public Store {
 
   Result<int> PurgeExpiredKeys(int64_t now) override {
     return Write([&](Connection& conn) -> Result<int> {
-      {
-        COFFRE_ASSIGN_OR_RETURN(auto st, conn.Prepare(kPurgeExpiredVersionsSql));
+      for (const char* sql :
+           {kPurgeExpiredEventsSql, kPurgeExpiredPoliciesSql, kPurgeExpiredVersionsSql}) {
+        COFFRE_ASSIGN_OR_RETURN(auto st, conn.Prepare(sql));
         st.Bind(now);
         COFFRE_RETURN_IF_ERROR(st.Run());
       }
@@ -976,6 +1240,81 @@ class SqliteStore final : public Store {
       st.Bind(now);
       COFFRE_RETURN_IF_ERROR(st.Run());
       return static_cast<int>(st.Changes());
+    });
+  }
+
+  // ---- rotation policies
+
+  Result<std::optional<RotationPolicyRecord>> GetRotationPolicy(std::string_view vault,
+                                                                std::string_view name) override {
+    const std::string vault_key = Lower(vault);
+    const std::string name_key = Lower(name);
+    // A snapshot, so the key cannot be deleted between the state check and the read.
+    return Read(true, [&](Connection& conn) -> Result<std::optional<RotationPolicyRecord>> {
+      COFFRE_ASSIGN_OR_RETURN(std::optional<KeyState> state,
+                              LoadKeyState(conn, vault_key, name_key));
+      if (!state.has_value() || state->deleted) return KeyNotFound(name);
+      return LoadPolicy(conn, vault_key, name_key);
+    });
+  }
+
+  Result<RotationPolicyRecord> PutRotationPolicy(const RotationPolicyRecord& policy) override {
+    const std::string vault = Lower(policy.vault);
+    const std::string name_key = Lower(policy.name);
+    return Write([&](Connection& conn) -> Result<RotationPolicyRecord> {
+      COFFRE_ASSIGN_OR_RETURN(std::optional<KeyState> state, LoadKeyState(conn, vault, name_key));
+      if (!state.has_value() || state->deleted) return KeyNotFound(policy.name);
+      COFFRE_RETURN_IF_ERROR(UpsertPolicy(conn, vault, name_key, policy));
+      COFFRE_ASSIGN_OR_RETURN(std::optional<RotationPolicyRecord> stored,
+                              LoadPolicy(conn, vault, name_key));
+      if (!stored.has_value()) return Status::Internal("sqlite: stored rotation policy vanished");
+      return std::move(*stored);
+    });
+  }
+
+  Result<std::vector<RotationPolicyRecord>> ListRotationPolicies() override {
+    return Read(false, [&](Connection& conn) -> Result<std::vector<RotationPolicyRecord>> {
+      COFFRE_ASSIGN_OR_RETURN(auto st, conn.Prepare(kListPoliciesSql));
+      std::vector<RotationPolicyRecord> policies;
+      while (true) {
+        COFFRE_ASSIGN_OR_RETURN(bool has_row, st.Step());
+        if (!has_row) break;
+        COFFRE_ASSIGN_OR_RETURN(RotationPolicyRecord policy, ReadPolicy(st));
+        policies.push_back(std::move(policy));
+      }
+      return policies;
+    });
+  }
+
+  // ---- key events
+
+  Result<bool> RecordKeyEvent(const KeyEventRecord& event) override {
+    if (event.kind.empty()) return Status::BadParameter("key event kind must not be empty");
+    const std::string vault = Lower(event.vault);
+    const std::string name_key = Lower(event.name);
+    return Write([&](Connection& conn) -> Result<bool> {
+      COFFRE_ASSIGN_OR_RETURN(std::optional<KeyState> state, LoadKeyState(conn, vault, name_key));
+      if (!state.has_value() || state->deleted) return KeyNotFound(event.name);
+      COFFRE_ASSIGN_OR_RETURN(auto st, conn.Prepare(kInsertEventSql));
+      st.Bind(vault).Bind(name_key).Bind(Lower(event.version)).Bind(event.kind).Bind(event.time);
+      COFFRE_RETURN_IF_ERROR(st.Run());
+      return st.Changes() > 0;
+    });
+  }
+
+  Result<std::vector<KeyEventRecord>> ListKeyEvents(std::string_view vault,
+                                                    std::string_view name) override {
+    return Read(false, [&](Connection& conn) -> Result<std::vector<KeyEventRecord>> {
+      COFFRE_ASSIGN_OR_RETURN(auto st, conn.Prepare(kListEventsSql));
+      st.Bind(Lower(vault)).Bind(Lower(name));
+      std::vector<KeyEventRecord> events;
+      while (true) {
+        COFFRE_ASSIGN_OR_RETURN(bool has_row, st.Step());
+        if (!has_row) break;
+        COFFRE_ASSIGN_OR_RETURN(KeyEventRecord event, ReadEvent(st));
+        events.push_back(std::move(event));
+      }
+      return events;
     });
   }
 

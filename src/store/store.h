@@ -66,6 +66,32 @@ struct Page {
   std::string next_cursor;
 };
 
+// A key's rotation policy (durations are ISO 8601 text, opaque here).
+struct LifetimeActionRecord {
+  std::string action;    // "Rotate" or "Notify"
+  std::string trigger;   // "timeAfterCreate" or "timeBeforeExpiry"
+  std::string duration;  // e.g. "P90D"
+};
+
+struct RotationPolicyRecord {
+  std::string vault;
+  std::string name;
+  std::vector<LifetimeActionRecord> actions;
+  std::optional<std::string> expiry_time;  // e.g. "P2Y"
+  int64_t created = 0;
+  int64_t updated = 0;
+};
+
+// Something that happened to a key version that must happen only once (e.g. a near-expiry
+// notification).
+struct KeyEventRecord {
+  std::string vault;
+  std::string name;
+  std::string version;
+  std::string kind;  // e.g. "NearExpiry"
+  int64_t time = 0;
+};
+
 struct PrincipalRecord {
   std::string name;       // display name, unique (case-insensitive)
   std::string client_id;  // appId (UUID)
@@ -88,7 +114,17 @@ class Store {
   // Adds a version to an active key, or creates the key with this first version.
   // kConflict if the key is soft-deleted; kConflict if the version id already exists.
   // Sets record.sequence. kNotFound if the vault does not exist.
-  virtual Status AddKeyVersion(KeyVersionRecord& record) = 0;
+  // With expected_latest_sequence, the version is added only if the key's latest version still
+  // has that sequence (kConflict, inner code "stale", otherwise): rotations decided on a
+  // snapshot never stack up when several callers decide at once.
+  virtual Status AddKeyVersion(KeyVersionRecord& record,
+                               std::optional<int64_t> expected_latest_sequence) = 0;
+  Status AddKeyVersion(KeyVersionRecord& record) { return AddKeyVersion(record, std::nullopt); }
+  // Restores a key from a backup: every version with its own version id, in the given order
+  // (sequences assigned in that order), and its rotation policy if given, in one transaction.
+  // kConflict (inner code "exists") if the name exists in the vault, active or deleted.
+  virtual Status RestoreKey(std::vector<KeyVersionRecord>& versions,
+                            const std::optional<RotationPolicyRecord>& policy) = 0;
   // An active key's version; empty `version` = latest. kNotFound otherwise.
   virtual Result<KeyVersionRecord> GetKeyVersion(std::string_view vault, std::string_view name,
                                                  std::string_view version) = 0;
@@ -118,6 +154,24 @@ class Store {
   virtual Status PurgeKey(std::string_view vault, std::string_view name) = 0;
   // Purges every soft-deleted key whose scheduled purge date is <= now; returns how many.
   virtual Result<int> PurgeExpiredKeys(int64_t now) = 0;
+
+  // ---- rotation policies (kept while a key is soft-deleted, removed when it is purged)
+  // kNotFound if the key is not active; nullopt if it has no policy.
+  virtual Result<std::optional<RotationPolicyRecord>> GetRotationPolicy(
+      std::string_view vault, std::string_view name) = 0;
+  // Creates or replaces the policy of an active key (kNotFound otherwise). On replace the
+  // stored `created` is kept. Returns the stored policy.
+  virtual Result<RotationPolicyRecord> PutRotationPolicy(const RotationPolicyRecord& policy) = 0;
+  // Every policy of an active key, all vaults (for the rotation scheduler).
+  virtual Result<std::vector<RotationPolicyRecord>> ListRotationPolicies() = 0;
+
+  // ---- key events
+  // Records the event unless one with the same vault, name, version and kind exists; returns
+  // whether it was new. kNotFound if the key is not active.
+  virtual Result<bool> RecordKeyEvent(const KeyEventRecord& event) = 0;
+  // Oldest first. Events go with the key when it is purged.
+  virtual Result<std::vector<KeyEventRecord>> ListKeyEvents(std::string_view vault,
+                                                            std::string_view name) = 0;
 
   // ---- principals (client-credential identities)
   // kConflict if the name or client id is taken.

@@ -1,0 +1,622 @@
+// Tests for http/router: vault-from-host, api-version acceptance, slow-request routing and
+// Router::Handle end to end over real objects (SQLite store in a temp dir, Barrier, token
+// authority, identity endpoints, vault directory with vault "dev").
+#include "http/router.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <boost/url.hpp>
+#include <cctype>
+#include <ctime>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "auth/identity_endpoints.h"
+#include "auth/token_authority.h"
+#include "crypto/random.h"
+#include "service/key_service.h"
+#include "service/vault_directory.h"
+#include "store/barrier.h"
+#include "store/store.h"
+
+namespace coffre::http {
+namespace {
+
+namespace json = boost::json;
+
+constexpr char kHost[] = "dev.localhost:8443";
+constexpr char kBase[] = "https://dev.localhost:8443";
+constexpr char kResource[] = "https://localhost:8443";
+constexpr char kTenant[] = "11111111-2222-4333-8444-555555555555";
+constexpr char kIdentityHeader[] = "identity-header-secret-for-tests";
+constexpr char kJsonType[] = "application/json; charset=utf-8";
+
+// ---- VaultNameFromHost
+
+TEST(VaultNameFromHost, Table) {
+  struct Case {
+    const char* host;
+    const char* vault;
+  };
+  const Case cases[] = {
+      {"dev.localhost:8443", "dev"},
+      {"dev.localhost", "dev"},
+      {"DEV.LOCALHOST", "dev"},
+      {"Team-A.Localhost:443", "team-a"},
+      {"x.vault.azure.net", "x"},
+      {"x.vault.azure.net:443", "x"},
+      {"localhost", "dev"},
+      {"localhost:8443", "dev"},
+      {"127.0.0.1:1", "dev"},
+      {"127.0.0.1", "dev"},
+      {"[::1]:8443", "dev"},
+      {"[::1]", "dev"},
+      {"a.b.localhost", ""},
+      {"a.b.vault.azure.net", ""},
+      {"example.com", ""},
+      {"example.com:8443", ""},
+      {".localhost", ""},
+      {"vault.azure.net", ""},
+      {"dev.localhost.evil.com", ""},
+      {"", ""},
+  };
+  for (const Case& c : cases) EXPECT_EQ(VaultNameFromHost(c.host), c.vault) << c.host;
+}
+
+// ---- IsSupportedApiVersion
+
+TEST(IsSupportedApiVersion, Table) {
+  for (const char* v :
+       {"2016-10-01", "7.0", "7.1", "7.2", "7.3", "7.4", "7.5", "7.6", "7.4-preview.1",
+        "7.6-preview.2", "7.3-preview", "2025-07-01", "2025-06-01", "2026-01-01-preview"}) {
+    EXPECT_TRUE(IsSupportedApiVersion(v)) << v;
+  }
+  for (const char* v :
+       {"7.7", "1.0", "2024-01-01", "7.4-previewx", "", "7", "7.", "7.10", "8.0", "7.4-preview.",
+        "7.4-preview.x", "-preview", "2016-10-02", "2025-7-01", "7.4 ", " 7.4", "7.4;"}) {
+    EXPECT_FALSE(IsSupportedApiVersion(v)) << "'" << v << "'";
+  }
+}
+
+// ---- Router::IsSlow
+
+ApiRequest Request(std::string method, std::string target) {
+  ApiRequest r;
+  r.method = std::move(method);
+  r.target = std::move(target);
+  r.host = kHost;
+  return r;
+}
+
+TEST(RouterIsSlow, OnlyKeyCreation) {
+  EXPECT_TRUE(Router::IsSlow(Request("POST", "/keys/k1/create?api-version=7.4")));
+  EXPECT_TRUE(Router::IsSlow(Request("POST", "/keys/k1/create")));
+  EXPECT_TRUE(Router::IsSlow(Request("POST", "/keys/k1/create/")));
+  EXPECT_TRUE(Router::IsSlow(Request("POST", "/keys/k1/CREATE?api-version=7.4")));
+  EXPECT_FALSE(Router::IsSlow(Request("GET", "/keys/k1/create?api-version=7.4")));
+  EXPECT_FALSE(Router::IsSlow(Request("POST", "/keys/k1/sign?api-version=7.4")));
+  EXPECT_FALSE(Router::IsSlow(Request("POST", "/deletedkeys/k1/recover?api-version=7.4")));
+  EXPECT_FALSE(Router::IsSlow(Request("PATCH", "/keys/k1/?api-version=7.4")));
+  EXPECT_FALSE(Router::IsSlow(Request("GET", "/keys?api-version=7.4")));
+  EXPECT_FALSE(Router::IsSlow(Request("POST", "/")));
+  EXPECT_FALSE(Router::IsSlow(Request("POST", "")));
+}
+
+// ---- Router::Handle end to end
+
+const std::string* FindHeader(const ApiResponse& response, std::string_view name) {
+  for (const auto& [n, v] : response.headers) {
+    if (n.size() == name.size() && std::equal(n.begin(), n.end(), name.begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) ==
+                 std::tolower(static_cast<unsigned char>(b));
+        })) {
+      return &v;
+    }
+  }
+  return nullptr;
+}
+
+class RouterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "coffre-router-XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    auto opened = store::OpenSqliteStore(dir_ + "/coffre.db");
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    store_ = std::move(opened).value();
+    barrier_ = std::make_unique<store::Barrier>(crypto::RandomSecureBytes(32));
+    auto tokens = auth::TokenAuthority::Open(dir_ + "/token-signing.pem", kTenant, clock_);
+    ASSERT_TRUE(tokens.ok()) << tokens.status().ToString();
+    tokens_ = std::move(tokens).value();
+    identity_ = std::make_unique<auth::IdentityEndpoints>(*tokens_, *store_, kIdentityHeader,
+                                                          DevIdentity());
+    vaults_ = std::make_unique<service::VaultDirectory>(*store_);
+    store::VaultRecord dev;
+    dev.name = "dev";
+    dev.retention_days = 90;
+    dev.created = clock_.NowSeconds();
+    ASSERT_TRUE(vaults_->Ensure(dev).ok());
+    keys_ = std::make_unique<service::KeyService>(*store_, *barrier_, clock_);
+    router_ = std::make_unique<Router>(RouterContext{*keys_, *vaults_, *tokens_, *identity_});
+
+    auto issued = tokens_->Issue(DevIdentity(), kResource);
+    ASSERT_TRUE(issued.ok()) << issued.status().ToString();
+    token_ = issued->access_token;
+  }
+  void TearDown() override {
+    router_.reset();
+    keys_.reset();
+    vaults_.reset();
+    identity_.reset();
+    tokens_.reset();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  static auth::Identity DevIdentity() {
+    return auth::Identity{"aaaaaaaa-0000-4000-8000-000000000001",
+                          "bbbbbbbb-0000-4000-8000-000000000002", "dev"};
+  }
+
+  ApiResponse Call(std::string method, std::string target, std::string body = {},
+                   std::string host = kHost) const {
+    ApiRequest r = Request(std::move(method), std::move(target));
+    r.host = std::move(host);
+    r.headers["authorization"] = "Bearer " + token_;
+    if (!body.empty()) r.headers["content-type"] = "application/json";
+    r.body = std::move(body);
+    return router_->Handle(r);
+  }
+  ApiResponse Anonymous(std::string method, std::string target, std::string body = {}) const {
+    ApiRequest r = Request(std::move(method), std::move(target));
+    r.body = std::move(body);
+    return router_->Handle(r);
+  }
+
+  // Parses a JSON response body, checking the Content-Type on the way.
+  static json::object Body(const ApiResponse& response) {
+    const std::string* type = FindHeader(response, "Content-Type");
+    EXPECT_NE(type, nullptr) << "no Content-Type on " << response.status;
+    if (type) EXPECT_EQ(*type, kJsonType);
+    json::error_code ec;
+    json::value v = json::parse(response.body, ec);
+    EXPECT_FALSE(ec) << "not JSON: " << response.body;
+    EXPECT_TRUE(v.is_object()) << response.body;
+    return v.is_object() ? v.as_object() : json::object{};
+  }
+  static void ExpectError(const ApiResponse& response, int status, std::string_view code,
+                          std::string_view message = {}) {
+    EXPECT_EQ(response.status, status) << response.body;
+    json::object body = Body(response);
+    ASSERT_TRUE(body.contains("error")) << response.body;
+    EXPECT_EQ(body.at("error").at("code"), code) << response.body;
+    if (!message.empty()) EXPECT_EQ(body.at("error").at("message"), message) << response.body;
+  }
+  void ExpectChallenge(const ApiResponse& response) const {
+    EXPECT_EQ(response.status, 401) << response.body;
+    const std::string* challenge = FindHeader(response, "WWW-Authenticate");
+    ASSERT_NE(challenge, nullptr);
+    EXPECT_EQ(*challenge, std::string("Bearer authorization=\"https://dev.localhost:8443/") +
+                              kTenant + "\", resource=\"https://localhost:8443\"");
+    json::object body = Body(response);
+    EXPECT_EQ(body.at("error").at("code"), "Unauthorized");
+  }
+
+  json::object CreateKey(const std::string& name, const std::string& body = R"({"kty":"EC"})") {
+    ApiResponse r = Call("POST", "/keys/" + name + "/create?api-version=7.4", body);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return Body(r);
+  }
+
+  std::string dir_;
+  ManualClock clock_{static_cast<int64_t>(std::time(nullptr))};
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<store::Barrier> barrier_;
+  std::unique_ptr<auth::TokenAuthority> tokens_;
+  std::unique_ptr<auth::IdentityEndpoints> identity_;
+  std::unique_ptr<service::VaultDirectory> vaults_;
+  std::unique_ptr<service::KeyService> keys_;
+  std::unique_ptr<Router> router_;
+  std::string token_;
+};
+
+TEST_F(RouterTest, NoTokenGetsTheChallenge) {
+  ApiResponse r = Anonymous("GET", "/keys?api-version=7.4");
+  ExpectChallenge(r);
+  EXPECT_NE(std::string(Body(r).at("error").at("message").as_string()).find("AKV10000"),
+            std::string::npos);
+}
+
+TEST_F(RouterTest, ChallengeComesBeforeAnyValidation) {
+  // The SDKs' first request: body stripped, possibly anything else wrong with it.
+  for (const auto& [method, target] : std::vector<std::pair<std::string, std::string>>{
+           {"POST", "/keys/k1/create"},
+           {"POST", "/keys/k1/create?api-version=9.9"},
+           {"POST", "/keys/bad_name/create?api-version=7.4"},
+           {"GET", "/keys?api-version=7.4&maxresults=999"},
+           {"GET", "/nothing/here?api-version=7.4"},
+           {"PUT", "/keys/k1/create?api-version=7.4"},
+           {"DELETE", "/deletedkeys/k1?api-version=7.4"},
+       }) {
+    SCOPED_TRACE(method + " " + target);
+    ExpectChallenge(Anonymous(method, target));
+  }
+  ExpectChallenge(Anonymous("POST", "/keys/k1/create?api-version=7.4", "{not json"));
+}
+
+TEST_F(RouterTest, MalformedAuthorizationGetsTheChallenge) {
+  for (const std::string& header :
+       {std::string("Basic abc"), std::string("Bearer"), std::string("Bearer "),
+        std::string("Bearer not.a.jwt"), std::string("Bearer ") + token_ + "x", token_}) {
+    ApiRequest r = Request("GET", "/keys?api-version=7.4");
+    r.headers["authorization"] = header;
+    ExpectChallenge(router_->Handle(r));
+  }
+}
+
+TEST_F(RouterTest, SchemeIsCaseInsensitive) {
+  ApiRequest r = Request("GET", "/keys?api-version=7.4");
+  r.headers["authorization"] = "bearer " + token_;
+  EXPECT_EQ(router_->Handle(r).status, 200);
+}
+
+TEST_F(RouterTest, TokenForAnotherAudienceIsRejected) {
+  auto issued = tokens_->Issue(DevIdentity(), "https://vault.azure.net");
+  ASSERT_TRUE(issued.ok());
+  ApiRequest r = Request("GET", "/keys?api-version=7.4");
+  r.headers["authorization"] = "Bearer " + issued->access_token;
+  ApiResponse response = router_->Handle(r);
+  ExpectChallenge(response);
+  std::string message(Body(response).at("error").at("message").as_string());
+  EXPECT_NE(message.find("AKV10022"), std::string::npos) << message;
+}
+
+TEST_F(RouterTest, CreateKeyEndToEnd) {
+  ApiResponse r = Call("POST", "/keys/k1/create?api-version=7.4", R"({"kty":"EC"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  json::object body = Body(r);
+  const json::object& key = body.at("key").as_object();
+  std::string kid(key.at("kid").as_string());
+  const std::string prefix = std::string(kBase) + "/keys/k1/";
+  ASSERT_EQ(kid.rfind(prefix, 0), 0u) << kid;
+  std::string version = kid.substr(prefix.size());
+  EXPECT_EQ(version.size(), 32u) << kid;
+  EXPECT_TRUE(std::all_of(version.begin(), version.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+  })) << kid;
+  EXPECT_EQ(key.at("kty"), "EC");
+  EXPECT_EQ(key.at("crv"), "P-256");
+  EXPECT_EQ(key.at("key_ops"), (json::array{"sign", "verify"}));
+  EXPECT_FALSE(key.contains("d"));
+  const json::object& attributes = body.at("attributes").as_object();
+  EXPECT_EQ(attributes.at("enabled"), true);
+  EXPECT_EQ(attributes.at("created"), clock_.NowSeconds());
+  EXPECT_EQ(attributes.at("recoverableDays"), 90);
+  EXPECT_EQ(attributes.at("recoveryLevel"), "Recoverable+Purgeable");
+  EXPECT_FALSE(body.contains("tags"));
+}
+
+TEST_F(RouterTest, IdentifiersUseTheLowercasedRequestHost) {
+  ApiResponse r =
+      Call("POST", "/keys/k1/create?api-version=7.4", R"({"kty":"EC"})", "DEV.LocalHost:8443");
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::string kid(Body(r).at("key").at("kid").as_string());
+  EXPECT_EQ(kid.rfind("https://dev.localhost:8443/keys/k1/", 0), 0u) << kid;
+}
+
+TEST_F(RouterTest, GetLatestWithAndWithoutTrailingSlashAndByVersion) {
+  CreateKey("k1");
+  json::object created = CreateKey("k1");
+  ApiResponse plain = Call("GET", "/keys/k1?api-version=7.4");
+  ApiResponse slash = Call("GET", "/keys/k1/?api-version=7.4");
+  ASSERT_EQ(plain.status, 200) << plain.body;
+  ASSERT_EQ(slash.status, 200) << slash.body;
+  EXPECT_EQ(Body(plain), Body(slash));
+  EXPECT_EQ(Body(plain), created);
+  std::string kid(created.at("key").at("kid").as_string());
+  std::string version = kid.substr(kid.rfind('/') + 1);
+  ApiResponse by_version = Call("GET", "/keys/k1/" + version + "?api-version=7.4");
+  ASSERT_EQ(by_version.status, 200);
+  EXPECT_EQ(Body(by_version), created);
+}
+
+TEST_F(RouterTest, GetUnknownKeyIsKeyNotFound) {
+  ExpectError(Call("GET", "/keys/nope?api-version=7.4"), 404, "KeyNotFound",
+              "A key with (name/id) nope was not found in this key vault. If you recently "
+              "deleted this key you may be able to recover it using the correct recovery "
+              "command. For help resolving this issue, please see "
+              "https://go.microsoft.com/fwlink/?linkid=2125182");
+}
+
+TEST_F(RouterTest, MissingApiVersion) {
+  ExpectError(Call("GET", "/keys"), 400, "BadParameter");
+  ExpectError(Call("GET", "/keys?api-version="), 400, "BadParameter");
+  ExpectError(Call("POST", "/keys/k1/create", R"({"kty":"EC"})"), 400, "BadParameter");
+  EXPECT_FALSE(keys_->GetKey(store::VaultRecord{"dev"}, "k1", "").ok());
+}
+
+TEST_F(RouterTest, UnsupportedApiVersion) {
+  ApiResponse r = Call("GET", "/keys?api-version=7.7");
+  ExpectError(r, 400, "BadParameter");
+  std::string message(Body(r).at("error").at("message").as_string());
+  const std::string prefix =
+      "The specified version (7.7) is not recognized. Consider using the latest supported "
+      "version (";
+  EXPECT_EQ(message.rfind(prefix, 0), 0u) << message;
+  EXPECT_TRUE(message.ends_with(").")) << message;
+}
+
+TEST_F(RouterTest, ApiVersionParameterNameMayBeEncoded) {
+  EXPECT_EQ(Call("GET", "/keys?api%2Dversion=7.4").status, 200);
+}
+
+TEST_F(RouterTest, InvalidNameInUri) {
+  ExpectError(Call("GET", "/keys/bad_name?api-version=7.4"), 400, "BadParameter",
+              "The request URI contains an invalid name: bad_name");
+  ExpectError(Call("POST", "/keys/bad.name/create?api-version=7.4", R"({"kty":"EC"})"), 400,
+              "BadParameter", "The request URI contains an invalid name: bad.name");
+  ExpectError(Call("GET", "/deletedkeys/bad%20name?api-version=7.4"), 400, "BadParameter",
+              "The request URI contains an invalid name: bad name");
+}
+
+TEST_F(RouterTest, UnknownVaultHostIs404) {
+  for (const char* host : {"other.localhost:8443", "example.com", "a.b.localhost:8443"}) {
+    ApiResponse r = Call("GET", "/keys?api-version=7.4", {}, host);
+    EXPECT_EQ(r.status, 404) << host << ": " << r.body;
+    Body(r);
+  }
+}
+
+TEST_F(RouterTest, BodyValidationAfterAuthentication) {
+  ExpectError(Call("POST", "/keys/k1/create?api-version=7.4", ""), 400, "BadParameter");
+  ExpectError(Call("POST", "/keys/k1/create?api-version=7.4", "{nope"), 400, "BadParameter");
+  ExpectError(Call("POST", "/keys/k1/create?api-version=7.4", R"({"kty":"RSA","key_size":"x"})"),
+              400, "BadParameter");
+  ApiResponse oct = Call("POST", "/keys/k1/create?api-version=7.4", R"({"kty":"oct"})");
+  ExpectError(oct, 400, "BadParameter", "Invalid kty value: oct");
+  EXPECT_EQ(Body(oct).at("error").at("innererror").at("code"), "KeyTypeNotSupported");
+}
+
+TEST_F(RouterTest, UpdateKeyViaPatch) {
+  CreateKey("k1");
+  ApiResponse r = Call("PATCH", "/keys/k1/?api-version=7.4",
+                       R"({"attributes":{"enabled":false},"tags":{"env":"test"}})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  json::object body = Body(r);
+  EXPECT_EQ(body.at("attributes").at("enabled"), false);
+  EXPECT_EQ(body.at("tags"), (json::object{{"env", "test"}}));
+  json::object got = Body(Call("GET", "/keys/k1?api-version=7.4"));
+  EXPECT_EQ(got.at("attributes").at("enabled"), false);
+}
+
+// Follows nextLink until null; returns every item and the number of pages.
+std::vector<json::object> FollowPages(const std::function<ApiResponse(std::string)>& get,
+                                      std::string target, int* pages) {
+  std::vector<json::object> items;
+  *pages = 0;
+  for (int guard = 0; guard < 50; ++guard) {
+    ApiResponse r = get(target);
+    EXPECT_EQ(r.status, 200) << target << ": " << r.body;
+    if (r.status != 200) break;
+    ++*pages;
+    json::value body = json::parse(r.body);
+    EXPECT_EQ(body.as_object().size(), 2u) << r.body;
+    for (const auto& item : body.at("value").as_array()) items.push_back(item.as_object());
+    const json::value& next = body.at("nextLink");
+    if (next.is_null()) return items;
+    EXPECT_TRUE(next.is_string()) << r.body;
+    if (!next.is_string()) break;
+    auto url = boost::urls::parse_uri(std::string(next.as_string()));
+    EXPECT_TRUE(url.has_value()) << next;
+    if (!url) break;
+    EXPECT_EQ(url->scheme(), "https");
+    EXPECT_EQ(url->encoded_host_and_port(), kHost);
+    auto params = url->params();
+    auto skip = params.find("$skiptoken");
+    EXPECT_NE(skip, params.end()) << next;
+    if (skip == params.end()) break;
+    EXPECT_FALSE((*skip).value.empty()) << next;
+    auto api_version = params.find("api-version");
+    EXPECT_NE(api_version, params.end()) << next;
+    if (api_version != params.end()) EXPECT_EQ((*api_version).value, "7.4") << next;
+    target = std::string(url->encoded_path()) + "?" + std::string(url->encoded_query());
+  }
+  ADD_FAILURE() << "nextLink never became null";
+  return items;
+}
+
+TEST_F(RouterTest, ListKeysPagesThroughNextLink) {
+  std::set<std::string> expected;
+  for (int i = 0; i < 12; ++i) {
+    std::string name = "key" + std::to_string(i);
+    CreateKey(name);
+    expected.insert(std::string(kBase) + "/keys/" + name);
+  }
+  int pages = 0;
+  auto items = FollowPages([&](std::string t) { return Call("GET", t); },
+                           "/keys?api-version=7.4&maxresults=5", &pages);
+  EXPECT_EQ(pages, 3);
+  std::multiset<std::string> kids;
+  for (const auto& item : items) {
+    kids.insert(std::string(item.at("kid").as_string()));
+    EXPECT_FALSE(item.contains("key")) << "list items carry no key material";
+    EXPECT_TRUE(item.contains("attributes"));
+  }
+  EXPECT_EQ(kids.size(), 12u);
+  EXPECT_EQ(std::set<std::string>(kids.begin(), kids.end()), expected);
+}
+
+TEST_F(RouterTest, ListVersionsPagesThroughNextLink) {
+  std::set<std::string> expected;
+  for (int i = 0; i < 3; ++i) {
+    expected.insert(std::string(CreateKey("multi").at("key").at("kid").as_string()));
+  }
+  int pages = 0;
+  auto items = FollowPages([&](std::string t) { return Call("GET", t); },
+                           "/keys/multi/versions?api-version=7.4&maxresults=1", &pages);
+  std::set<std::string> kids;
+  for (const auto& item : items) kids.insert(std::string(item.at("kid").as_string()));
+  EXPECT_EQ(kids, expected);
+  EXPECT_GE(pages, 3);
+}
+
+TEST_F(RouterTest, EmptyListEndsWithNullNextLink) {
+  ApiResponse r = Call("GET", "/keys?api-version=7.4");
+  ASSERT_EQ(r.status, 200);
+  json::object body = Body(r);
+  EXPECT_EQ(body.at("value"), json::array{});
+  EXPECT_TRUE(body.at("nextLink").is_null());
+  ApiResponse versions = Call("GET", "/keys/none/versions?api-version=7.4");
+  ASSERT_EQ(versions.status, 200) << versions.body;
+  EXPECT_EQ(Body(versions).at("value"), json::array{});
+}
+
+TEST_F(RouterTest, BadPagingParameters) {
+  for (const char* target :
+       {"/keys?api-version=7.4&maxresults=0", "/keys?api-version=7.4&maxresults=26",
+        "/keys?api-version=7.4&maxresults=abc", "/keys?api-version=7.4&maxresults=-1",
+        "/keys?api-version=7.4&$skiptoken=!!!"}) {
+    ExpectError(Call("GET", target), 400, "BadParameter");
+  }
+  EXPECT_EQ(Call("GET", "/keys?api-version=7.4&maxresults=25").status, 200);
+  EXPECT_EQ(Call("GET", "/keys?api-version=7.4&maxresults=1").status, 200);
+}
+
+TEST_F(RouterTest, DeleteGetDeletedAndPurge) {
+  json::object created = CreateKey("k1");
+  ApiResponse deleted = Call("DELETE", "/keys/k1?api-version=7.4");
+  ASSERT_EQ(deleted.status, 200) << deleted.body;
+  json::object d = Body(deleted);
+  EXPECT_EQ(d.at("recoveryId"), std::string(kBase) + "/deletedkeys/k1");
+  EXPECT_EQ(d.at("deletedDate"), clock_.NowSeconds());
+  EXPECT_EQ(d.at("scheduledPurgeDate"), clock_.NowSeconds() + 90 * 86400);
+  EXPECT_EQ(d.at("key"), created.at("key"));
+
+  ExpectError(Call("GET", "/keys/k1/?api-version=7.4"), 404, "KeyNotFound");
+  ApiResponse got = Call("GET", "/deletedkeys/k1?api-version=7.4");
+  ASSERT_EQ(got.status, 200) << got.body;
+  EXPECT_EQ(Body(got), d);
+
+  ApiResponse listed = Call("GET", "/deletedkeys?api-version=7.4");
+  ASSERT_EQ(listed.status, 200);
+  const json::array& items = Body(listed).at("value").as_array();
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0].at("kid"), std::string(kBase) + "/keys/k1");
+  EXPECT_EQ(items[0].at("recoveryId"), std::string(kBase) + "/deletedkeys/k1");
+
+  ApiResponse conflict = Call("POST", "/keys/k1/create?api-version=7.4", R"({"kty":"EC"})");
+  ExpectError(conflict, 409, "Conflict",
+              "Key k1 is currently in a deleted but recoverable state, and its name cannot be "
+              "reused; in this state, the key can only be recovered or purged.");
+  EXPECT_EQ(Body(conflict).at("error").at("innererror").at("code"),
+            "ObjectIsDeletedButRecoverable");
+
+  ApiResponse purged = Call("DELETE", "/deletedkeys/k1?api-version=7.4");
+  EXPECT_EQ(purged.status, 204);
+  EXPECT_TRUE(purged.body.empty()) << purged.body;
+  ExpectError(Call("GET", "/deletedkeys/k1?api-version=7.4"), 404, "KeyNotFound",
+              "Deleted Key not found: k1");
+  ExpectError(Call("DELETE", "/deletedkeys/k1?api-version=7.4"), 404, "KeyNotFound");
+  CreateKey("k1");
+}
+
+TEST_F(RouterTest, RecoverDeletedKey) {
+  json::object created = CreateKey("k1");
+  ASSERT_EQ(Call("DELETE", "/keys/k1?api-version=7.4").status, 200);
+  ApiResponse recovered = Call("POST", "/deletedkeys/k1/recover?api-version=7.4");
+  ASSERT_EQ(recovered.status, 200) << recovered.body;
+  EXPECT_EQ(Body(recovered), created);
+  ApiResponse got = Call("GET", "/keys/k1/?api-version=7.4");
+  ASSERT_EQ(got.status, 200);
+  EXPECT_EQ(Body(got), created);
+}
+
+TEST_F(RouterTest, UnknownRouteIs404) {
+  for (const char* target : {"/secrets?api-version=7.4", "/?api-version=7.4",
+                             "/keys/k1/0123456789abcdef0123456789abcdef/sign/extra?api-version=7.4",
+                             "/certificates/c1?api-version=7.4"}) {
+    ApiResponse r = Call("GET", target);
+    EXPECT_EQ(r.status, 404) << target << ": " << r.body;
+    Body(r);
+  }
+}
+
+TEST_F(RouterTest, WrongMethodIs405) {
+  for (const auto& [method, target] : std::vector<std::pair<std::string, std::string>>{
+           {"PUT", "/keys/k1/create?api-version=7.4"},
+           {"GET", "/keys/k1/create?api-version=7.4"},
+           {"DELETE", "/keys?api-version=7.4"},
+           {"POST", "/keys/k1/versions?api-version=7.4"},
+           {"POST", "/deletedkeys/k1?api-version=7.4"},
+           {"GET", "/deletedkeys/k1/recover?api-version=7.4"},
+           {"POST", "/deletedkeys?api-version=7.4"},
+       }) {
+    ApiResponse r = Call(method, target);
+    EXPECT_EQ(r.status, 405) << method << " " << target << ": " << r.body;
+    Body(r);
+  }
+}
+
+TEST_F(RouterTest, DataPlaneRequiresTls) {
+  ApiRequest r = Request("GET", "/keys?api-version=7.4");
+  r.secure = false;
+  r.headers["authorization"] = "Bearer " + token_;
+  ApiResponse response = router_->Handle(r);
+  EXPECT_EQ(response.status, 403) << response.body;
+}
+
+TEST_F(RouterTest, InvalidRequestTargetIs400) {
+  ExpectError(Call("GET", "/keys/%zz?api-version=7.4"), 400, "BadParameter");
+  ExpectError(Call("GET", "/keys/%00?api-version=7.4"), 400, "BadParameter");
+}
+
+TEST_F(RouterTest, HealthzNeedsNoTokenOrVault) {
+  ApiRequest r = Request("GET", "/healthz");
+  r.host = "anything.example.com";
+  ApiResponse response = router_->Handle(r);
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(Body(response), (json::object{{"status", "ok"}}));
+}
+
+TEST_F(RouterTest, ManagedIdentityTokenWorksForTheDataPlane) {
+  ApiRequest r =
+      Request("GET", "/msi/token?api-version=2019-08-01&resource=https%3A%2F%2Flocalhost%3A8443");
+  r.headers["x-identity-header"] = kIdentityHeader;
+  ApiResponse response = router_->Handle(r);
+  ASSERT_EQ(response.status, 200) << response.body;
+  json::object body = Body(response);
+  EXPECT_EQ(body.at("resource"), kResource);
+  EXPECT_EQ(body.at("token_type"), "Bearer");
+  std::string token(body.at("access_token").as_string());
+
+  ApiRequest data = Request("GET", "/keys?api-version=7.4");
+  data.headers["authorization"] = "Bearer " + token;
+  EXPECT_EQ(router_->Handle(data).status, 200);
+}
+
+TEST_F(RouterTest, ManagedIdentityTokenRejectsBadHeader) {
+  const std::string target = "/msi/token?api-version=2019-08-01&resource=https://localhost:8443";
+  ApiRequest wrong = Request("GET", target);
+  wrong.headers["x-identity-header"] = "wrong";
+  ApiResponse response = router_->Handle(wrong);
+  EXPECT_EQ(response.status, 401) << response.body;
+  EXPECT_FALSE(Body(response).contains("access_token"));
+
+  ApiRequest missing = Request("GET", target);
+  EXPECT_EQ(router_->Handle(missing).status, 401);
+
+  ApiRequest post = Request("POST", target);
+  post.headers["x-identity-header"] = kIdentityHeader;
+  EXPECT_EQ(router_->Handle(post).status, 405);
+}
+
+}  // namespace
+}  // namespace coffre::http
