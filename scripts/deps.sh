@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 packages=(
   build-essential cmake ninja-build pkg-config clang-format
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libssl-dev openssl ca-certificates libsqlite3-dev libpq-dev libcurl4-openssl-dev
+  libssl-dev openssl ca-certificates libsqlite3-dev libpq-dev postgresql libcurl4-openssl-dev
   libcli11-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   python3 python3-azure libnss-myhostname

@@ -18,6 +18,7 @@ struct ServerConfig {
   std::string tls_cert_file;    // required without --dev
   std::string tls_key_file;
   int io_threads = 0;
+  std::string audit_dir;  // empty: DATA_DIR/audit
 };
 
 // Runs the server until SIGINT/SIGTERM. Returns the process exit code.
@@ -28,5 +29,9 @@ int RunServer(const ServerConfig& config);
 int CreatePrincipalCommand(const std::string& data_dir, const std::string& name);
 int ListPrincipalsCommand(const std::string& data_dir);
 int DeletePrincipalCommand(const std::string& data_dir, const std::string& name);
+
+// `coffre audit verify FILE...`: checks the hash chain; prints the first bad line and returns
+// non-zero on damage.
+int VerifyAuditCommand(const std::vector<std::string>& files);
 
 }  // namespace coffre::app

@@ -31,6 +31,13 @@ int main(int argc, char** argv) {
   server_cmd->add_option("--tls-cert", server.tls_cert_file, "TLS certificate chain (PEM)");
   server_cmd->add_option("--tls-key", server.tls_key_file, "TLS private key (PEM)");
   server_cmd->add_option("--io-threads", server.io_threads, "I/O threads (default: one per core)");
+  server_cmd->add_option("--audit-dir", server.audit_dir, "Audit log directory (default DATA_DIR/audit)");
+
+  std::vector<std::string> audit_files;
+  auto* audit_cmd = app.add_subcommand("audit", "Work with the audit log");
+  audit_cmd->require_subcommand(1);
+  auto* audit_verify = audit_cmd->add_subcommand("verify", "Check the hash chain of audit files");
+  audit_verify->add_option("files", audit_files, "Audit files, oldest first")->required();
 
   std::string data_dir = "./coffre-data";
   std::string principal_name;
@@ -52,6 +59,7 @@ int main(int argc, char** argv) {
   if (principal_create->parsed()) {
     return coffre::app::CreatePrincipalCommand(data_dir, principal_name);
   }
+  if (audit_verify->parsed()) return coffre::app::VerifyAuditCommand(audit_files);
   if (principal_list->parsed()) return coffre::app::ListPrincipalsCommand(data_dir);
   if (principal_delete->parsed()) {
     return coffre::app::DeletePrincipalCommand(data_dir, principal_name);

@@ -41,7 +41,7 @@ Result<Bytes> RsaSignDigest(const AsymmetricKey& key, RsaSignatureScheme scheme,
 Result<bool> RsaVerifyDigest(const AsymmetricKey& key, RsaSignatureScheme scheme,
                              HashAlgorithm hash, ByteSpan digest, ByteSpan signature);
 // RSNULL: PKCS#1 v1.5 signature padding over the caller's bytes, no DigestInfo
-// (input at most modulus size - 11 bytes).
+// (input 1 to modulus size - 11 bytes).
 Result<Bytes> RsaSignRaw(const AsymmetricKey& key, ByteSpan data);
 Result<bool> RsaVerifyRaw(const AsymmetricKey& key, ByteSpan data, ByteSpan signature);
 
@@ -82,7 +82,7 @@ struct RsaPrivateComponents {
 // inconsistent keys with OpenSSL's full key check (p, q prime; n = p*q; d*e = 1 mod
 // lcm(p-1, q-1); dp, dq, qi correct). With only n, e, d, the primes are recovered from them
 // (which fails for a d that does not belong to n, e), so the key always has its CRT values.
-// The check costs a few primality tests: noticeable (about a second) for 4096-bit keys.
+// The check runs primality tests on p and q: ~50 ms for a 2048-bit key, up to ~1 s for 4096.
 Result<AsymmetricKey> RsaKeyFromComponents(const RsaPrivateComponents& components);
 // x, y must have the curve's coordinate length and be on the curve; d must match them. d may
 // be shorter than the coordinate length (leading zero bytes dropped), never longer.

@@ -22,11 +22,23 @@ struct ApiRequest {
   std::map<std::string, std::string, std::less<>> headers;
   std::string body;
   std::string client_address;
+  std::string request_id;  // x-ms-request-id of the response, and the audit line's id
 
   const std::string* Header(std::string_view lowercase_name) const {
     auto it = headers.find(lowercase_name);
     return it == headers.end() ? nullptr : &it->second;
   }
+};
+
+// What the audit log records about a request besides what the transport knows.
+struct AuditInfo {
+  bool skip = false;  // health checks are not audited
+  std::string operation;
+  std::string vault;
+  std::string key_name;
+  std::string key_version;
+  std::string caller_object_id;
+  std::string caller_app_id;
 };
 
 struct ApiResponse {
@@ -36,6 +48,7 @@ struct ApiResponse {
   bool close_connection = false;
   // The body carries plaintext or key material (decrypt, unwrap): wiped once it is sent.
   bool sensitive = false;
+  AuditInfo audit;
 };
 
 // Headers the HTTP layer copies into ApiRequest::headers (everything else is dropped).

@@ -1,12 +1,12 @@
 #include "http/keys_api.h"
-#include "common/strings.h"
 
-#include <algorithm>
+#include <array>
 #include <boost/json.hpp>
 #include <charconv>
 #include <limits>
 
 #include "common/base64url.h"
+#include "common/strings.h"
 #include "http/key_json.h"
 #include "http/router.h"
 
@@ -14,8 +14,68 @@ namespace coffre::http {
 namespace json = boost::json;
 namespace {
 
+using Op = KeysOperation;
 constexpr int kMaxPageSize = 25;
 
+struct OperationInfo {
+  Op op;
+  std::string_view name;
+  std::string_view permission;
+  std::string_view data_action;
+};
+
+// One row per operation: its audit name, access-policy permission and RBAC data action.
+constexpr std::array kOperations = {
+    OperationInfo{Op::kListKeys, "GetKeys", "list", "Microsoft.KeyVault/vaults/keys/read"},
+    OperationInfo{Op::kListKeyVersions, "GetKeyVersions", "list",
+                  "Microsoft.KeyVault/vaults/keys/read"},
+    OperationInfo{Op::kGetKey, "GetKey", "get", "Microsoft.KeyVault/vaults/keys/read"},
+    OperationInfo{Op::kCreateKey, "CreateKey", "create",
+                  "Microsoft.KeyVault/vaults/keys/create/action"},
+    OperationInfo{Op::kImportKey, "ImportKey", "import",
+                  "Microsoft.KeyVault/vaults/keys/import/action"},
+    OperationInfo{Op::kUpdateKey, "UpdateKey", "update",
+                  "Microsoft.KeyVault/vaults/keys/update/action"},
+    OperationInfo{Op::kDeleteKey, "DeleteKey", "delete", "Microsoft.KeyVault/vaults/keys/delete"},
+    OperationInfo{Op::kBackupKey, "BackupKey", "backup",
+                  "Microsoft.KeyVault/vaults/keys/backup/action"},
+    OperationInfo{Op::kRestoreKey, "RestoreKey", "restore",
+                  "Microsoft.KeyVault/vaults/keys/restore/action"},
+    OperationInfo{Op::kRotateKey, "RotateKey", "rotate",
+                  "Microsoft.KeyVault/vaults/keys/rotate/action"},
+    OperationInfo{Op::kGetRotationPolicy, "GetKeyRotationPolicy", "getrotationpolicy",
+                  "Microsoft.KeyVault/vaults/keyrotationpolicies/read"},
+    OperationInfo{Op::kUpdateRotationPolicy, "UpdateKeyRotationPolicy", "setrotationpolicy",
+                  "Microsoft.KeyVault/vaults/keyrotationpolicies/write"},
+    OperationInfo{Op::kEncrypt, "Encrypt", "encrypt",
+                  "Microsoft.KeyVault/vaults/keys/encrypt/action"},
+    OperationInfo{Op::kDecrypt, "Decrypt", "decrypt",
+                  "Microsoft.KeyVault/vaults/keys/decrypt/action"},
+    OperationInfo{Op::kWrapKey, "WrapKey", "wrapKey", "Microsoft.KeyVault/vaults/keys/wrap/action"},
+    OperationInfo{Op::kUnwrapKey, "UnwrapKey", "unwrapKey",
+                  "Microsoft.KeyVault/vaults/keys/unwrap/action"},
+    OperationInfo{Op::kSign, "Sign", "sign", "Microsoft.KeyVault/vaults/keys/sign/action"},
+    OperationInfo{Op::kVerify, "Verify", "verify", "Microsoft.KeyVault/vaults/keys/verify/action"},
+    OperationInfo{Op::kRelease, "Release", "release",
+                  "Microsoft.KeyVault/vaults/keys/release/action"},
+    OperationInfo{Op::kGetKeyAttestation, "GetKeyAttestation", "get",
+                  "Microsoft.KeyVault/vaults/keys/read"},
+    OperationInfo{Op::kListDeletedKeys, "GetDeletedKeys", "list",
+                  "Microsoft.KeyVault/vaults/keys/read"},
+    OperationInfo{Op::kGetDeletedKey, "GetDeletedKey", "get", "Microsoft.KeyVault/vaults/keys/read"},
+    OperationInfo{Op::kPurgeDeletedKey, "PurgeDeletedKey", "purge",
+                  "Microsoft.KeyVault/vaults/keys/purge/action"},
+    OperationInfo{Op::kRecoverDeletedKey, "RecoverDeletedKey", "recover",
+                  "Microsoft.KeyVault/vaults/keys/recover/action"},
+    OperationInfo{Op::kGetRandomBytes, "GetRandomBytes", "", ""},
+};
+
+const OperationInfo& Info(Op op) {
+  for (const auto& info : kOperations) {
+    if (info.op == op) return info;
+  }
+  return kOperations.back();
+}
 
 ApiResponse Ok(const json::object& body) { return JsonResponse(200, json::serialize(body)); }
 
@@ -32,15 +92,97 @@ ApiResponse MethodNotAllowed(std::string_view method) {
                                   "' is not supported for this resource."));
 }
 
-ApiResponse NotImplemented(std::string_view what) {
-  return ErrorResponse(Status(ErrorKind::kNotImplemented, "NotImplemented",
-                              "The operation '" + std::string(what) +
-                                  "' is not supported by this server yet."));
+ApiResponse NotFoundRoute() {
+  return ErrorResponse(Status::NotFound("NotFound", "The requested resource was not found."));
 }
 
 ApiResponse InvalidName(std::string_view name) {
   return ErrorResponse(Status::BadParameter("The request URI contains an invalid name: " +
                                             std::string(name.substr(0, 256))));
+}
+
+std::optional<Op> CryptoOperation(std::string_view lower) {
+  if (lower == "encrypt") return Op::kEncrypt;
+  if (lower == "decrypt") return Op::kDecrypt;
+  if (lower == "wrapkey") return Op::kWrapKey;
+  if (lower == "unwrapkey") return Op::kUnwrapKey;
+  if (lower == "sign") return Op::kSign;
+  if (lower == "verify") return Op::kVerify;
+  if (lower == "release") return Op::kRelease;
+  return std::nullopt;
+}
+
+// Picks the operation for `method` among (method, operation) pairs, or answers 405.
+std::variant<KeysRoute, ApiResponse> ByMethod(
+    std::string_view method, std::initializer_list<std::pair<std::string_view, Op>> choices,
+    std::string name = {}, std::string version = {}) {
+  for (const auto& [m, op] : choices) {
+    if (m == method) return KeysRoute{op, std::move(name), std::move(version)};
+  }
+  return MethodNotAllowed(method);
+}
+
+std::variant<KeysRoute, ApiResponse> ClassifyKeys(std::string_view method,
+                                                  const std::vector<std::string>& seg) {
+  size_t n = seg.size();
+  if (n == 1 || (n == 2 && seg[1].empty())) return ByMethod(method, {{"GET", Op::kListKeys}});
+  const std::string& name = seg[1];
+  if (n == 2 && AsciiLower(name) == "restore" && method == "POST") {
+    return KeysRoute{Op::kRestoreKey, {}, {}};
+  }
+  if (!service::IsValidObjectName(name)) return InvalidName(name);
+  if (n == 2) {
+    return ByMethod(
+        method,
+        {{"GET", Op::kGetKey}, {"PATCH", Op::kUpdateKey}, {"DELETE", Op::kDeleteKey},
+         {"PUT", Op::kImportKey}},
+        name);
+  }
+  std::string third = AsciiLower(seg[2]);
+  if (n == 3) {
+    if (third == "create") return ByMethod(method, {{"POST", Op::kCreateKey}}, name);
+    if (third == "versions") return ByMethod(method, {{"GET", Op::kListKeyVersions}}, name);
+    if (third == "rotate") return ByMethod(method, {{"POST", Op::kRotateKey}}, name);
+    if (third == "backup") return ByMethod(method, {{"POST", Op::kBackupKey}}, name);
+    if (third == "rotationpolicy") {
+      return ByMethod(method, {{"GET", Op::kGetRotationPolicy}, {"PUT", Op::kUpdateRotationPolicy}},
+                      name);
+    }
+    // .NET sends version-less operations as /keys/{name}/{operation}.
+    if (auto op = CryptoOperation(third)) return ByMethod(method, {{"POST", *op}}, name);
+    // Anything else in third place is a version ("" = latest): only GET and PATCH address one.
+    if (method == "GET" || method == "PATCH") {
+      return ByMethod(method, {{"GET", Op::kGetKey}, {"PATCH", Op::kUpdateKey}}, name, seg[2]);
+    }
+    return NotFoundRoute();
+  }
+  if (n == 4) {
+    std::string fourth = AsciiLower(seg[3]);
+    // Python and Go send version-less operations as /keys/{name}//{operation}.
+    if (auto op = CryptoOperation(fourth)) return ByMethod(method, {{"POST", *op}}, name, seg[2]);
+    if (fourth == "attestation") {
+      return ByMethod(method, {{"GET", Op::kGetKeyAttestation}}, name, seg[2]);
+    }
+  }
+  return NotFoundRoute();
+}
+
+std::variant<KeysRoute, ApiResponse> ClassifyDeletedKeys(std::string_view method,
+                                                         const std::vector<std::string>& seg) {
+  size_t n = seg.size();
+  if (n == 1 || (n == 2 && seg[1].empty())) {
+    return ByMethod(method, {{"GET", Op::kListDeletedKeys}});
+  }
+  const std::string& name = seg[1];
+  if (!service::IsValidObjectName(name)) return InvalidName(name);
+  if (n == 2) {
+    return ByMethod(method, {{"GET", Op::kGetDeletedKey}, {"DELETE", Op::kPurgeDeletedKey}},
+                    name);
+  }
+  if (n == 3 && AsciiLower(seg[2]) == "recover") {
+    return ByMethod(method, {{"POST", Op::kRecoverDeletedKey}}, name);
+  }
+  return NotFoundRoute();
 }
 
 Result<service::PageRequest> ParsePageRequest(const VaultRequest& request) {
@@ -65,256 +207,194 @@ Result<service::PageRequest> ParsePageRequest(const VaultRequest& request) {
   return page;
 }
 
-// {"value":[...],"nextLink":url|null}, the next link carrying the cursor as $skiptoken.
-template <typename T, typename Render>
-ApiResponse ListResponse(const VaultRequest& request, std::string_view path,
-                         const service::PageRequest& page, const service::Page<T>& result,
-                         Render render) {
+// {"value":[...],"nextLink":url|null}; the next link carries the cursor as $skiptoken.
+template <typename T, typename List, typename Render>
+ApiResponse ListPage(const VaultRequest& request, std::string_view path, List list,
+                     Render render) {
+  auto page = ParsePageRequest(request);
+  if (!page.ok()) return ErrorResponse(page.status());
+  Result<service::Page<T>> result = list(*page);
+  if (!result.ok()) return ErrorResponse(result.status());
   json::array value;
-  for (const auto& item : result.items) value.emplace_back(render(item, request.base_url));
+  for (const auto& item : result->items) value.emplace_back(render(item, request.base_url));
   json::object body;
   body["value"] = std::move(value);
-  if (result.next_cursor.empty()) {
+  if (result->next_cursor.empty()) {
     body["nextLink"] = nullptr;
   } else {
-    body["nextLink"] = request.base_url + std::string(path) +
-                       "?api-version=" + request.api_version +
-                       "&$skiptoken=" + Base64UrlEncode(AsBytes(result.next_cursor)) +
-                       "&maxresults=" + std::to_string(page.max_results);
+    body["nextLink"] = request.base_url + std::string(path) + "?api-version=" +
+                       request.api_version +
+                       "&$skiptoken=" + Base64UrlEncode(AsBytes(result->next_cursor)) +
+                       "&maxresults=" + std::to_string(page->max_results);
   }
   return Ok(body);
 }
 
-bool IsCryptoOperation(std::string_view op) {
-  return op == "encrypt" || op == "decrypt" || op == "sign" || op == "verify" ||
-         op == "wrapkey" || op == "unwrapkey" || op == "release";
-}
-
-ApiResponse CreateKey(service::KeyService& keys, const VaultRequest& request,
-                      const std::string& name) {
+// Parses the JSON body, then the operation's request from it.
+template <typename Parse>
+auto ParseBody(const VaultRequest& request, Parse parse)
+    -> decltype(parse(std::declval<const json::object&>())) {
   auto body = ParseJsonObject(request.http.body);
-  if (!body.ok()) return ErrorResponse(body.status());
-  auto create = ParseCreateKeyRequest(*body);
-  if (!create.ok()) return ErrorResponse(create.status());
-  create->name = name;
-  return OkOr(keys.CreateKey(request.vault, *create), KeyBundleJson, request.base_url);
+  if (!body.ok()) return body.status();
+  return parse(*body);
 }
 
-ApiResponse UpdateKey(service::KeyService& keys, const VaultRequest& request,
-                      const std::string& name, const std::string& version) {
-  auto body = ParseJsonObject(request.http.body);
-  if (!body.ok()) return ErrorResponse(body.status());
-  auto update = ParseUpdateKeyRequest(*body);
-  if (!update.ok()) return ErrorResponse(update.status());
-  return OkOr(keys.UpdateKey(request.vault, name, version, *update), KeyBundleJson,
-              request.base_url);
-}
-
-// GET or PATCH of one version ("" = latest).
-ApiResponse KeyVersion(service::KeyService& keys, const VaultRequest& request,
-                       const std::string& name, const std::string& version) {
-  const std::string& method = request.http.method;
-  if (method == "GET") {
-    return OkOr(keys.GetKey(request.vault, name, version), KeyBundleJson, request.base_url);
+service::KeyOperation ServiceOperation(Op op) {
+  switch (op) {
+    case Op::kEncrypt: return service::KeyOperation::kEncrypt;
+    case Op::kDecrypt: return service::KeyOperation::kDecrypt;
+    case Op::kWrapKey: return service::KeyOperation::kWrapKey;
+    case Op::kUnwrapKey: return service::KeyOperation::kUnwrapKey;
+    case Op::kVerify: return service::KeyOperation::kVerify;
+    default: return service::KeyOperation::kSign;
   }
-  if (method == "PATCH") return UpdateKey(keys, request, name, version);
-  return MethodNotAllowed(method);
 }
 
-std::optional<service::KeyOperation> OperationFromPath(std::string_view segment) {
-  if (segment == "encrypt") return service::KeyOperation::kEncrypt;
-  if (segment == "decrypt") return service::KeyOperation::kDecrypt;
-  if (segment == "wrapkey") return service::KeyOperation::kWrapKey;
-  if (segment == "unwrapkey") return service::KeyOperation::kUnwrapKey;
-  if (segment == "sign") return service::KeyOperation::kSign;
-  if (segment == "verify") return service::KeyOperation::kVerify;
-  return std::nullopt;
-}
-
-// POST /keys/{name}[/{version}]/{operation}; operation is lower case.
-ApiResponse KeyOperation(const KeysApi& api, const VaultRequest& request, const std::string& name,
-                         const std::string& version, const std::string& operation) {
-  if (request.http.method != "POST") return MethodNotAllowed(request.http.method);
-  if (operation == "release") {
-    return ErrorResponse(Status::BadParameter(
-        "Secure key release is not supported by this server: keys cannot be exported.",
-        "NotSupported"));
-  }
-  auto op = OperationFromPath(operation);
-  if (!op) return ErrorResponse(Status::NotFound("NotFound", "The requested resource was not found."));
-  auto body = ParseJsonObject(request.http.body);
-  if (!body.ok()) return ErrorResponse(body.status());
-  if (*op == service::KeyOperation::kVerify) {
-    auto verify = ParseVerifyRequest(*body);
+ApiResponse CryptoOperationResponse(const KeysApi& api, const VaultRequest& request,
+                                    const KeysRoute& route) {
+  if (route.operation == Op::kVerify) {
+    auto verify = ParseBody(request, ParseVerifyRequest);
     if (!verify.ok()) return ErrorResponse(verify.status());
-    auto valid = api.crypto.Verify(request.vault, name, version, *verify);
+    auto valid = api.crypto.Verify(request.vault, route.name, route.version, *verify);
     if (!valid.ok()) return ErrorResponse(valid.status());
     return Ok(json::object{{"value", *valid}});
   }
-  auto parameters = ParseKeyOperationRequest(*body);
+  auto parameters = ParseBody(request, ParseKeyOperationRequest);
   if (!parameters.ok()) return ErrorResponse(parameters.status());
-  auto result = api.crypto.Perform(request.vault, name, version, *op, *parameters);
+  auto result = api.crypto.Perform(request.vault, route.name, route.version,
+                                   ServiceOperation(route.operation), *parameters);
   if (!result.ok()) return ErrorResponse(result.status());
   ApiResponse response = Ok(KeyOperationResultJson(*result, request.base_url));
-  response.sensitive = *op == service::KeyOperation::kDecrypt ||
-                       *op == service::KeyOperation::kUnwrapKey;
+  // Decrypt and unwrap answer with plaintext: wiped from memory once sent.
+  response.sensitive = route.operation == Op::kDecrypt || route.operation == Op::kUnwrapKey;
   return response;
 }
 
-ApiResponse ImportKey(service::KeyService& keys, const VaultRequest& request,
-                      const std::string& name) {
-  auto body = ParseJsonObject(request.http.body);
-  if (!body.ok()) return ErrorResponse(body.status());
-  auto import = ParseImportKeyRequest(*body);
-  if (!import.ok()) return ErrorResponse(import.status());
-  import->name = name;
-  return OkOr(keys.ImportKey(request.vault, *import), KeyBundleJson, request.base_url);
-}
-
-ApiResponse RestoreKey(service::KeyService& keys, const VaultRequest& request) {
-  auto body = ParseJsonObject(request.http.body);
-  if (!body.ok()) return ErrorResponse(body.status());
-  auto blob = RequiredBase64Url(*body, "value");
-  if (!blob.ok()) return ErrorResponse(blob.status());
-  return OkOr(keys.RestoreKey(request.vault, *blob), KeyBundleJson, request.base_url);
-}
-
-ApiResponse RotationPolicy(service::KeyService& keys, const VaultRequest& request,
-                           const std::string& name) {
-  const std::string& method = request.http.method;
-  Result<service::RotationPolicy> policy = Status::Internal("unset");
-  if (method == "GET") {
-    policy = keys.GetRotationPolicy(request.vault, name);
-  } else if (method == "PUT") {
-    auto body = ParseJsonObject(request.http.body);
-    if (!body.ok()) return ErrorResponse(body.status());
-    auto parsed = ParseRotationPolicy(*body);
-    if (!parsed.ok()) return ErrorResponse(parsed.status());
-    policy = keys.UpdateRotationPolicy(request.vault, name, std::move(*parsed));
-  } else {
-    return MethodNotAllowed(method);
-  }
+ApiResponse RotationPolicyResponse(const Result<service::RotationPolicy>& policy,
+                                   const VaultRequest& request, const std::string& name) {
   if (!policy.ok()) return ErrorResponse(policy.status());
   return Ok(RotationPolicyJson(*policy, request.base_url, name));
 }
 
-ApiResponse RandomBytes(const VaultRequest& request) {
-  if (request.http.method != "POST") return MethodNotAllowed(request.http.method);
-  auto body = ParseJsonObject(request.http.body);
-  if (!body.ok()) return ErrorResponse(body.status());
-  auto count = RequiredInt(*body, "count", std::numeric_limits<int64_t>::min(),
-                           std::numeric_limits<int64_t>::max());
-  if (!count.ok()) return ErrorResponse(count.status());
-  auto bytes = service::CryptoService::RandomBytes(*count);
-  if (!bytes.ok()) return ErrorResponse(bytes.status());
-  return Ok(json::object{{"value", Base64UrlEncode(*bytes)}});
+}  // namespace
+
+std::string_view OperationName(KeysOperation op) { return Info(op).name; }
+std::string_view AccessPolicyPermission(KeysOperation op) { return Info(op).permission; }
+std::string_view RbacDataAction(KeysOperation op) { return Info(op).data_action; }
+
+std::variant<KeysRoute, ApiResponse> ClassifyKeysRoute(std::string_view method,
+                                                       const std::vector<std::string>& segments) {
+  if (segments.empty()) return NotFoundRoute();
+  std::string collection = AsciiLower(segments[0]);
+  if (collection == "keys") return ClassifyKeys(method, segments);
+  if (collection == "deletedkeys") return ClassifyDeletedKeys(method, segments);
+  if (collection == "rng" && segments.size() == 1) {
+    return ByMethod(method, {{"POST", Op::kGetRandomBytes}});
+  }
+  return NotFoundRoute();
 }
 
-ApiResponse Keys(const KeysApi& api, const VaultRequest& request) {
+ApiResponse HandleKeysOperation(const KeysApi& api, const VaultRequest& request,
+                                const KeysRoute& route) {
   service::KeyService& keys = api.keys;
-  const auto& seg = request.segments;
-  const std::string& method = request.http.method;
-  size_t n = seg.size();
-  if (n == 1 || (n == 2 && seg[1].empty())) {
-    if (method != "GET") return MethodNotAllowed(method);
-    auto page = ParsePageRequest(request);
-    if (!page.ok()) return ErrorResponse(page.status());
-    auto result = keys.ListKeys(request.vault, *page);
-    if (!result.ok()) return ErrorResponse(result.status());
-    return ListResponse(request, "/keys", *page, *result, KeyItemJson);
-  }
-  const std::string& name = seg[1];
-  if (n == 2 && AsciiLower(name) == "restore" && method == "POST") return RestoreKey(keys, request);
-  if (!service::IsValidObjectName(name)) return InvalidName(name);
-  if (n == 2) {
-    if (method == "DELETE") {
-      return OkOr(keys.DeleteKey(request.vault, name), DeletedKeyBundleJson, request.base_url);
+  const store::VaultRecord& vault = request.vault;
+  const std::string& name = route.name;
+  const std::string& base = request.base_url;
+  switch (route.operation) {
+    case Op::kListKeys:
+      return ListPage<service::KeyItem>(
+          request, "/keys", [&](const auto& page) { return keys.ListKeys(vault, page); },
+          KeyItemJson);
+    case Op::kListKeyVersions:
+      return ListPage<service::KeyItem>(
+          request, "/keys/" + name + "/versions",
+          [&](const auto& page) { return keys.ListKeyVersions(vault, name, page); },
+          KeyItemJson);
+    case Op::kListDeletedKeys:
+      return ListPage<service::DeletedKeyItem>(
+          request, "/deletedkeys", [&](const auto& page) { return keys.ListDeletedKeys(vault, page); },
+          DeletedKeyItemJson);
+    case Op::kGetKey:
+      return OkOr(keys.GetKey(vault, name, route.version), KeyBundleJson, base);
+    case Op::kCreateKey: {
+      auto create = ParseBody(request, ParseCreateKeyRequest);
+      if (!create.ok()) return ErrorResponse(create.status());
+      create->name = name;
+      return OkOr(keys.CreateKey(vault, *create), KeyBundleJson, base);
     }
-    if (method == "PUT") return ImportKey(keys, request, name);
-    return KeyVersion(keys, request, name, "");
-  }
-  std::string third = AsciiLower(seg[2]);
-  if (n == 3) {
-    if (third == "create") {
-      if (method != "POST") return MethodNotAllowed(method);
-      return CreateKey(keys, request, name);
+    case Op::kImportKey: {
+      auto import = ParseBody(request, ParseImportKeyRequest);
+      if (!import.ok()) return ErrorResponse(import.status());
+      import->name = name;
+      return OkOr(keys.ImportKey(vault, *import), KeyBundleJson, base);
     }
-    if (third == "versions") {
-      if (method != "GET") return MethodNotAllowed(method);
-      auto page = ParsePageRequest(request);
-      if (!page.ok()) return ErrorResponse(page.status());
-      auto result = keys.ListKeyVersions(request.vault, name, *page);
-      if (!result.ok()) return ErrorResponse(result.status());
-      return ListResponse(request, "/keys/" + name + "/versions", *page, *result, KeyItemJson);
+    case Op::kUpdateKey: {
+      auto update = ParseBody(request, ParseUpdateKeyRequest);
+      if (!update.ok()) return ErrorResponse(update.status());
+      return OkOr(keys.UpdateKey(vault, name, route.version, *update), KeyBundleJson, base);
     }
-    if (third == "rotate" || third == "backup") {
-      if (method != "POST") return MethodNotAllowed(method);
-      if (third == "rotate") {
-        return OkOr(keys.RotateKey(request.vault, name), KeyBundleJson, request.base_url);
-      }
-      auto blob = keys.BackupKey(request.vault, name);
+    case Op::kDeleteKey:
+      return OkOr(keys.DeleteKey(vault, name), DeletedKeyBundleJson, base);
+    case Op::kBackupKey: {
+      auto blob = keys.BackupKey(vault, name);
       if (!blob.ok()) return ErrorResponse(blob.status());
       return Ok(json::object{{"value", Base64UrlEncode(*blob)}});
     }
-    if (third == "rotationpolicy") return RotationPolicy(keys, request, name);
-    // .NET sends version-less operations as /keys/{name}/{operation}.
-    if (IsCryptoOperation(third)) return KeyOperation(api, request, name, "", third);
-    // Anything else in third place is a version: only GET and PATCH address one.
-    if (method == "GET" || method == "PATCH") return KeyVersion(keys, request, name, seg[2]);
-  }
-  if (n == 4) {
-    std::string op = AsciiLower(seg[3]);
-    // Python and Go send version-less operations as /keys/{name}//{operation}.
-    if (IsCryptoOperation(op)) return KeyOperation(api, request, name, seg[2], op);
-    if (op == "attestation") return NotImplemented(op);
-  }
-  return ErrorResponse(Status::NotFound("NotFound", "The requested resource was not found."));
-}
-
-ApiResponse DeletedKeys(service::KeyService& keys, const VaultRequest& request) {
-  const auto& seg = request.segments;
-  const std::string& method = request.http.method;
-  size_t n = seg.size();
-  if (n == 1 || (n == 2 && seg[1].empty())) {
-    if (method != "GET") return MethodNotAllowed(method);
-    auto page = ParsePageRequest(request);
-    if (!page.ok()) return ErrorResponse(page.status());
-    auto result = keys.ListDeletedKeys(request.vault, *page);
-    if (!result.ok()) return ErrorResponse(result.status());
-    return ListResponse(request, "/deletedkeys", *page, *result, DeletedKeyItemJson);
-  }
-  const std::string& name = seg[1];
-  if (!service::IsValidObjectName(name)) return InvalidName(name);
-  if (n == 2) {
-    if (method == "GET") {
-      return OkOr(keys.GetDeletedKey(request.vault, name), DeletedKeyBundleJson,
-                  request.base_url);
+    case Op::kRestoreKey: {
+      auto blob = ParseBody(request, [](const json::object& body) {
+        return RequiredBase64Url(body, "value");
+      });
+      if (!blob.ok()) return ErrorResponse(blob.status());
+      return OkOr(keys.RestoreKey(vault, *blob), KeyBundleJson, base);
     }
-    if (method == "DELETE") {
-      Status purged = keys.PurgeDeletedKey(request.vault, name);
+    case Op::kRotateKey:
+      return OkOr(keys.RotateKey(vault, name), KeyBundleJson, base);
+    case Op::kGetRotationPolicy:
+      return RotationPolicyResponse(keys.GetRotationPolicy(vault, name), request, name);
+    case Op::kUpdateRotationPolicy: {
+      auto policy = ParseBody(request, ParseRotationPolicy);
+      if (!policy.ok()) return ErrorResponse(policy.status());
+      return RotationPolicyResponse(keys.UpdateRotationPolicy(vault, name, std::move(*policy)),
+                                    request, name);
+    }
+    case Op::kEncrypt:
+    case Op::kDecrypt:
+    case Op::kWrapKey:
+    case Op::kUnwrapKey:
+    case Op::kSign:
+    case Op::kVerify:
+      return CryptoOperationResponse(api, request, route);
+    case Op::kRelease:
+      return ErrorResponse(Status::BadParameter(
+          "Secure key release is not supported by this server: keys cannot be exported.",
+          "NotSupported"));
+    case Op::kGetKeyAttestation:
+      return ErrorResponse(Status(ErrorKind::kNotImplemented, "NotImplemented",
+                                  "Key attestation is a Managed HSM feature this server does "
+                                  "not provide."));
+    case Op::kGetDeletedKey:
+      return OkOr(keys.GetDeletedKey(vault, name), DeletedKeyBundleJson, base);
+    case Op::kPurgeDeletedKey: {
+      Status purged = keys.PurgeDeletedKey(vault, name);
       if (!purged.ok()) return ErrorResponse(purged);
       ApiResponse response;
       response.status = 204;
       return response;
     }
-    return MethodNotAllowed(method);
+    case Op::kRecoverDeletedKey:
+      return OkOr(keys.RecoverDeletedKey(vault, name), KeyBundleJson, base);
+    case Op::kGetRandomBytes: {
+      auto count = ParseBody(request, [](const json::object& body) {
+        return RequiredInt(body, "count", std::numeric_limits<int64_t>::min(),
+                           std::numeric_limits<int64_t>::max());
+      });
+      if (!count.ok()) return ErrorResponse(count.status());
+      auto bytes = service::CryptoService::RandomBytes(*count);
+      if (!bytes.ok()) return ErrorResponse(bytes.status());
+      return Ok(json::object{{"value", Base64UrlEncode(*bytes)}});
+    }
   }
-  if (n == 3 && AsciiLower(seg[2]) == "recover") {
-    if (method != "POST") return MethodNotAllowed(method);
-    return OkOr(keys.RecoverDeletedKey(request.vault, name), KeyBundleJson, request.base_url);
-  }
-  return ErrorResponse(Status::NotFound("NotFound", "The requested resource was not found."));
-}
-
-}  // namespace
-
-std::optional<ApiResponse> HandleKeysRequest(const KeysApi& api, const VaultRequest& request) {
-  if (request.segments.empty()) return std::nullopt;
-  std::string collection = AsciiLower(request.segments[0]);
-  if (collection == "keys") return Keys(api, request);
-  if (collection == "deletedkeys") return DeletedKeys(api.keys, request);
-  if (collection == "rng" && request.segments.size() == 1) return RandomBytes(request);
-  return std::nullopt;
+  return NotFoundRoute();
 }
 
 }  // namespace coffre::http

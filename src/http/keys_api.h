@@ -1,8 +1,13 @@
-// The Key Vault keys API: /keys, /keys/{name}[/{version}|/create|/versions|...], /deletedkeys.
+// The Key Vault keys API: /keys, /keys/{name}[/{version}][/{operation}], /deletedkeys, /rng.
+//
+// Routing is split in two so the router can act between them: ClassifyKeysRoute names the
+// operation a request asks for (what access checks and the audit log need), and
+// HandleKeysOperation performs it.
 #pragma once
 
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "http/api_request.h"
@@ -11,15 +16,40 @@
 
 namespace coffre::http {
 
+enum class KeysOperation {
+  kListKeys, kListKeyVersions, kGetKey, kCreateKey, kImportKey, kUpdateKey, kDeleteKey,
+  kBackupKey, kRestoreKey, kRotateKey, kGetRotationPolicy, kUpdateRotationPolicy,
+  kEncrypt, kDecrypt, kWrapKey, kUnwrapKey, kSign, kVerify, kRelease, kGetKeyAttestation,
+  kListDeletedKeys, kGetDeletedKey, kPurgeDeletedKey, kRecoverDeletedKey, kGetRandomBytes,
+};
+
+struct KeysRoute {
+  KeysOperation operation;
+  std::string name;     // empty for collection-level operations
+  std::string version;  // empty: latest
+};
+
+// "CreateKey", "Decrypt", ... (audit log).
+std::string_view OperationName(KeysOperation op);
+// The access-policy key permission the operation needs ("get", "unwrapKey", ...), or "" if
+// any authenticated caller may perform it.
+std::string_view AccessPolicyPermission(KeysOperation op);
+// The RBAC data action ("Microsoft.KeyVault/vaults/keys/read", ...), or "" as above.
+std::string_view RbacDataAction(KeysOperation op);
+
+// The route a method and decoded path ask for, or the error to answer: 404 for an unknown
+// path, 405 for a known path with the wrong method, 400 for an invalid key name.
+std::variant<KeysRoute, ApiResponse> ClassifyKeysRoute(std::string_view method,
+                                                       const std::vector<std::string>& segments);
+
 // What the router has already worked out about an authenticated data-plane request.
 struct VaultRequest {
   const ApiRequest& http;
   const store::VaultRecord& vault;
-  std::vector<std::string> segments;  // decoded path segments, e.g. {"keys", "k1", ""}
-  std::string base_url;               // "https://host[:port]" as the client addressed us
+  std::string base_url;  // "https://host[:port]" as the client addressed us
   std::string api_version;
-  std::string skip_token;             // $skiptoken, if any
-  std::string max_results;            // maxresults, if any (unparsed)
+  std::string skip_token;   // $skiptoken, if any
+  std::string max_results;  // maxresults, if any (unparsed)
 };
 
 struct KeysApi {
@@ -27,7 +57,7 @@ struct KeysApi {
   service::CryptoService& crypto;
 };
 
-// nullopt when the path is not a keys route (the router answers 404).
-std::optional<ApiResponse> HandleKeysRequest(const KeysApi& api, const VaultRequest& request);
+ApiResponse HandleKeysOperation(const KeysApi& api, const VaultRequest& request,
+                                const KeysRoute& route);
 
 }  // namespace coffre::http

@@ -73,7 +73,9 @@ std::optional<ApiResponse> IdentityRoute(const RouterContext& context, const Api
                                          const RequestTarget& target) {
   const auto& seg = target.segments;
   if (seg.size() == 1 && seg[0] == "healthz") {
-    return JsonResponse(200, R"({"status":"ok"})");
+    ApiResponse response = JsonResponse(200, R"({"status":"ok"})");
+    response.audit.skip = true;
+    return response;
   }
   if (seg.size() == 2 && seg[0] == "msi" && seg[1] == "token") {
     if (request.method != "GET") {
@@ -81,8 +83,10 @@ std::optional<ApiResponse> IdentityRoute(const RouterContext& context, const Api
                                   "Use GET for the managed identity endpoint."));
     }
     const std::string* secret = request.Header("x-identity-header");
-    return FromEndpoint(
+    ApiResponse response = FromEndpoint(
         context.identity.ManagedIdentityToken(target.query, secret ? *secret : std::string()));
+    response.audit.operation = "ManagedIdentityToken";
+    return response;
   }
   if (!seg.empty() && seg[0] == "adfs") {
     if (!request.secure) {
@@ -106,8 +110,13 @@ std::optional<ApiResponse> IdentityRoute(const RouterContext& context, const Api
                                  R"("The request body is not a valid form."})");
       }
       const std::string* authorization = request.Header("authorization");
-      return FromEndpoint(context.identity.ClientCredentialsToken(
+      ApiResponse response = FromEndpoint(context.identity.ClientCredentialsToken(
           *form, authorization ? *authorization : std::string()));
+      response.audit.operation = "ClientCredentialsToken";
+      if (auto id = form->find("client_id"); id != form->end()) {
+        response.audit.caller_app_id = id->second.substr(0, 64);
+      }
+      return response;
     }
     return ErrorResponse(Status::NotFound("NotFound", "The requested resource was not found."));
   }
@@ -230,28 +239,42 @@ ApiResponse Router::Handle(const ApiRequest& request) const {
 
   // Authentication comes before any validation of the route, query or body: the SDKs' first
   // request is a body-less probe that expects the challenge.
+  auto classified = ClassifyKeysRoute(request.method, target->segments);
+  const KeysRoute* route = std::get_if<KeysRoute>(&classified);
+  AuditInfo audit;
+  audit.vault = (*vault)->name;
+  audit.operation = route ? std::string(OperationName(route->operation)) : "Unknown";
+  if (route) {
+    audit.key_name = route->name;
+    audit.key_version = route->version;
+  }
+  auto finish = [&audit](ApiResponse response) {
+    response.audit = std::move(audit);
+    return response;
+  };
+
   std::string token = BearerToken(request);
   if (token.empty()) {
-    return Unauthorized(Status::Unauthorized("AKV10000: Request is missing a Bearer or PoP token."),
-                        request, context_.tokens);
+    return finish(Unauthorized(
+        Status::Unauthorized("AKV10000: Request is missing a Bearer or PoP token."), request,
+        context_.tokens));
   }
   auto claims = context_.tokens.Verify(token, auth::ResourceForHost(request.host));
-  if (!claims.ok()) return Unauthorized(claims.status(), request, context_.tokens);
+  if (!claims.ok()) return finish(Unauthorized(claims.status(), request, context_.tokens));
+  audit.caller_object_id = claims->object_id;
+  audit.caller_app_id = claims->app_id;
 
   if (Status version = CheckApiVersion(target->query); !version.ok()) {
-    return ErrorResponse(version);
+    return finish(ErrorResponse(version));
   }
+  if (route == nullptr) return finish(std::get<ApiResponse>(std::move(classified)));
   VaultRequest vault_request{.http = request,
                              .vault = **vault,
-                             .segments = std::move(target->segments),
                              .base_url = "https://" + AsciiLower(request.host),
                              .api_version = QueryValue(target->query, "api-version"),
                              .skip_token = QueryValue(target->query, "$skiptoken"),
                              .max_results = QueryValue(target->query, "maxresults")};
-  if (auto response = HandleKeysRequest({context_.keys, context_.crypto}, vault_request)) {
-    return std::move(*response);
-  }
-  return ErrorResponse(Status::NotFound("NotFound", "The requested resource was not found."));
+  return finish(HandleKeysOperation({context_.keys, context_.crypto}, vault_request, *route));
 }
 
 }  // namespace coffre::http

@@ -19,6 +19,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "audit/audit_log.h"
 #include "crypto/random.h"
 
 namespace coffre::http {
@@ -81,7 +82,13 @@ struct ServerState {
   asio::thread_pool fast_pool;
   asio::thread_pool slow_pool;
   asio::signal_set signals;
-  std::shared_ptr<ssl::context> tls;
+  std::mutex tls_mutex;
+  std::shared_ptr<ssl::context> tls;  // swapped when the certificate changes; guarded
+
+  std::shared_ptr<ssl::context> CurrentTls() {
+    std::lock_guard lock(tls_mutex);
+    return tls;
+  }
   std::vector<std::unique_ptr<tcp::acceptor>> https_acceptors;
   std::vector<std::unique_ptr<tcp::acceptor>> http_acceptors;
   std::vector<std::thread> threads;
@@ -96,7 +103,7 @@ struct ServerState {
   std::condition_variable stop_cv;
   bool stop_requested = false;
 
-  Status MakeTlsContext();
+  Status MakeTlsContext(const std::string& cert_chain_pem, const SecureString& key_pem);
   Result<uint16_t> Listen(std::vector<std::unique_ptr<tcp::acceptor>>& acceptors,
                           const std::vector<std::string>& addresses, uint16_t port);
   void Accept(tcp::acceptor& acceptor, bool secure);
@@ -184,6 +191,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
     server_.in_flight.fetch_add(1);
     auto& pool = Router::IsSlow(*request) ? server_.slow_pool : server_.fast_pool;
+    request->request_id = crypto::RandomUuid();
     asio::post(pool, [self = this->shared_from_this(), request, started = Clock::now()] {
       ApiResponse response;
       try {
@@ -192,6 +200,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         response = ErrorResponse(Status::Internal("The server failed to process the request."));
       }
       auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started);
+      self->Audit(*request, response, elapsed.count() / 1000.0);
       spdlog::info("{} {} {} {:.1f}ms", request->method,
                    std::string_view(request->target).substr(0, request->target.find('?')),
                    response.status, elapsed.count() / 1000.0);
@@ -200,6 +209,33 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
                    self->Write(std::move(response), request.get());
                  });
     });
+  }
+
+  // Records the request; if that fails the response becomes a 500 (no unaudited success).
+  void Audit(const ApiRequest& request, ApiResponse& response, double latency_ms) {
+    audit::AuditLog* log = server_.options.audit_log;
+    if (log == nullptr || response.audit.skip) return;
+    const AuditInfo& info = response.audit;
+    audit::AuditRecord record{
+        .time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count(),
+        .request_id = request.request_id,
+        .caller_object_id = info.caller_object_id,
+        .caller_app_id = info.caller_app_id,
+        .client_address = request.client_address,
+        .vault = info.vault,
+        .operation = info.operation,
+        .key_name = info.key_name,
+        .key_version = info.key_version,
+        .status = response.status,
+        .latency_ms = latency_ms};
+    if (Status logged = log->Append(record); !logged.ok()) {
+      spdlog::error("audit log: {}", logged.message());
+      if (response.sensitive) SecureWipe(response.body.data(), response.body.size());
+      response = ErrorResponse(
+          Status::Internal("The request could not be recorded in the audit log."));
+    }
   }
 
   void WriteError(int status, std::string code, std::string message) {
@@ -221,7 +257,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     response->set(bhttp::field::pragma, "no-cache");
     response->set(bhttp::field::expires, "-1");
     response->set("X-Content-Type-Options", "nosniff");
-    response->set("x-ms-request-id", crypto::RandomUuid());
+    response->set("x-ms-request-id", request != nullptr && !request->request_id.empty()
+                                         ? request->request_id
+                                         : crypto::RandomUuid());
     response->set("x-ms-keyvault-service-version", "coffre-0.1.0");
     if constexpr (kSecure) {
       response->set(bhttp::field::strict_transport_security, "max-age=31536000;includeSubDomains");
@@ -293,7 +331,7 @@ void PlainSession::Connect(std::string target) {
                       auto tunnel = std::make_shared<TlsSession>(
                           self->server_,
                           beast::ssl_stream<beast::tcp_stream>(std::move(self->stream_),
-                                                               *self->server_.tls),
+                                                               *self->server_.CurrentTls()),
                           self->client_address_);
                       tunnel->Start();
                     });
@@ -301,20 +339,19 @@ void PlainSession::Connect(std::string target) {
 
 }  // namespace
 
-Status ServerState::MakeTlsContext() {
+Status ServerState::MakeTlsContext(const std::string& cert_chain_pem,
+                                   const SecureString& key_pem) {
   auto context = std::make_shared<ssl::context>(ssl::context::tls_server);
   context->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
                        ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
                        ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
   SSL_CTX_set_min_proto_version(context->native_handle(), TLS1_2_VERSION);
   beast::error_code ec;
-  context->use_certificate_chain(
-      asio::buffer(options.cert_chain_pem.data(), options.cert_chain_pem.size()), ec);
+  context->use_certificate_chain(asio::buffer(cert_chain_pem.data(), cert_chain_pem.size()), ec);
   if (ec) return Status::Internal("The TLS certificate could not be loaded.");
-  context->use_private_key(
-      asio::buffer(options.private_key_pem.data(), options.private_key_pem.size()),
-      ssl::context::pem, ec);
+  context->use_private_key(asio::buffer(key_pem.data(), key_pem.size()), ssl::context::pem, ec);
   if (ec) return Status::Internal("The TLS private key could not be loaded.");
+  std::lock_guard lock(tls_mutex);
   tls = std::move(context);
   return Status::Ok();
 }
@@ -355,7 +392,8 @@ void ServerState::Accept(tcp::acceptor& acceptor, bool secure) {
           std::string client = ignored ? std::string() : remote.address().to_string();
           if (secure) {
             std::make_shared<TlsSession>(
-                *this, beast::ssl_stream<beast::tcp_stream>(std::move(socket), *tls), client)
+                *this, beast::ssl_stream<beast::tcp_stream>(std::move(socket), *CurrentTls()),
+                client)
                 ->Start();
           } else {
             std::make_shared<PlainSession>(*this, beast::tcp_stream(std::move(socket)), client)
@@ -376,7 +414,7 @@ Server::~Server() {
 
 Status Server::Start() {
   ServerState& s = *impl_;
-  COFFRE_RETURN_IF_ERROR(s.MakeTlsContext());
+  COFFRE_RETURN_IF_ERROR(s.MakeTlsContext(s.options.cert_chain_pem, s.options.private_key_pem));
   COFFRE_ASSIGN_OR_RETURN(s.https_port,
                           s.Listen(s.https_acceptors, s.options.bind_addresses, s.options.https_port));
   // The plain listener serves tokens and the proxy: loopback only, whatever --bind says.
@@ -418,6 +456,12 @@ void Server::Wait() {
   s.threads.clear();
   s.fast_pool.join();
   s.slow_pool.join();
+}
+
+Status Server::SetCertificate(const std::string& cert_chain_pem,
+                              const SecureString& private_key_pem) {
+  // The SSL objects of open connections hold their own reference to the old context.
+  return impl_->MakeTlsContext(cert_chain_pem, private_key_pem);
 }
 
 uint16_t Server::https_port() const { return impl_->https_port; }

@@ -17,6 +17,10 @@
 #include "common/bytes.h"
 #include "http/router.h"
 
+namespace coffre::audit {
+class AuditLog;
+}
+
 namespace coffre::http {
 
 struct ServerOptions {
@@ -31,6 +35,9 @@ struct ServerOptions {
   std::chrono::seconds request_timeout{30};
   std::chrono::seconds idle_timeout{120};
   std::chrono::seconds drain_timeout{10};
+  // Every request but health checks is recorded here before its response is sent; a request
+  // that cannot be recorded fails with 500. Null: no audit log.
+  audit::AuditLog* audit_log = nullptr;
 };
 
 struct ServerState;  // Beast/Asio state, defined in server.cc
@@ -51,6 +58,9 @@ class Server {
 
   uint16_t https_port() const;
   uint16_t http_port() const;
+
+  // Replaces the TLS certificate for new connections (existing ones keep theirs).
+  Status SetCertificate(const std::string& cert_chain_pem, const SecureString& private_key_pem);
 
   // Runs `task` on a worker thread now and then every `period` until the server stops.
   void RunPeriodically(std::chrono::seconds period, std::function<void()> task);

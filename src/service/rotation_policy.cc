@@ -7,7 +7,8 @@ namespace coffre::service {
 namespace {
 
 constexpr int64_t kDay = 86400;
-constexpr int64_t kMaxComponent = 100000;
+// Keeps calendar arithmetic inside std::chrono::year's range (+-32767) from any start date.
+constexpr int64_t kMaxComponent = 10000;
 // A fixed reference point for the minimum-length checks, so that validation does not depend on
 // the current month's length.
 constexpr int64_t kReferenceTime = 1704067200;  // 2024-01-01T00:00:00Z
@@ -44,7 +45,7 @@ std::optional<IsoDuration> ParseIsoDuration(std::string_view text) {
   IsoDuration d;
   bool in_time = false;
   bool any = false;
-  std::string seen;  // designators seen so far, to reject repeats and bad order
+  int last_position = -1;  // rank of the last designator, to reject repeats and bad order
   size_t i = 1;
   while (i < s.size()) {
     if (s[i] == 'T') {
@@ -62,9 +63,13 @@ std::optional<IsoDuration> ParseIsoDuration(std::string_view text) {
     }
     if (i == start || i == s.size()) return std::nullopt;
     char unit = s[i++];
-    std::string key = std::string(in_time ? "T" : "") + unit;
-    if (seen.find(key) != std::string::npos) return std::nullopt;
-    seen += key + ",";
+    // Designators must come in ISO order, each at most once: Y M W D, then T H M S.
+    std::string_view order = in_time ? "HMS" : "YMWD";
+    size_t rank = order.find(unit);
+    if (rank == std::string_view::npos) return std::nullopt;
+    int position = static_cast<int>(rank) + (in_time ? 10 : 0);
+    if (position <= last_position) return std::nullopt;
+    last_position = position;
     if (!in_time) {
       if (unit == 'Y') d.years = value;
       else if (unit == 'M') d.months = value;
@@ -130,11 +135,9 @@ Status ValidateRotationPolicy(const RotationPolicy& policy) {
         action.trigger != LifetimeTrigger::kTimeBeforeExpiry) {
       return Status::BadParameter("A Notify action must use a timeBeforeExpiry trigger.");
     }
-    if (action.trigger == LifetimeTrigger::kTimeBeforeExpiry) {
-      if (!expiry) {
-        return Status::BadParameter(
-            "A timeBeforeExpiry trigger requires attributes.expiryTime on the policy.");
-      }
+    // Without expiryTime a before-expiry trigger applies to the exp a version was given by
+    // hand (the service accepts the default Notify policy written back unchanged).
+    if (action.trigger == LifetimeTrigger::kTimeBeforeExpiry && expiry) {
       if (*expiry - length < 7 * kDay) {
         return Status::BadParameter(
             "timeBeforeExpiry must leave at least 7 days between creation and the trigger.");

@@ -13,7 +13,7 @@
 
 namespace coffre::service {
 
-// P[nY][nM][nW][nD][T[nH][nM][nS]], each number a non-negative integer below 100,000.
+// P[nY][nM][nW][nD][T[nH][nM][nS]], each number a non-negative integer below 10,000.
 struct IsoDuration {
   int64_t years = 0, months = 0, weeks = 0, days = 0, hours = 0, minutes = 0, seconds = 0;
 };
@@ -44,8 +44,8 @@ struct RotationPolicy {
 RotationPolicy DefaultRotationPolicy();
 
 // At most one Rotate and one Notify action; Notify only before expiry; every duration valid
-// and at least 7 days; expiryTime at least 28 days; before-expiry triggers need expiryTime and
-// must leave at least 7 days after creation.
+// and at least 7 days; expiryTime at least 28 days; with expiryTime, a before-expiry trigger
+// must leave at least 7 days after creation and an after-create one 7 days before expiry.
 Status ValidateRotationPolicy(const RotationPolicy& policy);
 
 store::RotationPolicyRecord ToRecord(const RotationPolicy& policy);

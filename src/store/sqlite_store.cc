@@ -125,6 +125,14 @@ CREATE TABLE key_events (
   FOREIGN KEY (vault, name_key) REFERENCES keys (vault, name_key) ON DELETE CASCADE
 ) STRICT;
 )sql",
+    // 3: background-job leases (Store::TryAcquireJobLease).
+    R"sql(
+CREATE TABLE job_leases (
+  job TEXT PRIMARY KEY,
+  holder TEXT NOT NULL,
+  expires INTEGER NOT NULL
+) STRICT;
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
@@ -239,6 +247,12 @@ constexpr char kDeletePrincipalSql[] = "DELETE FROM principals WHERE name_key = 
 
 constexpr char kInsertSettingSql[] = "INSERT OR IGNORE INTO settings (key, value) VALUES (?1, ?2)";
 constexpr char kGetSettingSql[] = "SELECT value FROM settings WHERE key = ?1";
+
+// Takes the lease if free, expired or already ours; changes no row otherwise.
+constexpr char kAcquireLeaseSql[] =
+    "INSERT INTO job_leases (job, holder, expires) VALUES (?1, ?2, ?4) "
+    "ON CONFLICT (job) DO UPDATE SET holder = excluded.holder, expires = excluded.expires "
+    "WHERE job_leases.holder = excluded.holder OR job_leases.expires <= ?3";
 
 // ---------------------------------------------------------------------------------------------
 // Helpers.
@@ -1409,6 +1423,24 @@ class SqliteStore final : public Store {
       std::string stored;
       if (!has_row || !st.Text(0, &stored)) return Corrupt("settings");
       return stored;
+    });
+  }
+
+  // ---- background-job leases
+
+  Result<bool> TryAcquireJobLease(std::string_view job, std::string_view holder, int64_t now,
+                                  int64_t ttl_seconds) override {
+    if (job.empty() || holder.empty()) {
+      return Status::BadParameter("job lease name and holder must not be empty");
+    }
+    if (ttl_seconds < 1 || now > std::numeric_limits<int64_t>::max() - ttl_seconds) {
+      return Status::BadParameter("job lease ttl out of range");
+    }
+    return Write([&](Connection& conn) -> Result<bool> {
+      COFFRE_ASSIGN_OR_RETURN(auto st, conn.Prepare(kAcquireLeaseSql));
+      st.Bind(job).Bind(holder).Bind(now).Bind(now + ttl_seconds);
+      COFFRE_RETURN_IF_ERROR(st.Run());
+      return st.Changes() > 0;
     });
   }
 

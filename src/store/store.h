@@ -7,7 +7,8 @@
 //
 // Errors: kNotFound when the addressed vault/key/version/principal does not exist in the state
 // the call needs; kConflict when a key is soft-deleted (AddKeyVersion) or a unique name is taken;
-// kInternal for I/O or corruption. Messages are for logs, not for the wire: the service layer
+// kInternal for I/O or corruption; kUnavailable when the database is unreachable or stays busy
+// (worth a retry later). Messages are for logs, not for the wire: the service layer
 // maps kinds to Key Vault errors.
 #pragma once
 
@@ -183,10 +184,34 @@ class Store {
   // ---- server settings (small text values: tenant id, identity ids)
   // Returns the stored value, storing `value` first if the setting is absent (atomic).
   virtual Result<std::string> GetOrPutSetting(std::string_view key, std::string_view value) = 0;
+
+  // ---- background-job leases
+  // Several servers (replicas) may share one database. Background jobs (the scheduled purge,
+  // auto-rotation, near-expiry notification) call this before each run and skip the run unless it
+  // returns true, so each job runs on one replica at a time. `holder` identifies the caller (e.g.
+  // a random id made at start-up, the same for every call of that process).
+  // Atomically takes or renews the lease on `job` until now + ttl_seconds and returns true if it
+  // was free, expired (its end <= now) or already held by `holder`; returns false while another
+  // holder's lease runs. A holder that stops renewing loses the lease when it expires.
+  // kBadRequest if job or holder is empty or ttl_seconds < 1.
+  virtual Result<bool> TryAcquireJobLease(std::string_view job, std::string_view holder,
+                                          int64_t now, int64_t ttl_seconds) = 0;
 };
 
 // Opens (creating if needed) an SQLite store in WAL mode with synchronous=FULL, applying the
 // schema. Safe to use from many threads.
 Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path);
+
+// Opens a PostgreSQL store from a libpq URL ("postgresql://user:password@host:port/db?..."),
+// applying the schema (migrations run once even when several replicas start at the same moment).
+// Keeps a pool of up to 8 connections, reconnects broken ones, retries transactions that hit a
+// serialization failure or deadlock, and sets a 30 s statement timeout unless the URL, role or
+// database sets one. Several processes may use one database at once. Safe to use from many
+// threads. Error messages never contain the password.
+Result<std::unique_ptr<Store>> OpenPostgresStore(const std::string& url);
+
+// Opens the store a URL names: "postgresql://..." or "postgres://..." -> PostgreSQL;
+// "sqlite:PATH" or a bare PATH -> SQLite. kBadRequest for any other "scheme://" URL.
+Result<std::unique_ptr<Store>> OpenStore(const std::string& url);
 
 }  // namespace coffre::store

@@ -112,7 +112,8 @@ CASES = [
     create("kty_number", {"kty": 5}),
     create("kty_null", {"kty": None}),
     create("kty_unknown", {"kty": "DSA"}, message="Invalid kty value: DSA"),
-    create("kty_oct_on_vault", {"kty": "oct"}, message="Invalid kty value: oct"),
+    # oct keys are allowed in every Coffre vault, but only of 128, 192 or 256 bits.
+    create("kty_oct_key_size_512", {"kty": "oct", "key_size": 512}),
     create("key_size_string", {"kty": "RSA", "key_size": "big"}),
     create("key_size_1024", {"kty": "RSA", "key_size": 1024}),
     create("key_size_2047", {"kty": "RSA", "key_size": 2047}),

@@ -363,14 +363,14 @@ class CryptoPythonTest(h.ServerTestCase):
                 aad = b"header-" + os.urandom(5)
                 e = rc.encrypt(alg, pt, additional_authenticated_data=aad)
                 self.assertEqual(len(e.iv), 12)
-                self.assertEqual(len(e.authentication_tag), 16)
+                self.assertEqual(len(e.tag), 16)
                 self.assertEqual(len(e.ciphertext), len(pt))
-                d = rc.decrypt(alg, e.ciphertext, iv=e.iv, authentication_tag=e.authentication_tag,
+                d = rc.decrypt(alg, e.ciphertext, iv=e.iv, authentication_tag=e.tag,
                                additional_authenticated_data=aad)
                 self.assertEqual(d.plaintext, pt)
                 e2 = rc.encrypt(alg, pt)
                 self.assertNotEqual(e2.iv, e.iv, "the server must pick a fresh iv")
-                d2 = rc.decrypt(alg, e2.ciphertext, iv=e2.iv, authentication_tag=e2.authentication_tag)
+                d2 = rc.decrypt(alg, e2.ciphertext, iv=e2.iv, authentication_tag=e2.tag)
                 self.assertEqual(d2.plaintext, pt)
 
     def test_oct_gcm_cross_checks(self):
@@ -381,9 +381,9 @@ class CryptoPythonTest(h.ServerTestCase):
             with self.subTest(bits=bits):
                 pt, aad = os.urandom(33), os.urandom(9)
                 e = rc.encrypt(alg, pt, additional_authenticated_data=aad)
-                self.assertEqual(AESGCM(k).decrypt(e.iv, e.ciphertext + e.authentication_tag, aad), pt)
+                self.assertEqual(AESGCM(k).decrypt(e.iv, e.ciphertext + e.tag, aad), pt)
                 e = rc.encrypt(alg, pt)
-                self.assertEqual(AESGCM(k).decrypt(e.iv, e.ciphertext + e.authentication_tag, None), pt)
+                self.assertEqual(AESGCM(k).decrypt(e.iv, e.ciphertext + e.tag, None), pt)
                 iv = os.urandom(12)
                 sealed = AESGCM(k).encrypt(iv, pt, aad)
                 d = rc.decrypt(alg, sealed[:-16], iv=iv, authentication_tag=sealed[-16:],
@@ -711,14 +711,14 @@ class CryptoPythonTest(h.ServerTestCase):
         pt, aad = os.urandom(40), b"aad"
         e = self.remote(okey).encrypt("A256GCM", pt, additional_authenticated_data=aad)
         base = {"alg": "A256GCM", "value": b64u(e.ciphertext), "iv": b64u(e.iv),
-                "tag": b64u(e.authentication_tag), "aad": b64u(aad)}
+                "tag": b64u(e.tag), "aad": b64u(aad)}
         self.assertEqual(unb64u(self.ok(self.op(okey, "decrypt", base))["value"]), pt)
         rkey = self.key(("RSA", 2048, False))
         iv = os.urandom(16)
         bad_pad = aes_cbc(k, iv, os.urandom(15) + b"\x00")   # last byte 0: never valid PKCS#7
         wrapped = keywrap.aes_key_wrap(k, os.urandom(32))
         cases = [
-            ("GCM tampered tag", okey, "decrypt", dict(base, tag=b64u(flip(e.authentication_tag)))),
+            ("GCM tampered tag", okey, "decrypt", dict(base, tag=b64u(flip(e.tag)))),
             ("GCM tampered ciphertext", okey, "decrypt", dict(base, value=b64u(flip(e.ciphertext, 0)))),
             ("GCM wrong aad", okey, "decrypt", dict(base, aad=b64u(b"other"))),
             ("GCM missing aad", okey, "decrypt", {k_: v for k_, v in base.items() if k_ != "aad"}),
@@ -741,7 +741,7 @@ class CryptoPythonTest(h.ServerTestCase):
         # the SDK surfaces the same error
         with self.assertRaises(HttpResponseError) as ctx:
             self.remote(okey).decrypt("A256GCM", e.ciphertext, iv=e.iv,
-                                      authentication_tag=flip(e.authentication_tag),
+                                      authentication_tag=flip(e.tag),
                                       additional_authenticated_data=aad)
         status, err = self.sdk_error(ctx)
         self.assertEqual((status, err["code"], err["message"]), (400, "BadParameter", NEUTRAL))

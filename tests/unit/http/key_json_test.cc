@@ -286,6 +286,9 @@ TEST(ParseJsonObject, Rejections) {
     EXPECT_EQ(parsed.status().code(), "BadParameter") << body;
   }
   EXPECT_TRUE(ParseJsonObject(Nested(10)).ok());
+  // The documented limit: nesting depth 32.
+  EXPECT_TRUE(ParseJsonObject(Nested(32)).ok());
+  EXPECT_FALSE(ParseJsonObject(Nested(33)).ok());
 }
 
 // ---- ParseCreateKeyRequest

@@ -21,6 +21,8 @@
 #include "auth/identity_endpoints.h"
 #include "auth/token_authority.h"
 #include "crypto/random.h"
+#include "service/crypto_service.h"
+#include "service/key_material.h"
 #include "service/key_service.h"
 #include "service/vault_directory.h"
 #include "store/barrier.h"
@@ -95,11 +97,12 @@ ApiRequest Request(std::string method, std::string target) {
   return r;
 }
 
-TEST(RouterIsSlow, OnlyKeyCreation) {
+TEST(RouterIsSlow, OnlyKeyGeneration) {
   EXPECT_TRUE(Router::IsSlow(Request("POST", "/keys/k1/create?api-version=7.4")));
   EXPECT_TRUE(Router::IsSlow(Request("POST", "/keys/k1/create")));
   EXPECT_TRUE(Router::IsSlow(Request("POST", "/keys/k1/create/")));
   EXPECT_TRUE(Router::IsSlow(Request("POST", "/keys/k1/CREATE?api-version=7.4")));
+  EXPECT_TRUE(Router::IsSlow(Request("POST", "/keys/k1/rotate?api-version=7.4")));
   EXPECT_FALSE(Router::IsSlow(Request("GET", "/keys/k1/create?api-version=7.4")));
   EXPECT_FALSE(Router::IsSlow(Request("POST", "/keys/k1/sign?api-version=7.4")));
   EXPECT_FALSE(Router::IsSlow(Request("POST", "/deletedkeys/k1/recover?api-version=7.4")));
@@ -110,6 +113,19 @@ TEST(RouterIsSlow, OnlyKeyCreation) {
 }
 
 // ---- Router::Handle end to end
+
+// A JSON value as a string, for comparisons (non-strings show as their JSON text in <>).
+std::string Str(const json::value& v) {
+  return v.is_string() ? std::string(v.get_string()) : "<" + json::serialize(v) + ">";
+}
+
+// The value at a JSON pointer ("/error/code") as Str() shows it, or "<missing>".
+std::string At(const json::object& o, std::string_view pointer) {
+  json::value v(o);
+  json::error_code ec;
+  const json::value* found = v.find_pointer(pointer, ec);
+  return found ? Str(*found) : "<missing>";
+}
 
 const std::string* FindHeader(const ApiResponse& response, std::string_view name) {
   for (const auto& [n, v] : response.headers) {
@@ -144,8 +160,11 @@ class RouterTest : public ::testing::Test {
     dev.retention_days = 90;
     dev.created = clock_.NowSeconds();
     ASSERT_TRUE(vaults_->Ensure(dev).ok());
-    keys_ = std::make_unique<service::KeyService>(*store_, *barrier_, clock_);
-    router_ = std::make_unique<Router>(RouterContext{*keys_, *vaults_, *tokens_, *identity_});
+    cache_ = std::make_unique<service::KeyMaterialCache>(*barrier_);
+    keys_ = std::make_unique<service::KeyService>(*store_, *barrier_, *cache_, clock_);
+    crypto_ = std::make_unique<service::CryptoService>(*store_, *cache_, clock_);
+    router_ =
+        std::make_unique<Router>(RouterContext{*keys_, *crypto_, *vaults_, *tokens_, *identity_});
 
     auto issued = tokens_->Issue(DevIdentity(), kResource);
     ASSERT_TRUE(issued.ok()) << issued.status().ToString();
@@ -153,7 +172,9 @@ class RouterTest : public ::testing::Test {
   }
   void TearDown() override {
     router_.reset();
+    crypto_.reset();
     keys_.reset();
+    cache_.reset();
     vaults_.reset();
     identity_.reset();
     tokens_.reset();
@@ -185,20 +206,31 @@ class RouterTest : public ::testing::Test {
   static json::object Body(const ApiResponse& response) {
     const std::string* type = FindHeader(response, "Content-Type");
     EXPECT_NE(type, nullptr) << "no Content-Type on " << response.status;
-    if (type) EXPECT_EQ(*type, kJsonType);
+    if (type) {
+      EXPECT_EQ(*type, kJsonType);
+    }
     json::error_code ec;
     json::value v = json::parse(response.body, ec);
     EXPECT_FALSE(ec) << "not JSON: " << response.body;
     EXPECT_TRUE(v.is_object()) << response.body;
     return v.is_object() ? v.as_object() : json::object{};
   }
+  // error.innererror.code, or "" if there is none.
+  static std::string InnerCode(const ApiResponse& response) {
+    json::error_code ec;
+    json::value v = json::parse(response.body, ec);
+    if (ec) return {};
+    const json::value* code = v.find_pointer("/error/innererror/code", ec);
+    return code && code->is_string() ? std::string(code->get_string()) : std::string();
+  }
   static void ExpectError(const ApiResponse& response, int status, std::string_view code,
                           std::string_view message = {}) {
     EXPECT_EQ(response.status, status) << response.body;
     json::object body = Body(response);
-    ASSERT_TRUE(body.contains("error")) << response.body;
-    EXPECT_EQ(body.at("error").at("code"), code) << response.body;
-    if (!message.empty()) EXPECT_EQ(body.at("error").at("message"), message) << response.body;
+    EXPECT_EQ(At(body, "/error/code"), code) << response.body;
+    if (!message.empty()) {
+      EXPECT_EQ(At(body, "/error/message"), message) << response.body;
+    }
   }
   void ExpectChallenge(const ApiResponse& response) const {
     EXPECT_EQ(response.status, 401) << response.body;
@@ -207,7 +239,7 @@ class RouterTest : public ::testing::Test {
     EXPECT_EQ(*challenge, std::string("Bearer authorization=\"https://dev.localhost:8443/") +
                               kTenant + "\", resource=\"https://localhost:8443\"");
     json::object body = Body(response);
-    EXPECT_EQ(body.at("error").at("code"), "Unauthorized");
+    EXPECT_EQ(At(body, "/error/code"), "Unauthorized");
   }
 
   json::object CreateKey(const std::string& name, const std::string& body = R"({"kty":"EC"})") {
@@ -223,7 +255,9 @@ class RouterTest : public ::testing::Test {
   std::unique_ptr<auth::TokenAuthority> tokens_;
   std::unique_ptr<auth::IdentityEndpoints> identity_;
   std::unique_ptr<service::VaultDirectory> vaults_;
+  std::unique_ptr<service::KeyMaterialCache> cache_;
   std::unique_ptr<service::KeyService> keys_;
+  std::unique_ptr<service::CryptoService> crypto_;
   std::unique_ptr<Router> router_;
   std::string token_;
 };
@@ -231,8 +265,7 @@ class RouterTest : public ::testing::Test {
 TEST_F(RouterTest, NoTokenGetsTheChallenge) {
   ApiResponse r = Anonymous("GET", "/keys?api-version=7.4");
   ExpectChallenge(r);
-  EXPECT_NE(std::string(Body(r).at("error").at("message").as_string()).find("AKV10000"),
-            std::string::npos);
+  EXPECT_NE(At(Body(r), "/error/message").find("AKV10000"), std::string::npos);
 }
 
 TEST_F(RouterTest, ChallengeComesBeforeAnyValidation) {
@@ -275,7 +308,7 @@ TEST_F(RouterTest, TokenForAnotherAudienceIsRejected) {
   r.headers["authorization"] = "Bearer " + issued->access_token;
   ApiResponse response = router_->Handle(r);
   ExpectChallenge(response);
-  std::string message(Body(response).at("error").at("message").as_string());
+  std::string message = At(Body(response), "/error/message");
   EXPECT_NE(message.find("AKV10022"), std::string::npos) << message;
 }
 
@@ -346,7 +379,7 @@ TEST_F(RouterTest, MissingApiVersion) {
 TEST_F(RouterTest, UnsupportedApiVersion) {
   ApiResponse r = Call("GET", "/keys?api-version=7.7");
   ExpectError(r, 400, "BadParameter");
-  std::string message(Body(r).at("error").at("message").as_string());
+  std::string message = At(Body(r), "/error/message");
   const std::string prefix =
       "The specified version (7.7) is not recognized. Consider using the latest supported "
       "version (";
@@ -380,9 +413,16 @@ TEST_F(RouterTest, BodyValidationAfterAuthentication) {
   ExpectError(Call("POST", "/keys/k1/create?api-version=7.4", "{nope"), 400, "BadParameter");
   ExpectError(Call("POST", "/keys/k1/create?api-version=7.4", R"({"kty":"RSA","key_size":"x"})"),
               400, "BadParameter");
+}
+
+// oct keys are a Managed HSM feature on Azure; Coffre serves them in every vault (issue 3),
+// and GET never returns k.
+TEST_F(RouterTest, OctKeysAreServedWithoutMaterial) {
   ApiResponse oct = Call("POST", "/keys/k1/create?api-version=7.4", R"({"kty":"oct"})");
-  ExpectError(oct, 400, "BadParameter", "Invalid kty value: oct");
-  EXPECT_EQ(Body(oct).at("error").at("innererror").at("code"), "KeyTypeNotSupported");
+  ASSERT_EQ(oct.status, 200) << oct.body;
+  json::object key = Body(oct).at("key").as_object();
+  EXPECT_EQ(key.at("kty"), "oct");
+  EXPECT_FALSE(key.contains("k"));
 }
 
 TEST_F(RouterTest, UpdateKeyViaPatch) {
@@ -414,7 +454,8 @@ std::vector<json::object> FollowPages(const std::function<ApiResponse(std::strin
     if (next.is_null()) return items;
     EXPECT_TRUE(next.is_string()) << r.body;
     if (!next.is_string()) break;
-    auto url = boost::urls::parse_uri(std::string(next.as_string()));
+    const std::string link(next.as_string());
+    auto url = boost::urls::parse_uri(link);
     EXPECT_TRUE(url.has_value()) << next;
     if (!url) break;
     EXPECT_EQ(url->scheme(), "https");
@@ -426,7 +467,9 @@ std::vector<json::object> FollowPages(const std::function<ApiResponse(std::strin
     EXPECT_FALSE((*skip).value.empty()) << next;
     auto api_version = params.find("api-version");
     EXPECT_NE(api_version, params.end()) << next;
-    if (api_version != params.end()) EXPECT_EQ((*api_version).value, "7.4") << next;
+    if (api_version != params.end()) {
+      EXPECT_EQ((*api_version).value, "7.4") << next;
+    }
     target = std::string(url->encoded_path()) + "?" + std::string(url->encoded_query());
   }
   ADD_FAILURE() << "nextLink never became null";
@@ -495,7 +538,7 @@ TEST_F(RouterTest, DeleteGetDeletedAndPurge) {
   ApiResponse deleted = Call("DELETE", "/keys/k1?api-version=7.4");
   ASSERT_EQ(deleted.status, 200) << deleted.body;
   json::object d = Body(deleted);
-  EXPECT_EQ(d.at("recoveryId"), std::string(kBase) + "/deletedkeys/k1");
+  EXPECT_EQ(Str(d.at("recoveryId")), std::string(kBase) + "/deletedkeys/k1");
   EXPECT_EQ(d.at("deletedDate"), clock_.NowSeconds());
   EXPECT_EQ(d.at("scheduledPurgeDate"), clock_.NowSeconds() + 90 * 86400);
   EXPECT_EQ(d.at("key"), created.at("key"));
@@ -507,17 +550,17 @@ TEST_F(RouterTest, DeleteGetDeletedAndPurge) {
 
   ApiResponse listed = Call("GET", "/deletedkeys?api-version=7.4");
   ASSERT_EQ(listed.status, 200);
-  const json::array& items = Body(listed).at("value").as_array();
+  json::object listed_body = Body(listed);
+  const json::array& items = listed_body.at("value").as_array();
   ASSERT_EQ(items.size(), 1u);
-  EXPECT_EQ(items[0].at("kid"), std::string(kBase) + "/keys/k1");
-  EXPECT_EQ(items[0].at("recoveryId"), std::string(kBase) + "/deletedkeys/k1");
+  EXPECT_EQ(Str(items[0].at("kid")), std::string(kBase) + "/keys/k1");
+  EXPECT_EQ(Str(items[0].at("recoveryId")), std::string(kBase) + "/deletedkeys/k1");
 
   ApiResponse conflict = Call("POST", "/keys/k1/create?api-version=7.4", R"({"kty":"EC"})");
   ExpectError(conflict, 409, "Conflict",
               "Key k1 is currently in a deleted but recoverable state, and its name cannot be "
               "reused; in this state, the key can only be recovered or purged.");
-  EXPECT_EQ(Body(conflict).at("error").at("innererror").at("code"),
-            "ObjectIsDeletedButRecoverable");
+  EXPECT_EQ(InnerCode(conflict), "ObjectIsDeletedButRecoverable");
 
   ApiResponse purged = Call("DELETE", "/deletedkeys/k1?api-version=7.4");
   EXPECT_EQ(purged.status, 204);

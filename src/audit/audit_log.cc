@@ -1,0 +1,332 @@
+#include "audit/audit_log.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <optional>
+
+#include "common/base64url.h"
+#include "crypto/digest.h"
+
+namespace coffre::audit {
+namespace json = boost::json;
+namespace {
+
+const std::string kZeroHash(64, '0');
+constexpr std::string_view kHashMember = ",\"hash\":\"";
+
+std::string HexSha256(std::string_view text) {
+  auto digest = crypto::Sha256(AsBytes(text));
+  return HexEncode(digest);
+}
+
+std::string FileName(int64_t first_seq) {
+  char name[64];
+  std::snprintf(name, sizeof(name), "audit-%012lld.jsonl", static_cast<long long>(first_seq));
+  return name;
+}
+
+std::string Rfc3339(int64_t time_ms) {
+  std::time_t seconds = static_cast<std::time_t>(time_ms / 1000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char buffer[40];
+  std::strftime(buffer, sizeof(buffer), "%Y-%m-%dT%H:%M:%S", &tm);
+  char out[48];
+  std::snprintf(out, sizeof(out), "%s.%03lldZ", buffer, static_cast<long long>(time_ms % 1000));
+  return out;
+}
+
+// The line for a record: the JSON object with "hash" (SHA-256 of the object without it) as its
+// last member, so a verifier can recompute it from the text alone.
+std::string FormatLine(const AuditRecord& r, int64_t seq, const std::string& prev) {
+  json::object o;
+  o["seq"] = seq;
+  o["prev"] = prev;
+  o["time"] = Rfc3339(r.time_ms);
+  o["requestId"] = r.request_id;
+  o["callerObjectId"] = r.caller_object_id;
+  o["callerAppId"] = r.caller_app_id;
+  o["clientAddress"] = r.client_address;
+  o["vault"] = r.vault;
+  o["operation"] = r.operation;
+  o["keyName"] = r.key_name;
+  o["keyVersion"] = r.key_version;
+  o["status"] = r.status;
+  o["latencyUs"] = static_cast<int64_t>(r.latency_ms * 1000);
+  std::string body = json::serialize(o);
+  std::string hash = HexSha256(body);
+  body.pop_back();  // the closing brace
+  body += kHashMember;
+  body += hash;
+  body += "\"}";
+  return body;
+}
+
+std::vector<std::string> AuditFiles(const std::string& directory) {
+  std::vector<std::string> names;
+  if (DIR* dir = ::opendir(directory.c_str())) {
+    while (dirent* entry = ::readdir(dir)) {
+      std::string name = entry->d_name;
+      if (name.starts_with("audit-") && name.ends_with(".jsonl")) names.push_back(name);
+    }
+    ::closedir(dir);
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+void SyncDirectory(const std::string& directory) {
+  int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+}
+
+// Checks a line's own "hash" member against its text; returns the seq and prev it carries.
+struct ParsedLine {
+  int64_t seq = 0;
+  std::string prev;
+};
+std::optional<ParsedLine> ParseLine(std::string_view line, std::string& problem) {
+  size_t at = line.rfind(kHashMember);
+  if (at == std::string_view::npos || !line.ends_with("\"}") ||
+      line.size() != at + kHashMember.size() + 64 + 2) {
+    problem = "the line has no hash";
+    return std::nullopt;
+  }
+  std::string body = std::string(line.substr(0, at)) + "}";
+  if (HexSha256(body) != line.substr(at + kHashMember.size(), 64)) {
+    problem = "the line was changed (its hash does not match its content)";
+    return std::nullopt;
+  }
+  json::error_code ec;
+  json::value value = json::parse(body, ec);
+  if (ec || !value.is_object()) {
+    problem = "the line is not a JSON object";
+    return std::nullopt;
+  }
+  const json::object& o = value.get_object();
+  auto seq = o.find("seq");
+  auto prev = o.find("prev");
+  if (seq == o.end() || !seq->value().is_int64() || prev == o.end() ||
+      !prev->value().is_string()) {
+    problem = "the line has no seq or prev";
+    return std::nullopt;
+  }
+  return ParsedLine{seq->value().get_int64(), std::string(prev->value().get_string())};
+}
+
+}  // namespace
+
+AuditLog::AuditLog(std::string directory, size_t rotate_bytes)
+    : directory_(std::move(directory)), rotate_bytes_(rotate_bytes), prev_hash_(kZeroHash) {}
+
+Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& directory,
+                                                 size_t rotate_bytes) {
+  if (::mkdir(directory.c_str(), 0700) != 0 && errno != EEXIST) {
+    return Status::Internal("Cannot create the audit directory " + directory + ": " +
+                            std::strerror(errno));
+  }
+  std::unique_ptr<AuditLog> log(new AuditLog(directory, rotate_bytes));
+  auto files = AuditFiles(directory);
+  if (files.empty()) {
+    COFFRE_RETURN_IF_ERROR(log->OpenFileForSeq(1));
+  } else {
+    std::string path = directory + "/" + files.back();
+    std::ifstream in(path, std::ios::binary);
+    std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // A line without its newline was never acknowledged (the process died before the sync
+    // finished): drop it so the chain continues from the last complete line.
+    size_t complete = content.rfind('\n');
+    complete = complete == std::string::npos ? 0 : complete + 1;
+    if (complete != content.size()) {
+      if (::truncate(path.c_str(), static_cast<off_t>(complete)) != 0) {
+        return Status::Internal("Cannot repair the audit file " + path);
+      }
+      content.resize(complete);
+    }
+    if (!content.empty()) {
+      content.pop_back();
+      std::string_view last = content;
+      if (size_t nl = last.rfind('\n'); nl != std::string_view::npos) last = last.substr(nl + 1);
+      std::string problem;
+      auto parsed = ParseLine(last, problem);
+      if (!parsed) return Status::Internal("The last audit line in " + path + " is damaged: " + problem);
+      log->next_seq_ = parsed->seq + 1;
+      log->prev_hash_ = HexSha256(last);
+    } else {
+      // An empty newest file: its name says which seq it starts at; the previous file ends
+      // the chain.
+      if (files.size() > 1) {
+        std::string before = directory + "/" + files[files.size() - 2];
+        auto result = VerifyAuditFiles({before}, true);
+        if (!result.ok) return Status::Internal("The audit file " + before + " is damaged.");
+        std::ifstream prev_in(before, std::ios::binary);
+        std::string text((std::istreambuf_iterator<char>(prev_in)), std::istreambuf_iterator<char>());
+        if (!text.empty()) text.pop_back();
+        std::string_view last = text;
+        if (size_t nl = last.rfind('\n'); nl != std::string_view::npos) last = last.substr(nl + 1);
+        std::string problem;
+        auto parsed = ParseLine(last, problem);
+        if (!parsed) return Status::Internal("The audit file " + before + " is damaged.");
+        log->next_seq_ = parsed->seq + 1;
+        log->prev_hash_ = HexSha256(last);
+      }
+    }
+    log->durable_seq_ = log->enqueued_seq_ = log->next_seq_ - 1;
+    log->fd_ = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (log->fd_ < 0) return Status::Internal("Cannot open the audit file " + path);
+    log->file_bytes_ = content.size() + (content.empty() ? 0 : 1);
+  }
+  log->flusher_ = std::thread([raw = log.get()] { raw->FlushLoop(); });
+  return log;
+}
+
+AuditLog::~AuditLog() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  queued_.notify_all();
+  if (flusher_.joinable()) flusher_.join();
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Status AuditLog::OpenFileForSeq(int64_t first_seq) {
+  std::string path = directory_ + "/" + FileName(first_seq);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::Internal("Cannot create the audit file " + path);
+  SyncDirectory(directory_);
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = fd;
+  file_bytes_ = 0;
+  return Status::Ok();
+}
+
+Status AuditLog::Append(const AuditRecord& record) {
+  std::unique_lock lock(mutex_);
+  if (!failure_.ok()) return failure_;
+  if (stopping_) return Status::Unavailable("The audit log is closed.");
+  int64_t seq = ++enqueued_seq_;
+  pending_.push_back(record);
+  queued_.notify_one();
+  flushed_.wait(lock, [&] { return durable_seq_ >= seq || !failure_.ok(); });
+  return durable_seq_ >= seq ? Status::Ok() : failure_;
+}
+
+Status AuditLog::WriteBatch(const std::vector<std::string>& lines, int64_t first_seq) {
+  std::string buffer;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const std::string& line = lines[i];
+    if (file_bytes_ > 0 && file_bytes_ + buffer.size() + line.size() + 1 > rotate_bytes_) {
+      // Finish the current file, then continue the chain in a new one.
+      if (!buffer.empty() && ::write(fd_, buffer.data(), buffer.size()) !=
+                                 static_cast<ssize_t>(buffer.size())) {
+        return Status::Internal("Writing the audit log failed.");
+      }
+      file_bytes_ += buffer.size();
+      buffer.clear();
+      if (::fdatasync(fd_) != 0) return Status::Internal("Syncing the audit log failed.");
+      COFFRE_RETURN_IF_ERROR(OpenFileForSeq(first_seq + static_cast<int64_t>(i)));
+    }
+    buffer += line;
+    buffer += '\n';
+  }
+  size_t written = 0;
+  while (written < buffer.size()) {
+    ssize_t n = ::write(fd_, buffer.data() + written, buffer.size() - written);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Status::Internal("Writing the audit log failed.");
+    }
+    written += static_cast<size_t>(n);
+  }
+  file_bytes_ += buffer.size();
+  if (::fdatasync(fd_) != 0) return Status::Internal("Syncing the audit log failed.");
+  return Status::Ok();
+}
+
+void AuditLog::FlushLoop() {
+  std::unique_lock lock(mutex_);
+  while (true) {
+    queued_.wait(lock, [&] { return stopping_ || !pending_.empty(); });
+    if (pending_.empty() && stopping_) return;
+    std::deque<AuditRecord> batch;
+    batch.swap(pending_);
+    lock.unlock();
+    std::vector<std::string> lines;
+    lines.reserve(batch.size());
+    std::string prev = prev_hash_;
+    const int64_t first_seq = next_seq_;
+    int64_t seq = first_seq;
+    for (const auto& record : batch) {
+      lines.push_back(FormatLine(record, seq++, prev));
+      prev = HexSha256(lines.back());
+    }
+    next_seq_ = seq;
+    Status written = WriteBatch(lines, first_seq);
+    lock.lock();
+    if (written.ok()) {
+      prev_hash_ = prev;
+      durable_seq_ = seq - 1;
+    } else {
+      failure_ = written;
+    }
+    flushed_.notify_all();
+  }
+}
+
+VerifyResult VerifyAuditFiles(const std::vector<std::string>& files, bool allow_partial) {
+  VerifyResult result;
+  std::optional<std::string> expected_prev;
+  int64_t expected_seq = 0;
+  if (!allow_partial) {
+    expected_prev = kZeroHash;
+    expected_seq = 1;
+  }
+  for (const auto& file : files) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) {
+      result.ok = false;
+      result.problem = file + ": cannot be read";
+      return result;
+    }
+    std::string line;
+    int64_t line_number = 0;
+    while (std::getline(in, line)) {
+      ++line_number;
+      auto fail = [&](const std::string& what) {
+        result.ok = false;
+        result.problem = file + ":" + std::to_string(line_number) + ": " + what;
+        return result;
+      };
+      std::string problem;
+      auto parsed = ParseLine(line, problem);
+      if (!parsed) return fail(problem);
+      if (expected_prev && parsed->prev != *expected_prev) {
+        return fail("the chain is broken here: the previous line was changed, dropped, moved or "
+                    "this line was inserted");
+      }
+      if (expected_seq != 0 && parsed->seq != expected_seq) {
+        return fail("expected seq " + std::to_string(expected_seq) + ", found " +
+                    std::to_string(parsed->seq) + " (a line was dropped, moved or inserted)");
+      }
+      expected_prev = HexSha256(line);
+      expected_seq = parsed->seq + 1;
+      ++result.lines;
+    }
+  }
+  return result;
+}
+
+}  // namespace coffre::audit
