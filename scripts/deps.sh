@@ -12,7 +12,14 @@ packages=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   python3 python3-azure libnss-myhostname
   nodejs curl
+  clang libclang-rt-14-dev llvm  # make fuzz (libFuzzer, sanitizer runtimes, llvm-symbolizer)
 )
+# `make bench` only (scripts/deps.sh --bench): load generator, reference static server, profiler.
+# bench/bench.py runs its own nginx on a free loopback port; on a machine with systemd, Debian's
+# package also enables the stock nginx service (port 80): `systemctl disable --now nginx` if unwanted.
+if [ "${1:-}" = "--bench" ]; then
+  packages+=(wrk nginx linux-perf)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

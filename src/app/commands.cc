@@ -3,12 +3,16 @@
 #include <boost/json.hpp>
 #include <filesystem>
 #include <iostream>
+#include <mutex>
 
 #include <spdlog/spdlog.h>
 
 #include "app/data_dir.h"
 #include "app/dev_environment.h"
 #include "audit/audit_log.h"
+#include "auth/access_checker.h"
+#include "auth/access_control.h"
+#include "auth/admin_token.h"
 #include "auth/identity_endpoints.h"
 #include "auth/token_authority.h"
 #include "crypto/random.h"
@@ -39,9 +43,13 @@ std::string AbsolutePath(const std::string& path) {
   return ec ? path : absolute.lexically_normal().string();
 }
 
-Result<std::unique_ptr<store::Store>> OpenStore(const std::string& data_dir) {
+// The store named by --storage (sqlite:PATH or postgresql://...), by default SQLite in the data
+// dir.
+Result<std::unique_ptr<store::Store>> OpenStore(const std::string& data_dir,
+                                                const std::string& storage = {}) {
   COFFRE_RETURN_IF_ERROR(EnsurePrivateDirectory(data_dir));
-  return store::OpenSqliteStore(JoinPath(data_dir, "coffre.db"));
+  if (storage.empty()) return store::OpenSqliteStore(JoinPath(data_dir, "coffre.db"));
+  return store::OpenStore(storage);
 }
 
 Result<std::string> TenantId(store::Store& store) {
@@ -57,6 +65,37 @@ Result<auth::Identity> DevIdentity(store::Store& store) {
                           store.GetOrPutSetting("dev_identity_client_id", crypto::RandomUuid()));
   identity.name = "coffre-dev";
   return identity;
+}
+
+// Full rights for the dev identity on a vault made in --dev.
+Status GrantDevIdentity(store::Store& store, const auth::Identity& identity,
+                        const std::string& vault) {
+  store::AccessPolicyRecord policy;
+  policy.vault = vault;
+  policy.object_id = identity.object_id;
+  policy.keys = auth::AllPermissions(auth::PermissionKind::kKeys);
+  policy.secrets = auth::AllPermissions(auth::PermissionKind::kSecrets);
+  policy.certificates = auth::AllPermissions(auth::PermissionKind::kCertificates);
+  return store.PutAccessPolicy(policy);
+}
+
+// The admin token: created (and written to DATA_DIR/admin.token, 0600) on first start. Returns
+// the token if the file still holds it (so dev.env can carry it), empty otherwise.
+Result<std::string> PrepareAdminToken(store::Store& store, const std::string& data_dir,
+                                      bool dev) {
+  std::string path = JoinPath(data_dir, "admin.token");
+  std::string created;
+  COFFRE_ASSIGN_OR_RETURN(auto admin_token, auth::AdminToken::LoadOrCreate(store, &created));
+  if (!created.empty()) {
+    COFFRE_RETURN_IF_ERROR(WriteFileAtomically(path, created + "\n", 0600));
+    if (dev) std::cout << "Admin token (shown once; also in " << path << "): " << created << "\n";
+    spdlog::info("a new admin token was written to {}", path);
+  }
+  COFFRE_ASSIGN_OR_RETURN(auto stored, ReadPrivateFileIfExists(path));
+  std::string token = stored.value_or("");
+  while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
+  if (!token.empty() && !admin_token.Verify(token)) token.clear();  // a stale file
+  return token;
 }
 
 Result<std::pair<std::string, SecureString>> LoadTlsFiles(const ServerConfig& config) {
@@ -76,7 +115,7 @@ Result<std::pair<std::string, SecureString>> LoadTlsFiles(const ServerConfig& co
 
 int RunServer(const ServerConfig& config) {
   const std::string data_dir = AbsolutePath(config.data_dir);
-  auto store = OpenStore(data_dir);
+  auto store = OpenStore(data_dir, config.storage);
   if (!store.ok()) return Fail(store.status());
   auto barrier = store::Barrier::LoadOrCreate(
       config.master_key_file.empty() ? JoinPath(data_dir, "master.key") : config.master_key_file);
@@ -86,6 +125,11 @@ int RunServer(const ServerConfig& config) {
   auto tokens = auth::TokenAuthority::Open(JoinPath(data_dir, "token-signing-key.pem"), *tenant,
                                            SystemClock::Instance());
   if (!tokens.ok()) return Fail(tokens.status());
+
+  auto admin_token_text = PrepareAdminToken(**store, data_dir, config.dev);
+  if (!admin_token_text.ok()) return Fail(admin_token_text.status());
+  auto admin_token = auth::AdminToken::LoadOrCreate(**store, nullptr);
+  if (!admin_token.ok()) return Fail(admin_token.status());
 
   service::VaultDirectory vaults(**store);
   std::vector<std::string> vault_names = config.vaults;
@@ -115,6 +159,11 @@ int RunServer(const ServerConfig& config) {
     auto identity = DevIdentity(**store);
     if (!identity.ok()) return Fail(identity.status());
     dev_identity = *identity;
+    for (const auto& name : vault_names) {
+      if (Status granted = GrantDevIdentity(**store, dev_identity, name); !granted.ok()) {
+        return Fail(granted);
+      }
+    }
     auto header = LoadOrCreateIdentityHeader(data_dir);
     if (!header.ok()) return Fail(header.status());
     identity_header = *header;
@@ -139,15 +188,34 @@ int RunServer(const ServerConfig& config) {
   service::CryptoService crypto(**store, key_cache, SystemClock::Instance());
   service::RotationScheduler rotations(**store, keys, vaults, SystemClock::Instance());
   auth::IdentityEndpoints identity(**tokens, **store, identity_header, dev_identity);
-  http::Router router({keys, crypto, vaults, **tokens, identity});
+  auth::AccessChecker access(**store);
+  http::Server* running_server = nullptr;
+  std::mutex certificate_mutex;
+  http::AdminContext admin{**store, vaults, *admin_token, **tokens, SystemClock::Instance(), {}};
+  if (config.dev) {
+    // A vault made in --dev is reachable as NAME.localhost at once: the dev certificate is
+    // reissued to cover it, and the dev identity may use it.
+    admin.on_vault_created = [&](const store::VaultRecord& vault) -> Status {
+      COFFRE_RETURN_IF_ERROR(GrantDevIdentity(**store, dev_identity, vault.name));
+      std::lock_guard lock(certificate_mutex);
+      COFFRE_ASSIGN_OR_RETURN(auto all, (*store)->ListVaults());
+      std::vector<std::string> names;
+      for (const auto& v : all) names.push_back(v.name);
+      COFFRE_ASSIGN_OR_RETURN(auto tls, PrepareDevTls(data_dir, names));
+      return running_server->SetCertificate(tls.server.cert_pem, tls.server.key_pem);
+    };
+  }
+  http::Router router({keys, crypto, vaults, **tokens, identity, access, &admin});
   http::Server server(std::move(options), router);
+  running_server = &server;
   if (Status started = server.Start(); !started.ok()) return Fail(started);
   spdlog::info("coffre listening: https port {}, http port {}", server.https_port(),
                server.http_port());
 
   if (config.dev) {
     DevEnvValues values{data_dir,        server.https_port(),  server.http_port(),
-                        identity_header, dev_tls.ca_pem_path, dev_tls.ca_bundle_path};
+                        identity_header, dev_tls.ca_pem_path, dev_tls.ca_bundle_path,
+                        *admin_token_text};
     std::string env = DevEnvText(values);
     // Written only now that the listeners accept requests: its presence means "ready".
     if (Status written = WriteFileAtomically(JoinPath(data_dir, "dev.env"), env, 0600);
@@ -157,7 +225,13 @@ int RunServer(const ServerConfig& config) {
     std::cout << env << std::flush;
   }
 
-  server.RunPeriodically(kBackgroundInterval, [&keys, &rotations] {
+  // Replicas sharing a store take turns: only the lease holder runs the jobs.
+  const std::string lease_holder = crypto::RandomUuid();
+  server.RunPeriodically(kBackgroundInterval, [&keys, &rotations, &store, &lease_holder] {
+    auto leased = (*store)->TryAcquireJobLease("background-jobs", lease_holder,
+                                               SystemClock::Instance().NowSeconds(),
+                                               2 * kBackgroundInterval.count());
+    if (!leased.ok() || !*leased) return;
     auto purged = keys.PurgeExpiredKeys();
     if (!purged.ok()) {
       spdlog::warn("scheduled purge failed: {}", purged.status().message());

@@ -19,6 +19,7 @@ struct ServerConfig {
   std::string tls_key_file;
   int io_threads = 0;
   std::string audit_dir;  // empty: DATA_DIR/audit
+  std::string storage;    // empty: SQLite in DATA_DIR; or sqlite:PATH, postgresql://...
 };
 
 // Runs the server until SIGINT/SIGTERM. Returns the process exit code.

@@ -109,6 +109,9 @@ std::string DevEnvText(const DevEnvValues& v) {
   text += "export NODE_EXTRA_CA_CERTS=" + v.ca_pem_path + "\n";
   text += "export KEY_VAULT_NAME=dev\n";
   text += "export COFFRE_VAULT_URL=https://dev.localhost:" + https + "\n";
+  // For the coffre CLI (admin commands and `coffre key ... --vault-name V`).
+  text += "export COFFRE_SERVER=https://localhost:" + https + "\n";
+  if (!v.admin_token.empty()) text += "export COFFRE_ADMIN_TOKEN=" + v.admin_token + "\n";
   text += "# To run Microsoft's quickstart unchanged (https://NAME.vault.azure.net) through the\n";
   text += "# local proxy, uncomment these two lines:\n";
   text += "# export HTTPS_PROXY=http://127.0.0.1:" + plain + "\n";

@@ -33,6 +33,7 @@ struct DevEnvValues {
   std::string identity_header;
   std::string ca_pem_path;
   std::string ca_bundle_path;
+  std::string admin_token;  // empty if DATA_DIR/admin.token no longer holds it
 };
 
 // The text of dev.env: export lines a shell can source.

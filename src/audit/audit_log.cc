@@ -301,6 +301,16 @@ VerifyResult VerifyAuditFiles(const std::vector<std::string>& files, bool allow_
       result.problem = file + ": cannot be read";
       return result;
     }
+    // A file is named after the seq of its first line: a dropped first line shows.
+    std::optional<int64_t> first_seq;
+    std::string base = file.substr(file.rfind('/') + 1);
+    if (base.starts_with("audit-") && base.ends_with(".jsonl")) {
+      std::string digits = base.substr(6, base.size() - 12);
+      if (!digits.empty() && digits.find_first_not_of("0123456789") == std::string::npos &&
+          digits.size() < 19) {
+        first_seq = std::stoll(digits);
+      }
+    }
     std::string line;
     int64_t line_number = 0;
     while (std::getline(in, line)) {
@@ -316,6 +326,13 @@ VerifyResult VerifyAuditFiles(const std::vector<std::string>& files, bool allow_
       if (expected_prev && parsed->prev != *expected_prev) {
         return fail("the chain is broken here: the previous line was changed, dropped, moved or "
                     "this line was inserted");
+      }
+      if (line_number == 1 && first_seq && parsed->seq != *first_seq) {
+        return fail("the file should start at seq " + std::to_string(*first_seq) + ", found " +
+                    std::to_string(parsed->seq) + " (its first line was dropped or moved)");
+      }
+      if (line_number == 1 && parsed->seq == 1 && parsed->prev != kZeroHash) {
+        return fail("the first line of the log must follow no other line");
       }
       if (expected_seq != 0 && parsed->seq != expected_seq) {
         return fail("expected seq " + std::to_string(expected_seq) + ", found " +

@@ -95,7 +95,7 @@ struct ClientSecretCredential::Impl {
   coffre::_detail::HttpPipeline pipeline;
   mutable _detail::TokenCache cache;
 
-  Impl(const ClientSecretCredentialOptions& options) : pipeline(options) {}
+  explicit Impl(const ClientSecretCredentialOptions& options) : pipeline(options) {}
 
   std::string ResolveTenant(const std::string& requested) const {
     if (requested.empty() || coffre::_detail::EqualsIgnoreCase(requested, tenant_id) ||
@@ -186,7 +186,8 @@ struct ManagedIdentityCredential::Impl {
   coffre::_detail::HttpPipeline pipeline;
   mutable _detail::TokenCache cache;
 
-  Impl(const ManagedIdentityCredentialOptions& options) : pipeline(WithProbeLimits(options)) {
+  explicit Impl(const ManagedIdentityCredentialOptions& options)
+      : pipeline(WithProbeLimits(options)) {
     client_id = options.ClientId;
     std::string identity_endpoint = Env("IDENTITY_ENDPOINT");
     std::string identity_header = Env("IDENTITY_HEADER");

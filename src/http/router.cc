@@ -221,6 +221,12 @@ ApiResponse Router::Handle(const ApiRequest& request) const {
     return ErrorResponse(Status::BadParameter("The request URI is not valid."));
   }
   if (auto response = IdentityRoute(context_, request, *target)) return std::move(*response);
+  if (!target->segments.empty() && target->segments[0] == kAdminPathSegment) {
+    if (context_.admin == nullptr) {
+      return ErrorResponse(Status::NotFound("NotFound", "The admin API is not enabled."));
+    }
+    return HandleAdminRequest(*context_.admin, request, *target);
+  }
 
   if (!request.secure) {
     return ErrorResponse(Status::Forbidden("The Key Vault API is served over HTTPS only."));
@@ -268,6 +274,10 @@ ApiResponse Router::Handle(const ApiRequest& request) const {
     return finish(ErrorResponse(version));
   }
   if (route == nullptr) return finish(std::get<ApiResponse>(std::move(classified)));
+  Status allowed = context_.access.Check(
+      **vault, {claims->object_id, claims->app_id, context_.tokens.issuer()},
+      AccessPolicyPermission(route->operation), RbacDataAction(route->operation), route->name);
+  if (!allowed.ok()) return finish(ErrorResponse(allowed));
   VaultRequest vault_request{.http = request,
                              .vault = **vault,
                              .base_url = "https://" + AsciiLower(request.host),

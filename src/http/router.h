@@ -1,14 +1,17 @@
-// Router: turns an ApiRequest into an ApiResponse. In order: identity endpoints and health
-// (no token), vault from Host (unknown -> 404), bearer token (missing or bad -> 401 with the Key
-// Vault challenge, before anything looks at the body or route), api-version, then the keys API.
+// Router: turns an ApiRequest into an ApiResponse. In order: identity endpoints, health and
+// the admin API (own token), vault from Host (unknown -> 404), bearer token (missing or bad ->
+// 401 with the Key Vault challenge, before anything looks at the body or route), api-version,
+// the vault's permission model (403), then the keys API.
 // Handle() blocks (it may generate keys or commit to disk): run it off the I/O threads.
 #pragma once
 
 #include <string>
 #include <string_view>
 
+#include "auth/access_checker.h"
 #include "auth/identity_endpoints.h"
 #include "auth/token_authority.h"
+#include "http/admin_api.h"
 #include "http/api_request.h"
 #include "service/crypto_service.h"
 #include "service/key_service.h"
@@ -22,6 +25,8 @@ struct RouterContext {
   service::VaultDirectory& vaults;
   const auth::TokenAuthority& tokens;
   const auth::IdentityEndpoints& identity;
+  const auth::AccessChecker& access;
+  const AdminContext* admin = nullptr;  // null: no admin API
 };
 
 class Router {

@@ -701,6 +701,8 @@ Result<KeyBundle> KeyService::RestoreKey(const store::VaultRecord& vault, ByteSp
     COFFRE_ASSIGN_OR_RETURN(
         v.sealed_private_key,
         barrier_.Seal(*material, store::Barrier::KeyMaterialContext(vault.name, v.name, v.version)));
+    // A version whose public key does not parse would be stored and then fail every read (500).
+    if (!BundleOf(vault, v).ok()) return InvalidBackup();
     versions.push_back(std::move(v));
   }
   std::optional<store::RotationPolicyRecord> policy;

@@ -51,4 +51,9 @@ Status VaultDirectory::Ensure(const store::VaultRecord& vault) {
   return store_.PutVault(record);
 }
 
+void VaultDirectory::Forget(std::string_view name) {
+  std::lock_guard lock(mutex_);
+  cache_.erase(AsciiLower(name));
+}
+
 }  // namespace coffre::service

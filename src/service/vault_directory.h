@@ -22,6 +22,8 @@ class VaultDirectory {
   Result<std::optional<store::VaultRecord>> Find(std::string_view name);
   // Creates the vault if absent (name must satisfy IsValidVaultName).
   Status Ensure(const store::VaultRecord& vault);
+  // Drops a cached vault after it was changed or deleted, so the next Find reads the store.
+  void Forget(std::string_view name);
 
  private:
   store::Store& store_;

@@ -13,9 +13,12 @@
 // key's state locks its row in `keys` (FOR UPDATE when it changes the row or adds versions, FOR
 // SHARE otherwise), so AddKeyVersion takes `next_sequence` and checks the expected latest sequence
 // under a lock that every other writer of that key's versions also takes: versions are never lost,
-// duplicated or interleaved, whichever process adds them. Unique names are claimed with INSERT ...
-// ON CONFLICT, so racing creators never fail on a unique violation. Serialization failures and
-// deadlocks (SQLSTATE 40001, 40P01) roll back and retry the whole transaction.
+// duplicated or interleaved, whichever process adds them. Calls that write into a vault hold its
+// row FOR KEY SHARE, so DeleteVault (FOR UPDATE) never removes a vault that is gaining a key. Keys,
+// vaults, settings, events and leases are claimed with INSERT ... ON CONFLICT, so racing creators
+// never fail on a unique violation; a principal taken by a concurrent insert gets the same inner
+// codes as one found taken. Serialization failures and deadlocks (SQLSTATE 40001, 40P01) roll back
+// and retry the whole transaction, a bounded number of times.
 //
 // Schema: migrations are applied in order at open, in one transaction holding a transaction-level
 // advisory lock, so replicas starting together migrate once; `coffre_schema` holds one row per
@@ -25,12 +28,12 @@
 // the database encoding (read them with convert_from(col, 'UTF8')).
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
-#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <condition_variable>
@@ -169,6 +172,30 @@ CREATE TABLE job_leases (
   expires BIGINT NOT NULL
 );
 )sql",
+    // 4: permission models: RBAC switch per vault, access policies, role assignments. The
+    // permission lists are JSON arrays of names, like key_ops.
+    R"sql(
+ALTER TABLE vaults ADD COLUMN rbac_authorization BOOLEAN NOT NULL DEFAULT false;
+
+CREATE TABLE access_policies (
+  vault TEXT COLLATE "C" NOT NULL REFERENCES vaults (name) ON DELETE CASCADE,
+  object_id TEXT COLLATE "C" NOT NULL,
+  application_id TEXT COLLATE "C" NOT NULL,
+  keys BYTEA NOT NULL,
+  secrets BYTEA NOT NULL,
+  certificates BYTEA NOT NULL,
+  PRIMARY KEY (vault, object_id, application_id)
+);
+
+CREATE TABLE role_assignments (
+  id TEXT COLLATE "C" PRIMARY KEY,
+  role TEXT COLLATE "C" NOT NULL,
+  principal_id TEXT COLLATE "C" NOT NULL,
+  scope TEXT COLLATE "C" NOT NULL,
+  created BIGINT NOT NULL
+);
+CREATE INDEX role_assignments_by_principal ON role_assignments (principal_id);
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
@@ -271,12 +298,44 @@ constexpr char kListEventsSql[] =
     "WHERE e.vault = $1 AND e.name_key = $2 ORDER BY e.id";
 
 constexpr char kPutVaultSql[] =
-    "INSERT INTO vaults (name, retention_days, purge_protection, created) "
-    "VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING";
-constexpr char kGetVaultSql[] =
-    "SELECT name, retention_days, purge_protection, created FROM vaults WHERE name = $1";
-constexpr char kListVaultsSql[] =
-    "SELECT name, retention_days, purge_protection, created FROM vaults ORDER BY name";
+    "INSERT INTO vaults (name, retention_days, purge_protection, created, rbac_authorization) "
+    "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO NOTHING";
+#define COFFRE_VAULT_SELECT \
+  "SELECT name, retention_days, purge_protection, created, rbac_authorization FROM vaults "
+constexpr char kGetVaultSql[] = COFFRE_VAULT_SELECT "WHERE name = $1";
+constexpr char kListVaultsSql[] = COFFRE_VAULT_SELECT "ORDER BY name";
+#undef COFFRE_VAULT_SELECT
+// Keeps the vault from being deleted until the transaction ends (its keys, policies and
+// assignments may be written meanwhile; a vault UPDATE does not wait for it).
+constexpr char kShareVaultSql[] = "SELECT 1 FROM vaults WHERE name = $1 FOR KEY SHARE";
+constexpr char kLockVaultSql[] = "SELECT 1 FROM vaults WHERE name = $1 FOR UPDATE";
+constexpr char kUpdateVaultSql[] =
+    "UPDATE vaults SET retention_days = $2, purge_protection = $3, rbac_authorization = $4 "
+    "WHERE name = $1";
+constexpr char kVaultHasKeysSql[] = "SELECT 1 FROM keys WHERE vault = $1 LIMIT 1";
+// Its access policies go by ON DELETE CASCADE.
+constexpr char kDeleteVaultSql[] = "DELETE FROM vaults WHERE name = $1";
+
+constexpr char kPutAccessPolicySql[] =
+    "INSERT INTO access_policies (vault, object_id, application_id, keys, secrets, certificates) "
+    "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (vault, object_id, application_id) DO UPDATE "
+    "SET keys = excluded.keys, secrets = excluded.secrets, certificates = excluded.certificates";
+constexpr char kDeleteAccessPolicySql[] =
+    "DELETE FROM access_policies WHERE vault = $1 AND object_id = $2 AND application_id = $3";
+constexpr char kListAccessPoliciesSql[] =
+    "SELECT vault, object_id, application_id, keys, secrets, certificates FROM access_policies "
+    "WHERE vault = $1 ORDER BY object_id, application_id";
+
+constexpr char kInsertRoleAssignmentSql[] =
+    "INSERT INTO role_assignments (id, role, principal_id, scope, created) "
+    "VALUES ($1, $2, $3, $4, $5)";
+constexpr char kDeleteRoleAssignmentSql[] = "DELETE FROM role_assignments WHERE id = $1";
+#define COFFRE_ASSIGNMENT_SELECT \
+  "SELECT id, role, principal_id, scope, created FROM role_assignments "
+constexpr char kListRoleAssignmentsSql[] = COFFRE_ASSIGNMENT_SELECT "ORDER BY created, id";
+constexpr char kListRoleAssignmentsForSql[] =
+    COFFRE_ASSIGNMENT_SELECT "WHERE principal_id = $1 ORDER BY created, id";
+#undef COFFRE_ASSIGNMENT_SELECT
 
 constexpr char kPrincipalNameTakenSql[] = "SELECT 1 FROM principals WHERE name_key = $1";
 constexpr char kPrincipalClientTakenSql[] = "SELECT 1 FROM principals WHERE client_id_key = $1";
@@ -608,8 +667,7 @@ class PgResult {
     if (!Has(row, col) || PQgetisnull(result_, row, col)) return false;
     Oid type = PQftype(result_, col);
     if (type != kTextOid && type != kVarcharOid) return false;
-    out->assign(PQgetvalue(result_, row, col),
-                static_cast<size_t>(PQgetlength(result_, row, col)));
+    out->assign(PQgetvalue(result_, row, col), static_cast<size_t>(PQgetlength(result_, row, col)));
     return true;
   }
   bool OptText(int row, int col, std::optional<std::string>* out) const {
@@ -718,10 +776,10 @@ class Connection {
     if (ready_) return Status::Ok();
     // Statements prepared on the old session are gone with it.
     prepared_.clear();
-    PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
+    PQsetNoticeProcessor(
+        conn_, [](void*, const char*) {}, nullptr);
     if (PQserverVersion(conn_) < kMinServerVersion) {
-      return Status::Internal("postgres: server version " +
-                              std::to_string(PQserverVersion(conn_)) +
+      return Status::Internal("postgres: server version " + std::to_string(PQserverVersion(conn_)) +
                               " is too old (PostgreSQL 10 or newer is needed)");
     }
     Params params;
@@ -769,8 +827,8 @@ class Connection {
     std::vector<int> lengths;
     std::vector<int> formats;
     params.Arrays(&values, &lengths, &formats);
-    PgResult result(PQexecParams(conn_, sql, params.size(), nullptr, values.data(),
-                                 lengths.data(), formats.data(), /*resultFormat=*/1));
+    PgResult result(PQexecParams(conn_, sql, params.size(), nullptr, values.data(), lengths.data(),
+                                 formats.data(), /*resultFormat=*/1));
     COFFRE_RETURN_IF_ERROR(Check(result, PGRES_TUPLES_OK, "query"));
     return result;
   }
@@ -787,8 +845,7 @@ class Connection {
   }
 
  private:
-  Connection(PGconn* conn, std::string password)
-      : conn_(conn), password_(std::move(password)) {}
+  Connection(PGconn* conn, std::string password) : conn_(conn), password_(std::move(password)) {}
 
   static Status TextWithNul() {
     return Status::BadParameter("text values must not contain NUL characters");
@@ -905,17 +962,53 @@ Result<std::vector<KeyRow>> ReadKeyRows(const PgResult& r) {
 Result<VaultRecord> ReadVault(const PgResult& r, int row) {
   VaultRecord vault;
   if (!r.Text(row, 0, &vault.name) || !r.Int(row, 1, &vault.retention_days) ||
-      !r.Bool(row, 2, &vault.purge_protection) || !r.Int(row, 3, &vault.created)) {
+      !r.Bool(row, 2, &vault.purge_protection) || !r.Int(row, 3, &vault.created) ||
+      !r.Bool(row, 4, &vault.rbac_authorization)) {
     return Corrupt("vaults");
   }
   return vault;
 }
 
+Result<AccessPolicyRecord> ReadAccessPolicy(const PgResult& r, int row) {
+  AccessPolicyRecord p;
+  std::string keys;
+  std::string secrets;
+  std::string certificates;
+  if (!r.Text(row, 0, &p.vault) || !r.Text(row, 1, &p.object_id) ||
+      !r.Text(row, 2, &p.application_id) || !r.BlobText(row, 3, &keys) ||
+      !r.BlobText(row, 4, &secrets) || !r.BlobText(row, 5, &certificates) ||
+      !DecodeKeyOps(keys, &p.keys) || !DecodeKeyOps(secrets, &p.secrets) ||
+      !DecodeKeyOps(certificates, &p.certificates)) {
+    return Corrupt("access_policies");
+  }
+  return p;
+}
+
+Result<RoleAssignmentRecord> ReadRoleAssignment(const PgResult& r, int row) {
+  RoleAssignmentRecord a;
+  if (!r.Text(row, 0, &a.id) || !r.Text(row, 1, &a.role) || !r.Text(row, 2, &a.principal_id) ||
+      !r.Text(row, 3, &a.scope) || !r.Int(row, 4, &a.created)) {
+    return Corrupt("role_assignments");
+  }
+  return a;
+}
+
+// Reads every row of a result with `read`.
+template <typename T, typename ReadRow>
+Result<std::vector<T>> ReadAll(const PgResult& r, ReadRow read) {
+  std::vector<T> rows;
+  rows.reserve(static_cast<size_t>(r.rows()));
+  for (int i = 0; i < r.rows(); ++i) {
+    COFFRE_ASSIGN_OR_RETURN(T row, read(r, i));
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
 Result<PrincipalRecord> ReadPrincipal(const PgResult& r, int row) {
   PrincipalRecord p;
-  if (!r.Text(row, 0, &p.name) || !r.Text(row, 1, &p.client_id) ||
-      !r.Text(row, 2, &p.object_id) || !r.Text(row, 3, &p.secret_hash) ||
-      !r.Int(row, 4, &p.created)) {
+  if (!r.Text(row, 0, &p.name) || !r.Text(row, 1, &p.client_id) || !r.Text(row, 2, &p.object_id) ||
+      !r.Text(row, 3, &p.secret_hash) || !r.Int(row, 4, &p.created)) {
     return Corrupt("principals");
   }
   return p;
@@ -965,17 +1058,17 @@ Result<std::optional<KeyState>> LoadKeyState(Connection& conn, const char* sql,
 // Latest version of a key in the given state (active or deleted); kNotFound if there is none.
 Result<KeyRow> LoadLatest(Connection& conn, std::string_view vault, std::string_view name_key,
                           bool deleted, std::string_view display_name) {
-  COFFRE_ASSIGN_OR_RETURN(PgResult r,
-                          conn.Query(kGetLatestSql, Params().Text(vault).Text(name_key).Bool(
-                                                        deleted)));
+  COFFRE_ASSIGN_OR_RETURN(
+      PgResult r, conn.Query(kGetLatestSql, Params().Text(vault).Text(name_key).Bool(deleted)));
   if (r.rows() == 0) {
     return deleted ? DeletedKeyNotFound(display_name) : KeyNotFound(display_name);
   }
   return ReadKeyRow(r, 0);
 }
 
+// Also keeps the vault from being deleted until the transaction ends.
 Status CheckVaultExists(Connection& conn, const std::string& vault) {
-  COFFRE_ASSIGN_OR_RETURN(PgResult r, conn.Query(kGetVaultSql, Params().Text(vault)));
+  COFFRE_ASSIGN_OR_RETURN(PgResult r, conn.Query(kShareVaultSql, Params().Text(vault)));
   if (r.rows() == 0) return Status::NotFound("VaultNotFound", "vault '" + vault + "' not found");
   return Status::Ok();
 }
@@ -1034,7 +1127,8 @@ Status UpsertPolicy(Connection& conn, const std::string& vault, const std::strin
 
 Result<std::optional<RotationPolicyRecord>> LoadPolicy(Connection& conn, std::string_view vault,
                                                        std::string_view name_key) {
-  COFFRE_ASSIGN_OR_RETURN(PgResult r, conn.Query(kGetPolicySql, Params().Text(vault).Text(name_key)));
+  COFFRE_ASSIGN_OR_RETURN(PgResult r,
+                          conn.Query(kGetPolicySql, Params().Text(vault).Text(name_key)));
   if (r.rows() == 0) return std::optional<RotationPolicyRecord>();
   COFFRE_ASSIGN_OR_RETURN(RotationPolicyRecord policy, ReadPolicy(r, 0));
   return std::optional<RotationPolicyRecord>(std::move(policy));
@@ -1099,8 +1193,124 @@ class PostgresStore final : public Store {
       params.Text(Lower(vault.name))
           .Int(vault.retention_days)
           .Bool(vault.purge_protection)
-          .Int(vault.created);
+          .Int(vault.created)
+          .Bool(vault.rbac_authorization);
       return conn.Query(kPutVaultSql, params).status();
+    });
+  }
+
+  Status UpdateVault(const VaultRecord& vault) override {
+    return Run(Txn::kWrite, [&](Connection& conn) -> Status {
+      Params params;
+      params.Text(Lower(vault.name))
+          .Int(vault.retention_days)
+          .Bool(vault.purge_protection)
+          .Bool(vault.rbac_authorization);
+      COFFRE_ASSIGN_OR_RETURN(PgResult r, conn.Query(kUpdateVaultSql, params));
+      if (r.affected() == 0) {
+        return Status::NotFound("VaultNotFound", "vault '" + vault.name + "' not found");
+      }
+      return Status::Ok();
+    });
+  }
+
+  Status DeleteVault(std::string_view name) override {
+    const std::string vault = Lower(name);
+    return Run(Txn::kWrite, [&](Connection& conn) -> Status {
+      // Waits for writers that hold the vault (adding keys or policies), then keeps new ones out.
+      COFFRE_ASSIGN_OR_RETURN(PgResult locked, conn.Query(kLockVaultSql, Params().Text(vault)));
+      if (locked.rows() == 0) {
+        return Status::NotFound("VaultNotFound", "vault '" + vault + "' not found");
+      }
+      COFFRE_ASSIGN_OR_RETURN(PgResult keys, conn.Query(kVaultHasKeysSql, Params().Text(vault)));
+      if (keys.rows() > 0) {
+        return Status::Conflict("vault '" + vault + "' still holds keys", "not-empty");
+      }
+      return conn.Query(kDeleteVaultSql, Params().Text(vault)).status();
+    });
+  }
+
+  // ---- access policies
+
+  Status PutAccessPolicy(const AccessPolicyRecord& policy) override {
+    const std::string vault = Lower(policy.vault);
+    if (policy.object_id.empty()) return Status::BadParameter("object id is empty");
+    return Run(Txn::kWrite, [&](Connection& conn) -> Status {
+      COFFRE_RETURN_IF_ERROR(CheckVaultExists(conn, vault));
+      Params params;
+      params.Text(vault)
+          .Text(Lower(policy.object_id))
+          .Text(Lower(policy.application_id))
+          .Blob(EncodeKeyOps(policy.keys))
+          .Blob(EncodeKeyOps(policy.secrets))
+          .Blob(EncodeKeyOps(policy.certificates));
+      return conn.Query(kPutAccessPolicySql, params).status();
+    });
+  }
+
+  Status DeleteAccessPolicy(std::string_view vault, std::string_view object_id,
+                            std::string_view application_id) override {
+    return Run(Txn::kWrite, [&](Connection& conn) -> Status {
+      Params params;
+      params.Text(Lower(vault)).Text(Lower(object_id)).Text(Lower(application_id));
+      COFFRE_ASSIGN_OR_RETURN(PgResult r, conn.Query(kDeleteAccessPolicySql, params));
+      if (r.affected() == 0) {
+        return Status::NotFound("AccessPolicyNotFound", "no access policy for that object id");
+      }
+      return Status::Ok();
+    });
+  }
+
+  Result<std::vector<AccessPolicyRecord>> ListAccessPolicies(std::string_view vault) override {
+    return Run(Txn::kNone, [&](Connection& conn) -> Result<std::vector<AccessPolicyRecord>> {
+      COFFRE_ASSIGN_OR_RETURN(PgResult r,
+                              conn.Query(kListAccessPoliciesSql, Params().Text(Lower(vault))));
+      return ReadAll<AccessPolicyRecord>(r, ReadAccessPolicy);
+    });
+  }
+
+  // ---- role assignments
+
+  Status AddRoleAssignment(const RoleAssignmentRecord& a) override {
+    if (a.id.empty() || a.principal_id.empty()) {
+      return Status::BadParameter("role assignment id and principal must not be empty");
+    }
+    // A taken id fails the insert: kConflict.
+    return Run(Txn::kWrite, [&](Connection& conn) -> Status {
+      Params params;
+      params.Text(Lower(a.id))
+          .Text(a.role)
+          .Text(Lower(a.principal_id))
+          .Text(Lower(a.scope))
+          .Int(a.created);
+      return conn.Query(kInsertRoleAssignmentSql, params).status();
+    });
+  }
+
+  Status DeleteRoleAssignment(std::string_view id) override {
+    return Run(Txn::kWrite, [&](Connection& conn) -> Status {
+      COFFRE_ASSIGN_OR_RETURN(PgResult r,
+                              conn.Query(kDeleteRoleAssignmentSql, Params().Text(Lower(id))));
+      if (r.affected() == 0) {
+        return Status::NotFound("RoleAssignmentNotFound", "no such role assignment");
+      }
+      return Status::Ok();
+    });
+  }
+
+  Result<std::vector<RoleAssignmentRecord>> ListRoleAssignments() override {
+    return Run(Txn::kNone, [&](Connection& conn) -> Result<std::vector<RoleAssignmentRecord>> {
+      COFFRE_ASSIGN_OR_RETURN(PgResult r, conn.Query(kListRoleAssignmentsSql, Params()));
+      return ReadAll<RoleAssignmentRecord>(r, ReadRoleAssignment);
+    });
+  }
+
+  Result<std::vector<RoleAssignmentRecord>> ListRoleAssignmentsFor(
+      std::string_view principal_id) override {
+    return Run(Txn::kNone, [&](Connection& conn) -> Result<std::vector<RoleAssignmentRecord>> {
+      COFFRE_ASSIGN_OR_RETURN(
+          PgResult r, conn.Query(kListRoleAssignmentsForSql, Params().Text(Lower(principal_id))));
+      return ReadAll<RoleAssignmentRecord>(r, ReadRoleAssignment);
     });
   }
 
@@ -1275,8 +1485,8 @@ class PostgresStore final : public Store {
       }
       COFFRE_ASSIGN_OR_RETURN(
           PgResult r,
-          conn.Query(kGetVersionSql, Params().Text(Lower(vault)).Text(Lower(name)).Text(
-                                         Lower(version))));
+          conn.Query(kGetVersionSql,
+                     Params().Text(Lower(vault)).Text(Lower(name)).Text(Lower(version))));
       if (r.rows() == 0) {
         return Status::NotFound("KeyNotFound", "key '" + std::string(name) + "' version " +
                                                    std::string(version) + " not found");
@@ -1316,8 +1526,9 @@ class PostgresStore final : public Store {
                               LoadKeyState(conn, kKeyStateSql, vault_key, name_key));
       if (!state.has_value() || state->deleted) return KeyNotFound(name);
       COFFRE_ASSIGN_OR_RETURN(
-          PgResult r, conn.Query(kListVersionsSql, Params().Text(vault_key).Text(name_key).Int(
-                                                       after).Int(int64_t{limit} + 1)));
+          PgResult r,
+          conn.Query(kListVersionsSql,
+                     Params().Text(vault_key).Text(name_key).Int(after).Int(int64_t{limit} + 1)));
       COFFRE_ASSIGN_OR_RETURN(std::vector<KeyRow> rows, ReadKeyRows(r));
       Page<KeyVersionRecord> page;
       if (rows.size() > static_cast<size_t>(limit)) {
@@ -1363,7 +1574,8 @@ class PostgresStore final : public Store {
         }
       }
       COFFRE_ASSIGN_OR_RETURN(
-          PgResult r, conn.Query(kGetVersionSql, Params().Text(vault).Text(name_key).Text(version)));
+          PgResult r,
+          conn.Query(kGetVersionSql, Params().Text(vault).Text(name_key).Text(version)));
       if (r.rows() == 0) return Status::Internal("postgres: updated key version vanished");
       COFFRE_ASSIGN_OR_RETURN(KeyRow row, ReadKeyRow(r, 0));
       return std::move(row.record.latest);
@@ -1450,12 +1662,13 @@ class PostgresStore final : public Store {
     const std::string vault_key = Lower(vault);
     const std::string name_key = Lower(name);
     // A snapshot, so the key cannot be deleted between the state check and the read.
-    return Run(Txn::kSnapshot, [&](Connection& conn) -> Result<std::optional<RotationPolicyRecord>> {
-      COFFRE_ASSIGN_OR_RETURN(std::optional<KeyState> state,
-                              LoadKeyState(conn, kKeyStateSql, vault_key, name_key));
-      if (!state.has_value() || state->deleted) return KeyNotFound(name);
-      return LoadPolicy(conn, vault_key, name_key);
-    });
+    return Run(Txn::kSnapshot,
+               [&](Connection& conn) -> Result<std::optional<RotationPolicyRecord>> {
+                 COFFRE_ASSIGN_OR_RETURN(std::optional<KeyState> state,
+                                         LoadKeyState(conn, kKeyStateSql, vault_key, name_key));
+                 if (!state.has_value() || state->deleted) return KeyNotFound(name);
+                 return LoadPolicy(conn, vault_key, name_key);
+               });
   }
 
   Result<RotationPolicyRecord> PutRotationPolicy(const RotationPolicyRecord& policy) override {
@@ -1556,8 +1769,8 @@ class PostgresStore final : public Store {
 
   Result<PrincipalRecord> GetPrincipalByClientId(std::string_view client_id) override {
     return Run(Txn::kNone, [&](Connection& conn) -> Result<PrincipalRecord> {
-      COFFRE_ASSIGN_OR_RETURN(PgResult r,
-                              conn.Query(kGetPrincipalByClientSql, Params().Text(Lower(client_id))));
+      COFFRE_ASSIGN_OR_RETURN(
+          PgResult r, conn.Query(kGetPrincipalByClientSql, Params().Text(Lower(client_id))));
       if (r.rows() == 0) {
         return Status::NotFound("PrincipalNotFound",
                                 "no principal with client id " + std::string(client_id));
@@ -1580,7 +1793,8 @@ class PostgresStore final : public Store {
 
   Status DeletePrincipal(std::string_view name) override {
     return Run(Txn::kWrite, [&](Connection& conn) -> Status {
-      COFFRE_ASSIGN_OR_RETURN(PgResult r, conn.Query(kDeletePrincipalSql, Params().Text(Lower(name))));
+      COFFRE_ASSIGN_OR_RETURN(PgResult r,
+                              conn.Query(kDeletePrincipalSql, Params().Text(Lower(name))));
       if (r.affected() == 0) {
         return Status::NotFound("PrincipalNotFound",
                                 "principal '" + std::string(name) + "' not found");
@@ -1593,7 +1807,8 @@ class PostgresStore final : public Store {
 
   Result<std::string> GetOrPutSetting(std::string_view key, std::string_view value) override {
     return Run(Txn::kWrite, [&](Connection& conn) -> Result<std::string> {
-      COFFRE_RETURN_IF_ERROR(conn.Query(kInsertSettingSql, Params().Text(key).Text(value)).status());
+      COFFRE_RETURN_IF_ERROR(
+          conn.Query(kInsertSettingSql, Params().Text(key).Text(value)).status());
       COFFRE_ASSIGN_OR_RETURN(PgResult r, conn.Query(kGetSettingSql, Params().Text(key)));
       std::string stored;
       if (r.rows() != 1 || !r.Text(0, 0, &stored)) return Corrupt("settings");

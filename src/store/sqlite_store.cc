@@ -133,6 +133,29 @@ CREATE TABLE job_leases (
   expires INTEGER NOT NULL
 ) STRICT;
 )sql",
+    // 4: permission models: RBAC switch per vault, access policies, role assignments.
+    R"sql(
+ALTER TABLE vaults ADD COLUMN rbac_authorization INTEGER NOT NULL DEFAULT 0;
+
+CREATE TABLE access_policies (
+  vault TEXT NOT NULL REFERENCES vaults (name) ON DELETE CASCADE,
+  object_id TEXT NOT NULL,
+  application_id TEXT NOT NULL,
+  keys TEXT NOT NULL,
+  secrets TEXT NOT NULL,
+  certificates TEXT NOT NULL,
+  PRIMARY KEY (vault, object_id, application_id)
+) STRICT;
+
+CREATE TABLE role_assignments (
+  id TEXT PRIMARY KEY,
+  role TEXT NOT NULL,
+  principal_id TEXT NOT NULL,
+  scope TEXT NOT NULL,
+  created INTEGER NOT NULL
+) STRICT;
+CREATE INDEX role_assignments_by_principal ON role_assignments (principal_id);
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
@@ -226,12 +249,38 @@ constexpr char kListEventsSql[] =
     "WHERE e.vault = ?1 AND e.name_key = ?2 ORDER BY e.id";
 
 constexpr char kPutVaultSql[] =
-    "INSERT OR IGNORE INTO vaults (name, retention_days, purge_protection, created) "
-    "VALUES (?1, ?2, ?3, ?4)";
+    "INSERT OR IGNORE INTO vaults (name, retention_days, purge_protection, created, "
+    "rbac_authorization) VALUES (?1, ?2, ?3, ?4, ?5)";
 constexpr char kGetVaultSql[] =
-    "SELECT name, retention_days, purge_protection, created FROM vaults WHERE name = ?1";
+    "SELECT name, retention_days, purge_protection, created, rbac_authorization FROM vaults "
+    "WHERE name = ?1";
 constexpr char kListVaultsSql[] =
-    "SELECT name, retention_days, purge_protection, created FROM vaults ORDER BY name";
+    "SELECT name, retention_days, purge_protection, created, rbac_authorization FROM vaults "
+    "ORDER BY name";
+constexpr char kUpdateVaultSql[] =
+    "UPDATE vaults SET retention_days = ?2, purge_protection = ?3, rbac_authorization = ?4 "
+    "WHERE name = ?1";
+constexpr char kVaultHasKeysSql[] = "SELECT 1 FROM keys WHERE vault = ?1 LIMIT 1";
+constexpr char kDeleteVaultPoliciesSql[] = "DELETE FROM access_policies WHERE vault = ?1";
+constexpr char kDeleteVaultSql[] = "DELETE FROM vaults WHERE name = ?1";
+constexpr char kPutAccessPolicySql[] =
+    "INSERT INTO access_policies (vault, object_id, application_id, keys, secrets, certificates) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (vault, object_id, application_id) DO UPDATE "
+    "SET keys = excluded.keys, secrets = excluded.secrets, certificates = excluded.certificates";
+constexpr char kDeleteAccessPolicySql[] =
+    "DELETE FROM access_policies WHERE vault = ?1 AND object_id = ?2 AND application_id = ?3";
+constexpr char kListAccessPoliciesSql[] =
+    "SELECT vault, object_id, application_id, keys, secrets, certificates FROM access_policies "
+    "WHERE vault = ?1 ORDER BY object_id, application_id";
+constexpr char kInsertRoleAssignmentSql[] =
+    "INSERT INTO role_assignments (id, role, principal_id, scope, created) "
+    "VALUES (?1, ?2, ?3, ?4, ?5)";
+constexpr char kDeleteRoleAssignmentSql[] = "DELETE FROM role_assignments WHERE id = ?1";
+constexpr char kListRoleAssignmentsSql[] =
+    "SELECT id, role, principal_id, scope, created FROM role_assignments ORDER BY created, id";
+constexpr char kListRoleAssignmentsForSql[] =
+    "SELECT id, role, principal_id, scope, created FROM role_assignments "
+    "WHERE principal_id = ?1 ORDER BY created, id";
 
 constexpr char kPrincipalNameTakenSql[] = "SELECT 1 FROM principals WHERE name_key = ?1";
 constexpr char kPrincipalClientTakenSql[] = "SELECT 1 FROM principals WHERE client_id = ?1";
@@ -706,10 +755,45 @@ Result<std::optional<KeyRow>> QueryOneKey(Statement& st) {
 Result<VaultRecord> ReadVault(const Statement& st) {
   VaultRecord vault;
   if (!st.Text(0, &vault.name) || !st.Int(1, &vault.retention_days) ||
-      !st.Bool(2, &vault.purge_protection) || !st.Int(3, &vault.created)) {
+      !st.Bool(2, &vault.purge_protection) || !st.Int(3, &vault.created) ||
+      !st.Bool(4, &vault.rbac_authorization)) {
     return Corrupt("vaults");
   }
   return vault;
+}
+
+Result<AccessPolicyRecord> ReadAccessPolicy(const Statement& st) {
+  AccessPolicyRecord p;
+  std::string keys, secrets, certificates;
+  if (!st.Text(0, &p.vault) || !st.Text(1, &p.object_id) || !st.Text(2, &p.application_id) ||
+      !st.Text(3, &keys) || !st.Text(4, &secrets) || !st.Text(5, &certificates) ||
+      !DecodeKeyOps(keys, &p.keys) || !DecodeKeyOps(secrets, &p.secrets) ||
+      !DecodeKeyOps(certificates, &p.certificates)) {
+    return Corrupt("access_policies");
+  }
+  return p;
+}
+
+Result<RoleAssignmentRecord> ReadRoleAssignment(const Statement& st) {
+  RoleAssignmentRecord a;
+  if (!st.Text(0, &a.id) || !st.Text(1, &a.role) || !st.Text(2, &a.principal_id) ||
+      !st.Text(3, &a.scope) || !st.Int(4, &a.created)) {
+    return Corrupt("role_assignments");
+  }
+  return a;
+}
+
+// Runs a statement and reads every row with `read`.
+template <typename T, typename ReadRow>
+Result<std::vector<T>> ReadAll(Statement& st, ReadRow read) {
+  std::vector<T> rows;
+  while (true) {
+    COFFRE_ASSIGN_OR_RETURN(bool has_row, st.Step());
+    if (!has_row) break;
+    COFFRE_ASSIGN_OR_RETURN(T row, read(st));
+    rows.push_back(std::move(row));
+  }
+  return rows;
 }
 
 Result<PrincipalRecord> ReadPrincipal(const Statement& st) {
@@ -894,8 +978,126 @@ class SqliteStore final : public Store {
       st.Bind(Lower(vault.name))
           .Bind(vault.retention_days)
           .Bind(vault.purge_protection)
-          .Bind(vault.created);
+          .Bind(vault.created)
+          .Bind(vault.rbac_authorization);
       return st.Run();
+    });
+  }
+
+  Status UpdateVault(const VaultRecord& vault) override {
+    return Write([&](Connection& conn) -> Status {
+      COFFRE_ASSIGN_OR_RETURN(auto st, conn.Prepare(kUpdateVaultSql));
+      st.Bind(Lower(vault.name))
+          .Bind(vault.retention_days)
+          .Bind(vault.purge_protection)
+          .Bind(vault.rbac_authorization);
+      COFFRE_RETURN_IF_ERROR(st.Run());
+      if (st.Changes() == 0) {
+        return Status::NotFound("VaultNotFound", "vault '" + vault.name + "' not found");
+      }
+      return Status::Ok();
+    });
+  }
+
+  Status DeleteVault(std::string_view name) override {
+    std::string vault = Lower(name);
+    return Write([&](Connection& conn) -> Status {
+      COFFRE_RETURN_IF_ERROR(CheckVaultExists(conn, vault));
+      {
+        COFFRE_ASSIGN_OR_RETURN(auto st, conn.Prepare(kVaultHasKeysSql));
+        st.Bind(vault);
+        COFFRE_ASSIGN_OR_RETURN(bool has_keys, st.Step());
+        if (has_keys) {
+          return Status::Conflict("vault '" + vault + "' still holds keys", "not-empty");
+        }
+      }
+      for (const char* sql : {kDeleteVaultPoliciesSql, kDeleteVaultSql}) {
+        COFFRE_ASSIGN_OR_RETURN(auto st, conn.Prepare(sql));
+        st.Bind(vault);
+        COFFRE_RETURN_IF_ERROR(st.Run());
+      }
+      return Status::Ok();
+    });
+  }
+
+  // ---- access policies
+
+  Status PutAccessPolicy(const AccessPolicyRecord& policy) override {
+    std::string vault = Lower(policy.vault);
+    if (policy.object_id.empty()) return Status::BadParameter("object id is empty");
+    return Write([&](Connection& conn) -> Status {
+      COFFRE_RETURN_IF_ERROR(CheckVaultExists(conn, vault));
+      COFFRE_ASSIGN_OR_RETURN(auto st, conn.Prepare(kPutAccessPolicySql));
+      st.Bind(vault)
+          .Bind(Lower(policy.object_id))
+          .Bind(Lower(policy.application_id))
+          .Bind(EncodeKeyOps(policy.keys))
+          .Bind(EncodeKeyOps(policy.secrets))
+          .Bind(EncodeKeyOps(policy.certificates));
+      return st.Run();
+    });
+  }
+
+  Status DeleteAccessPolicy(std::string_view vault, std::string_view object_id,
+                            std::string_view application_id) override {
+    return Write([&](Connection& conn) -> Status {
+      COFFRE_ASSIGN_OR_RETURN(auto st, conn.Prepare(kDeleteAccessPolicySql));
+      st.Bind(Lower(vault)).Bind(Lower(object_id)).Bind(Lower(application_id));
+      COFFRE_RETURN_IF_ERROR(st.Run());
+      if (st.Changes() == 0) {
+        return Status::NotFound("AccessPolicyNotFound", "no access policy for that object id");
+      }
+      return Status::Ok();
+    });
+  }
+
+  Result<std::vector<AccessPolicyRecord>> ListAccessPolicies(std::string_view vault) override {
+    return Read(false, [&](Connection& conn) -> Result<std::vector<AccessPolicyRecord>> {
+      COFFRE_ASSIGN_OR_RETURN(auto st, conn.Prepare(kListAccessPoliciesSql));
+      st.Bind(Lower(vault));
+      return ReadAll<AccessPolicyRecord>(st, ReadAccessPolicy);
+    });
+  }
+
+  // ---- role assignments
+
+  Status AddRoleAssignment(const RoleAssignmentRecord& a) override {
+    if (a.id.empty() || a.principal_id.empty()) {
+      return Status::BadParameter("role assignment id and principal must not be empty");
+    }
+    return Write([&](Connection& conn) -> Status {
+      COFFRE_ASSIGN_OR_RETURN(auto st, conn.Prepare(kInsertRoleAssignmentSql));
+      st.Bind(Lower(a.id)).Bind(a.role).Bind(Lower(a.principal_id)).Bind(Lower(a.scope)).Bind(
+          a.created);
+      return st.Run();
+    });
+  }
+
+  Status DeleteRoleAssignment(std::string_view id) override {
+    return Write([&](Connection& conn) -> Status {
+      COFFRE_ASSIGN_OR_RETURN(auto st, conn.Prepare(kDeleteRoleAssignmentSql));
+      st.Bind(Lower(id));
+      COFFRE_RETURN_IF_ERROR(st.Run());
+      if (st.Changes() == 0) {
+        return Status::NotFound("RoleAssignmentNotFound", "no such role assignment");
+      }
+      return Status::Ok();
+    });
+  }
+
+  Result<std::vector<RoleAssignmentRecord>> ListRoleAssignments() override {
+    return Read(false, [&](Connection& conn) -> Result<std::vector<RoleAssignmentRecord>> {
+      COFFRE_ASSIGN_OR_RETURN(auto st, conn.Prepare(kListRoleAssignmentsSql));
+      return ReadAll<RoleAssignmentRecord>(st, ReadRoleAssignment);
+    });
+  }
+
+  Result<std::vector<RoleAssignmentRecord>> ListRoleAssignmentsFor(
+      std::string_view principal_id) override {
+    return Read(false, [&](Connection& conn) -> Result<std::vector<RoleAssignmentRecord>> {
+      COFFRE_ASSIGN_OR_RETURN(auto st, conn.Prepare(kListRoleAssignmentsForSql));
+      st.Bind(Lower(principal_id));
+      return ReadAll<RoleAssignmentRecord>(st, ReadRoleAssignment);
     });
   }
 

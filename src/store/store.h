@@ -31,6 +31,27 @@ struct VaultRecord {
   std::string name;  // lowercase
   int retention_days = 90;
   bool purge_protection = false;
+  bool rbac_authorization = false;  // RBAC instead of access policies
+  int64_t created = 0;
+};
+
+// One access-policy entry of a vault: what an object id (optionally only when signed in through
+// one application) may do, by Azure permission name.
+struct AccessPolicyRecord {
+  std::string vault;
+  std::string object_id;       // lowercase
+  std::string application_id;  // lowercase; empty: any application
+  std::vector<std::string> keys;
+  std::vector<std::string> secrets;
+  std::vector<std::string> certificates;
+};
+
+// A role granted to a principal at a scope ("/", "/vaults/V", "/vaults/V/keys/K").
+struct RoleAssignmentRecord {
+  std::string id;            // lowercase UUID
+  std::string role;          // built-in role name
+  std::string principal_id;  // lowercase object id
+  std::string scope;         // lowercase
   int64_t created = 0;
 };
 
@@ -110,6 +131,27 @@ class Store {
   virtual Status PutVault(const VaultRecord& vault) = 0;
   virtual Result<VaultRecord> GetVault(std::string_view name) = 0;
   virtual Result<std::vector<VaultRecord>> ListVaults() = 0;
+  // Writes retention, purge protection and the permission model of an existing vault
+  // (kNotFound otherwise).
+  virtual Status UpdateVault(const VaultRecord& vault) = 0;
+  // Removes a vault and its access policies. kConflict (inner code "not-empty") while it holds
+  // keys, active or soft-deleted; kNotFound if there is no such vault.
+  virtual Status DeleteVault(std::string_view name) = 0;
+
+  // ---- access policies (one per vault, object id and application id)
+  // Creates or replaces; kNotFound if the vault does not exist.
+  virtual Status PutAccessPolicy(const AccessPolicyRecord& policy) = 0;
+  virtual Status DeleteAccessPolicy(std::string_view vault, std::string_view object_id,
+                                    std::string_view application_id) = 0;
+  virtual Result<std::vector<AccessPolicyRecord>> ListAccessPolicies(std::string_view vault) = 0;
+
+  // ---- role assignments (server-wide; scopes name vaults and keys)
+  // kConflict if the id exists.
+  virtual Status AddRoleAssignment(const RoleAssignmentRecord& assignment) = 0;
+  virtual Status DeleteRoleAssignment(std::string_view id) = 0;
+  virtual Result<std::vector<RoleAssignmentRecord>> ListRoleAssignments() = 0;
+  virtual Result<std::vector<RoleAssignmentRecord>> ListRoleAssignmentsFor(
+      std::string_view principal_id) = 0;
 
   // ---- keys
   // Adds a version to an active key, or creates the key with this first version.

@@ -373,6 +373,9 @@ int RunAll() {
     auto recovered = recover.PollUntilDone(std::chrono::milliseconds(200)).Value;
     ExpectEq(recovered.Name(), "e2e-ec384", "recovered");
     ExpectEq(client.GetKey("e2e-ec384").Value.Key.X.size(), 48u, "usable again");
+    auto resumed_recover = RecoverDeletedKeyOperation::CreateFromResumeToken("e2e-ec384", client);
+    Expect(resumed_recover.IsDone() && resumed_recover.HasValue(), "resumed recover is done");
+    ExpectEq(client.GetUrl(), vault_url, "GetUrl");
   });
   Check("errors: 404 KeyNotFound, 409 Conflict, 400 BadParameter", [&] {
     ExpectFailure([&] { client.GetKey("e2e-does-not-exist"); }, 404, "KeyNotFound");

@@ -672,6 +672,35 @@ class Coffre:
         return subprocess.run([COFFRE_BIN] + list(args), stdin=subprocess.DEVNULL,
                               capture_output=True, text=True, timeout=timeout, env=clean_env())
 
+    # ---- admin API ------------------------------------------------------------------------
+
+    @property
+    def admin_token(self):
+        return self.devenv.get("COFFRE_ADMIN_TOKEN", "")
+
+    def admin(self, method, path, body=None, token="admin"):
+        """Calls the admin API (/coffre-admin/v1/PATH) on localhost:PORT with the admin token."""
+        headers = {}
+        if token == "admin":
+            token = self.admin_token
+        if token:
+            headers["Authorization"] = "Bearer " + token
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        return self.request(method, "/coffre-admin/v1/" + path.lstrip("/"), body=data,
+                            headers=headers, host="localhost:%d" % self.port, token=None,
+                            sni="localhost")
+
+    def grant(self, object_id, keys, vault="dev"):
+        """Sets an access policy: the object id gets these key permissions on the vault."""
+        r = self.admin("PUT", "vaults/%s/accessPolicies/%s" % (vault, object_id),
+                       {"permissions": {"keys": list(keys)}})
+        if r.status != 200:
+            raise HarnessError("set-policy failed: %r" % r)
+        return r.json()
+
     def create_principal(self, name):
         p = self.cli("principal", "create", "--name", name, "--data-dir", self.data_dir)
         if p.returncode != 0:
@@ -684,6 +713,77 @@ class Coffre:
             if start >= 0 and end > start:
                 return json.loads(out[start:end + 1])
             raise HarnessError("principal create printed no JSON: %r" % out)
+
+    # ---- admin API: vaults, principals, role assignments; audit files ----------------------
+
+    def create_vault(self, name, **settings):
+        """POST vaults {"name": name, **settings} (retentionDays, enablePurgeProtection,
+        enableRbacAuthorization); returns the vault JSON."""
+        r = self.admin("POST", "vaults", dict(settings, name=name))
+        if r.status != 201:
+            raise HarnessError("vault create %s failed: %r" % (name, r))
+        return r.json()
+
+    def admin_principal(self, name):
+        """POST principals {"name"}: {appId, displayName, password, tenant, objectId}."""
+        r = self.admin("POST", "principals", {"name": name})
+        if r.status != 201:
+            raise HarnessError("principal %s create failed: %r" % (name, r))
+        return r.json()
+
+    def principal_token(self, name, resource=None):
+        """A data-plane token for a principal from POST principals/{name}/token."""
+        r = self.admin("POST", "principals/%s/token" % name,
+                       {"resource": resource or self.local_resource})
+        if r.status != 200:
+            raise HarnessError("token for %s failed: %r" % (name, r))
+        return r.json()["accessToken"]
+
+    def assign_role(self, role, principal_id, scope):
+        r = self.admin("POST", "roleAssignments",
+                       {"roleName": role, "principalId": principal_id, "scope": scope})
+        if r.status != 201:
+            raise HarnessError("role assignment %s/%s/%s failed: %r" % (role, principal_id, scope, r))
+        return r.json()
+
+    def principal_credential(self, principal):
+        """ClientSecretCredential (ADFS route, tenant "adfs") for a principal."""
+        from azure.identity import ClientSecretCredential
+        self.apply_env()
+        return ClientSecretCredential("adfs", principal["appId"], principal["password"],
+                                      authority=self.local_resource)
+
+    def principal_key_client(self, principal, vault="dev", **kwargs):
+        from azure.keyvault.keys import KeyClient
+        return KeyClient(self.vault_url(vault), self.principal_credential(principal), **kwargs)
+
+    @staticmethod
+    def token_claims(token):
+        """The (unverified) JSON payload of a JWT."""
+        return json.loads(b64url_decode(token.split(".")[1]))
+
+    @property
+    def audit_dir(self):
+        return os.path.join(self.data_dir, "audit")
+
+    def audit_files(self):
+        d = self.audit_dir
+        if not os.path.isdir(d):
+            return []
+        return sorted(os.path.join(d, n) for n in os.listdir(d)
+                      if n.startswith("audit-") and n.endswith(".jsonl"))
+
+    def audit_lines(self):
+        """Every audit line, oldest first, parsed."""
+        out = []
+        for path in self.audit_files():
+            with open(path, encoding="utf-8") as f:
+                out.extend(json.loads(line) for line in f if line.strip())
+        return out
+
+    def audit_verify(self, files=None):
+        """`coffre audit verify FILES` (default: this server's audit files)."""
+        return self.cli("audit", "verify", *(files if files is not None else self.audit_files()))
 
 
 # --------------------------------------------------------------------------------------------

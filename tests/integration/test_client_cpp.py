@@ -141,6 +141,7 @@ class ClientCppTest(h.ServerTestCase):
 
     def test_2_client_secret_credential_adfs(self):
         principal = self.server.create_principal("cpp-client")
+        self.server.grant(principal["objectId"], ["list"])
         env = self.server.adfs_env(principal)
         self.assertNotIn("IDENTITY_ENDPOINT", env)
         p = run([E2E, "adfs"], env)

@@ -194,6 +194,7 @@ class IdentityTest(h.ServerTestCase):
         p = s.create_principal("identity-app")
         for field in ("appId", "password", "tenant", "displayName", "objectId"):
             self.assertIn(field, p)
+        s.grant(p["objectId"], ["list"])
         r = self.adfs_token_request(p["appId"], p["password"])
         j = self.assertOk(r)
         self.assertEqual(j["token_type"], "Bearer")
@@ -219,6 +220,7 @@ class IdentityTest(h.ServerTestCase):
         from azure.identity import ClientSecretCredential
         s = self.server
         p = s.create_principal("identity-sdk")
+        s.grant(p["objectId"], ["list"])
         s.apply_env()
         cred = ClientSecretCredential("adfs", p["appId"], p["password"], authority=s.local_resource)
         tok = cred.get_token(s.local_resource + "/.default")

@@ -85,6 +85,8 @@ class QuickstartTest(h.ServerTestCase):
         for field in ("appId", "password", "tenant", "displayName", "objectId"):
             self.assertIn(field, principal)
         self.assertEqual(principal["displayName"], "quickstart-app")
+        # As in Microsoft's quickstart: `set-policy --key-permissions get list create delete`.
+        self.server.grant(principal["objectId"], ["get", "list", "create", "delete"])
         name = "quickstart-adfs"
         env = self.server.adfs_env(principal)
         self.assertNotIn("IDENTITY_ENDPOINT", env)
@@ -92,6 +94,17 @@ class QuickstartTest(h.ServerTestCase):
         p = self.run_script("kv_keys.py", name, env)
         self.assertQuickstartOk(p, "dev", name)
         self.assertDeletedInDev(name)
+
+    def test_3b_quickstart_without_create_permission_gets_403(self):
+        principal = self.server.create_principal("quickstart-readonly")
+        self.server.grant(principal["objectId"], ["get", "list"])
+        env = self.server.adfs_env(principal)
+        p = self.run_script("kv_keys.py", "quickstart-denied", env)
+        self.assertNotEqual(p.returncode, 0, p.stdout)
+        out = p.stdout + p.stderr
+        self.assertIn("does not have keys create permission on key vault 'dev;location=local'", out)
+        self.assertIn("AccessDenied", out)
+        self.assertIn("appid=%s;oid=%s" % (principal["appId"], principal["objectId"]), out)
 
     def test_4_adfs_wrong_secret_fails_cleanly(self):
         principal = self.server.create_principal("quickstart-bad")

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <optional>
 
 #include "client/token_cache.h"
 #include "coffre/identity/identity.h"

@@ -1,6 +1,7 @@
 // Tests for http/router: vault-from-host, api-version acceptance, slow-request routing and
 // Router::Handle end to end over real objects (SQLite store in a temp dir, Barrier, token
 // authority, identity endpoints, vault directory with vault "dev").
+#include "auth/access_control.h"
 #include "http/router.h"
 
 #include <gtest/gtest.h>
@@ -163,8 +164,15 @@ class RouterTest : public ::testing::Test {
     cache_ = std::make_unique<service::KeyMaterialCache>(*barrier_);
     keys_ = std::make_unique<service::KeyService>(*store_, *barrier_, *cache_, clock_);
     crypto_ = std::make_unique<service::CryptoService>(*store_, *cache_, clock_);
-    router_ =
-        std::make_unique<Router>(RouterContext{*keys_, *crypto_, *vaults_, *tokens_, *identity_});
+    access_ = std::make_unique<auth::AccessChecker>(*store_);
+    // As in --dev: the dev identity may do everything in the vault.
+    store::AccessPolicyRecord policy;
+    policy.vault = "dev";
+    policy.object_id = DevIdentity().object_id;
+    policy.keys = auth::AllPermissions(auth::PermissionKind::kKeys);
+    ASSERT_TRUE(store_->PutAccessPolicy(policy).ok());
+    router_ = std::make_unique<Router>(
+        RouterContext{*keys_, *crypto_, *vaults_, *tokens_, *identity_, *access_, nullptr});
 
     auto issued = tokens_->Issue(DevIdentity(), kResource);
     ASSERT_TRUE(issued.ok()) << issued.status().ToString();
@@ -172,6 +180,7 @@ class RouterTest : public ::testing::Test {
   }
   void TearDown() override {
     router_.reset();
+    access_.reset();
     crypto_.reset();
     keys_.reset();
     cache_.reset();
@@ -258,6 +267,7 @@ class RouterTest : public ::testing::Test {
   std::unique_ptr<service::KeyMaterialCache> cache_;
   std::unique_ptr<service::KeyService> keys_;
   std::unique_ptr<service::CryptoService> crypto_;
+  std::unique_ptr<auth::AccessChecker> access_;
   std::unique_ptr<Router> router_;
   std::string token_;
 };
@@ -373,7 +383,7 @@ TEST_F(RouterTest, MissingApiVersion) {
   ExpectError(Call("GET", "/keys"), 400, "BadParameter");
   ExpectError(Call("GET", "/keys?api-version="), 400, "BadParameter");
   ExpectError(Call("POST", "/keys/k1/create", R"({"kty":"EC"})"), 400, "BadParameter");
-  EXPECT_FALSE(keys_->GetKey(store::VaultRecord{"dev"}, "k1", "").ok());
+  EXPECT_FALSE(keys_->GetKey(store::VaultRecord{.name = "dev"}, "k1", "").ok());
 }
 
 TEST_F(RouterTest, UnsupportedApiVersion) {

@@ -267,8 +267,8 @@ class BackupRestoreTest : public ::testing::Test {
 
   std::string dir_;
   ManualClock clock_{kNow};
-  store::VaultRecord vault_{"backupvault", 90, false, kNow};
-  store::VaultRecord vault2_{"othervault", 90, false, kNow};
+  store::VaultRecord vault_{.name = "backupvault", .retention_days = 90, .created = kNow};
+  store::VaultRecord vault2_{.name = "othervault", .retention_days = 90, .created = kNow};
   SecureBytes master_key_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<store::Barrier> barrier_;

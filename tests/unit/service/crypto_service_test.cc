@@ -244,7 +244,9 @@ class CryptoServiceTest : public ::testing::Test {
 
   void SetUp() override { clock_->Set(kNow); }
 
-  static store::VaultRecord Vault() { return {"cryptovault", 90, false, kNow}; }
+  static store::VaultRecord Vault() {
+    return {.name = "cryptovault", .retention_days = 90, .created = kNow};
+  }
 
   static void ImportOct(const std::string& name, const Bytes& k,
                         std::vector<std::string> ops = kAllOps, AttributeChanges attributes = {}) {

@@ -126,7 +126,7 @@ class RotationSchedulerTest : public ::testing::Test {
 
   std::string dir_;
   ManualClock clock_{kStart};
-  store::VaultRecord vault_{"rotvault", 90, false, kStart};
+  store::VaultRecord vault_{.name = "rotvault", .retention_days = 90, .created = kStart};
   std::unique_ptr<store::Barrier> barrier_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<KeyMaterialCache> cache_;

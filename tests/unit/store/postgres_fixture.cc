@@ -131,7 +131,8 @@ Result<ConnPtr> Connect(const std::string& url) {
     return Status::Internal("cannot connect to the test PostgreSQL: " +
                             std::string(conn ? PQerrorMessage(conn.get()) : "out of memory"));
   }
-  PQsetNoticeProcessor(conn.get(), [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      conn.get(), [](void*, const char*) {}, nullptr);
   return conn;
 }
 
@@ -171,7 +172,26 @@ Result<PostgresServer*> PostgresServer::Get() {
   if (g_server != nullptr) return g_server;
   if (g_failed) return g_failure;  // do not retry a slow failure for every test
   std::unique_ptr<PostgresServer> server(new PostgresServer());
-  Status started = server->Start();
+  server->prefix_ = "coffre_test_" + std::to_string(::getpid()) + "_";
+  Status started;
+  // Under ctest one shared server (fixture "postgres") writes its URL to a file.
+  std::string shared_url;
+  if (const char* file = std::getenv("COFFRE_TEST_PG_URL_FILE"); file != nullptr && *file) {
+    std::ifstream in(file);
+    std::getline(in, shared_url);
+  }
+  const char* url = std::getenv("COFFRE_TEST_PG_URL");
+  if (!shared_url.empty()) url = shared_url.c_str();
+  if (url != nullptr && *url != '\0') {
+    server->external_ = true;
+    server->base_url_ = url;
+    while (!server->base_url_.empty() && server->base_url_.back() == '/') {
+      server->base_url_.pop_back();
+    }
+    started = PgExec(server->Url("postgres"), "SELECT 1");
+  } else {
+    started = server->Start();
+  }
   if (!started.ok()) {
     server->Stop();
     g_failed = true;
@@ -234,11 +254,11 @@ Status PostgresServer::Start() {
   const std::string ctl_log = dir_ + "/pg_ctl.log";
   const std::string server_log = dir_ + "/server.log";
   for (int attempt = 0; attempt < 3 && !running_; ++attempt) {
-    port_ = FreeLoopbackPort();
-    if (port_ == 0) return Status::Internal("no free loopback port");
+    const int port = FreeLoopbackPort();
+    if (port == 0) return Status::Internal("no free loopback port");
+    base_url_ = "postgresql://" + std::string(kUser) + "@127.0.0.1:" + std::to_string(port);
     const std::string options = "-k " + dir_ + " -c listen_addresses=127.0.0.1 -p " +
-                                std::to_string(port_) +
-                                " -c fsync=on -c max_connections=200";
+                                std::to_string(port) + " -c fsync=on -c max_connections=200";
     rc = RunCommand(command({bin_dir_ + "/pg_ctl", "-D", data, "-o", options, "-l", server_log,
                              "-w", "-t", "60", "start"}),
                     ctl_log, dir_);
@@ -252,9 +272,18 @@ Status PostgresServer::Start() {
 }
 
 void PostgresServer::Stop() {
+  if (external_) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const std::string& database : databases_) {
+      (void)PgExec(Url("postgres"), "DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
+    }
+    databases_.clear();
+    return;
+  }
   if (running_) {
-    std::vector<std::string> args = {bin_dir_ + "/pg_ctl", "-D", dir_ + "/data", "-m",
-                                     "immediate", "-w", "stop"};
+    // Immediate: the data is thrown away, so no shutdown checkpoint.
+    std::vector<std::string> args = {bin_dir_ + "/pg_ctl", "stop", "-w", "-m", "immediate"};
+    args.insert(args.end(), {"-D", dir_ + "/data"});
     if (as_postgres_user_) {
       args.insert(args.begin(), {FindRunuser(), "-u", "postgres", "--"});
     }
@@ -269,15 +298,15 @@ void PostgresServer::Stop() {
 }
 
 std::string PostgresServer::Url(const std::string& database) const {
-  return "postgresql://" + std::string(kUser) + "@127.0.0.1:" + std::to_string(port_) + "/" +
-         database;
+  return base_url_ + "/" + database;
 }
 
 Result<std::string> PostgresServer::CreateDatabase() {
   std::string name;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    name = "coffre_test_" + std::to_string(++databases_);
+    name = prefix_ + std::to_string(databases_.size() + 1);
+    databases_.push_back(name);
   }
   COFFRE_RETURN_IF_ERROR(PgExec(Url("postgres"), "CREATE DATABASE " + name));
   return Url(name);
@@ -289,11 +318,13 @@ Result<std::string> PostgresServer::CreateSchema() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (shared_database_.empty()) {
-      COFFRE_RETURN_IF_ERROR(PgExec(Url("postgres"), "CREATE DATABASE coffre_shared"));
-      shared_database_ = "coffre_shared";
+      const std::string name = prefix_ + "shared";
+      databases_.push_back(name);
+      COFFRE_RETURN_IF_ERROR(PgExec(Url("postgres"), "CREATE DATABASE " + name));
+      shared_database_ = name;
     }
     database = shared_database_;
-    schema = "coffre_test_" + std::to_string(++schemas_);
+    schema = "s" + std::to_string(++schemas_);
   }
   COFFRE_RETURN_IF_ERROR(PgExec(Url(database), "CREATE SCHEMA " + schema));
   return Url(database) + "?options=-c%20search_path%3D" + schema;

@@ -12,11 +12,17 @@
 //
 // The binaries are looked for in $COFFRE_PG_BINDIR if set, else in the newest
 // /usr/lib/postgresql/*/bin.
+//
+// With $COFFRE_TEST_PG_URL set (e.g. "postgresql://coffre@127.0.0.1:5432", no database), the tests
+// use that server instead of starting one (a CI service, another PostgreSQL version, or one
+// server shared by the processes of a ctest run). They create databases named coffre_test_<pid>_*
+// there, which need the CREATEDB privilege, and drop them at the end.
 #pragma once
 
 #include <cstdint>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "coffre/status.h"
 
@@ -37,22 +43,23 @@ class PostgresServer {
   // Creates a new, empty schema in a database the tests share and returns a URL whose sessions
   // work in it (search_path): as fresh as a new database for the store, and much cheaper.
   Result<std::string> CreateSchema();
-  // URL of a database on this server, as user "coffre" (no password: trust authentication).
+  // URL of a database on this server (ours: as user "coffre", trust authentication).
   std::string Url(const std::string& database) const;
-  int port() const { return port_; }
 
  private:
   PostgresServer() = default;
   Status Start();
   void Stop();
 
+  std::string base_url_;   // "postgresql://user@host:port", no database
+  bool external_ = false;  // $COFFRE_TEST_PG_URL: not ours to start or stop
   std::string bin_dir_;
   std::string dir_;  // temporary directory: data/, the socket, logs
   bool as_postgres_user_ = false;
-  int port_ = 0;
   bool running_ = false;
   std::mutex mu_;
-  int databases_ = 0;
+  std::string prefix_;  // of our database names: unique to this process
+  std::vector<std::string> databases_;
   int schemas_ = 0;
   std::string shared_database_;
 };

@@ -15,11 +15,14 @@
 namespace coffre::store {
 namespace {
 
-using ::testing::Test;
 using storetest::ExpectSamePolicy;
 using storetest::MakePolicy;
 using storetest::MakeVersion;
 using storetest::VersionId;
+using ::testing::Test;
+
+// The schema version a fresh database gets (the number of migrations): bump with every migration.
+constexpr int kCurrentSchemaVersion = 4;
 
 // Schema migration #1 as released: a database created by the previous build.
 constexpr const char kSchemaV1[] = R"sql(
@@ -168,7 +171,6 @@ class SqliteStoreRotationTest : public Test {
     return value;
   }
 
-
   std::string dir_;
   std::string path_;
   std::unique_ptr<Store> store_;
@@ -176,11 +178,11 @@ class SqliteStoreRotationTest : public Test {
 
 // ---- schema
 
-// Migration #3 (job leases) moved the schema version from 2 to 3.
-TEST_F(SqliteStoreRotationTest, FreshDatabaseIsAtSchemaVersionThreeWithStrictTables) {
+TEST_F(SqliteStoreRotationTest, FreshDatabaseIsAtCurrentSchemaVersionWithStrictTables) {
   PutVault("v");
-  EXPECT_EQ(RawInt("PRAGMA user_version"), 3);
-  for (const char* table : {"rotation_policies", "key_events", "job_leases"}) {
+  EXPECT_EQ(RawInt("PRAGMA user_version"), kCurrentSchemaVersion);
+  for (const char* table :
+       {"rotation_policies", "key_events", "job_leases", "access_policies", "role_assignments"}) {
     EXPECT_EQ(
         RawInt(std::string("SELECT strict FROM pragma_table_list WHERE name = '") + table + "'"), 1)
         << table;
@@ -191,7 +193,7 @@ TEST_F(SqliteStoreRotationTest, FreshDatabaseIsAtSchemaVersionThreeWithStrictTab
   ASSERT_TRUE(store_->RecordKeyEvent({"v", "k", VersionId(1), "NearExpiry", 1}).ok());
   Reopen();
   Reopen();
-  EXPECT_EQ(RawInt("PRAGMA user_version"), 3);
+  EXPECT_EQ(RawInt("PRAGMA user_version"), kCurrentSchemaVersion);
   auto policy = store_->GetRotationPolicy("v", "k");
   ASSERT_TRUE(policy.ok());
   ASSERT_TRUE(policy->has_value());
@@ -219,7 +221,7 @@ TEST_F(SqliteStoreRotationTest, MigratesVersionOneDatabase) {
   ASSERT_EQ(RawInt("PRAGMA user_version"), 1);
 
   Reopen();
-  EXPECT_EQ(RawInt("PRAGMA user_version"), 3);
+  EXPECT_EQ(RawInt("PRAGMA user_version"), kCurrentSchemaVersion);
   auto latest = store_->GetKeyVersion("v", "old", "");
   ASSERT_TRUE(latest.ok()) << latest.status().ToString();
   EXPECT_EQ(latest->name, "Old");
@@ -239,14 +241,13 @@ TEST_F(SqliteStoreRotationTest, MigratesVersionOneDatabase) {
   EXPECT_EQ(next.sequence, 3);
 
   Reopen();
-  EXPECT_EQ(RawInt("PRAGMA user_version"), 3);
+  EXPECT_EQ(RawInt("PRAGMA user_version"), kCurrentSchemaVersion);
   auto policy = store_->GetRotationPolicy("v", "old");
   ASSERT_TRUE(policy.ok());
   EXPECT_TRUE(policy->has_value());
 }
 
-
-TEST_F(SqliteStoreRotationTest, MigratesVersionTwoDatabaseToJobLeases) {
+TEST_F(SqliteStoreRotationTest, MigratesVersionTwoDatabase) {
   store_.reset();
   std::filesystem::remove(path_);
   std::filesystem::remove(path_ + "-wal");
@@ -262,7 +263,7 @@ TEST_F(SqliteStoreRotationTest, MigratesVersionTwoDatabaseToJobLeases) {
   ASSERT_EQ(RawInt("SELECT COUNT(*) FROM sqlite_master WHERE name = 'job_leases'"), 0);
 
   Reopen();
-  EXPECT_EQ(RawInt("PRAGMA user_version"), 3);
+  EXPECT_EQ(RawInt("PRAGMA user_version"), kCurrentSchemaVersion);
   EXPECT_EQ(RawInt("SELECT COUNT(*) FROM sqlite_master WHERE name = 'job_leases'"), 1);
   auto latest = store_->GetKeyVersion("v", "old", "");
   ASSERT_TRUE(latest.ok()) << latest.status().ToString();

@@ -15,9 +15,9 @@
 namespace coffre::store {
 namespace {
 
-using ::testing::Test;
 using storetest::MakeVersion;
 using storetest::VersionId;
+using ::testing::Test;
 
 class SqliteStoreTest : public Test {
  protected:

@@ -24,9 +24,9 @@ INSTANTIATE_TEST_SUITE_P(Backends, StoreConformanceTest,
                          ::testing::Values(Backend::kSqlite, Backend::kPostgres), BackendName);
 
 TEST_P(StoreConformanceTest, VaultPutGetListIsIdempotent) {
-  VaultRecord a{"Beta", 30, true, 5};
+  VaultRecord a{.name = "Beta", .retention_days = 30, .purge_protection = true, .created = 5};
   ASSERT_TRUE(store_->PutVault(a).ok());
-  VaultRecord again{"beta", 7, false, 9};
+  VaultRecord again{.name = "beta", .retention_days = 7, .purge_protection = false, .created = 9};
   ASSERT_TRUE(store_->PutVault(again).ok());  // existing vault left unchanged
   PutVault("alpha");
 
@@ -457,7 +457,7 @@ TEST_P(StoreConformanceTest, TagsKeyOpsAndBlobsRoundTripOddCharacters) {
 }
 
 TEST_P(StoreConformanceTest, EverythingSurvivesReopen) {
-  VaultRecord vault{"v", 14, true, 42};
+  VaultRecord vault{.name = "v", .retention_days = 14, .purge_protection = true, .created = 42};
   ASSERT_TRUE(store_->PutVault(vault).ok());
   Add("v", "Kept", VersionId(1));
   Add("v", "kept", VersionId(2));

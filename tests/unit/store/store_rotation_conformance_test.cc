@@ -521,14 +521,14 @@ TEST_P(StoreRotationConformanceTest, JobLeaseHasOneHolderUntilItExpires) {
     EXPECT_TRUE(taken.ok()) << taken.status().ToString();
     return taken.ok() && *taken;
   };
-  EXPECT_TRUE(take("purge", "a", 1000));   // free: a holds it until 1060
+  EXPECT_TRUE(take("purge", "a", 1000));  // free: a holds it until 1060
   EXPECT_FALSE(take("purge", "b", 1000));
   EXPECT_FALSE(take("purge", "b", 1059));
-  EXPECT_TRUE(take("purge", "a", 1030));   // renewed until 1090
+  EXPECT_TRUE(take("purge", "a", 1030));  // renewed until 1090
   EXPECT_FALSE(take("purge", "b", 1060));
   EXPECT_TRUE(take("rotate", "b", 1060));  // another job, another lease
   EXPECT_FALSE(take("rotate", "a", 1061));
-  EXPECT_TRUE(take("purge", "b", 1090));   // expired: taken over
+  EXPECT_TRUE(take("purge", "b", 1090));  // expired: taken over
   EXPECT_FALSE(take("purge", "a", 1100));
   EXPECT_TRUE(take("purge", "b", 1100));
 

@@ -99,6 +99,10 @@ std::string BackendName(const ::testing::TestParamInfo<Backend>& info) {
   return info.param == Backend::kSqlite ? "Sqlite" : "Postgres";
 }
 
+void PrintTo(Backend backend, std::ostream* os) {
+  *os << (backend == Backend::kSqlite ? "Sqlite" : "Postgres");
+}
+
 Result<std::unique_ptr<TestDatabase>> TestDatabase::Create(Backend backend) {
   return backend == Backend::kSqlite ? SqliteDatabase::Create() : PostgresDatabase::Create();
 }

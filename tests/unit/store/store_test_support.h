@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -15,8 +16,9 @@ namespace coffre::store::storetest {
 
 enum class Backend { kSqlite, kPostgres };
 
-// "Sqlite" / "Postgres", for parameterized test names.
+// "Sqlite" / "Postgres", for parameterized test names and messages.
 std::string BackendName(const ::testing::TestParamInfo<Backend>& info);
+void PrintTo(Backend backend, std::ostream* os);
 
 // A fresh, empty database of one backend, deleted when this object goes.
 class TestDatabase {

@@ -1,0 +1,31 @@
+// `coffre server`: runs the Key Vault server.
+#include "app/commands.h"
+#include "cli/cli.h"
+
+namespace coffre::cli {
+
+void AddServerCommand(CLI::App& app, Cli& cli) {
+  auto config = std::make_shared<app::ServerConfig>();
+  auto* cmd = app.add_subcommand("server", "Run the Key Vault server");
+  cmd->add_option("--data-dir", config->data_dir, "Where keys and settings are kept")
+      ->capture_default_str();
+  cmd->add_option("--port", config->https_port, "HTTPS port")->capture_default_str();
+  cmd->add_option("--http-port", config->http_port,
+                  "Plain-HTTP port on loopback (health, managed identity, proxy)")
+      ->capture_default_str();
+  cmd->add_option("--bind", config->bind_addresses,
+                  "Address for the HTTPS listener (repeatable; default 127.0.0.1 and ::1)");
+  cmd->add_option("--vault", config->vaults, "Create this vault too (repeatable)");
+  cmd->add_flag("--dev", config->dev,
+                "Dev mode: dev CA and certificate, vault 'dev', managed identity, dev.env");
+  cmd->add_option("--master-key-file", config->master_key_file,
+                  "Master key file (default DATA_DIR/master.key)");
+  cmd->add_option("--tls-cert", config->tls_cert_file, "TLS certificate chain (PEM)");
+  cmd->add_option("--tls-key", config->tls_key_file, "TLS private key (PEM)");
+  cmd->add_option("--io-threads", config->io_threads, "I/O threads (default: one per core)");
+  cmd->add_option("--audit-dir", config->audit_dir,
+                  "Audit log directory (default DATA_DIR/audit)");
+  cli.OnRun(cmd, [config] { return app::RunServer(*config); });
+}
+
+}  // namespace coffre::cli

@@ -1,0 +1,142 @@
+// The Store conformance suite, part three: vault settings and deletion, access policies and role
+// assignments, run against every backend with the same assertions.
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "store/store.h"
+#include "store_test_support.h"
+
+namespace coffre::store::storetest {
+namespace {
+
+class StoreAccessConformanceTest : public StoreTest {};
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreAccessConformanceTest,
+                         ::testing::Values(Backend::kSqlite, Backend::kPostgres), BackendName);
+
+TEST_P(StoreAccessConformanceTest, UpdateVaultWritesSettingsOfAnExistingVault) {
+  VaultRecord vault{.name = "V", .retention_days = 30, .created = 5};
+  ASSERT_TRUE(store_->PutVault(vault).ok());
+  auto got = store_->GetVault("v");
+  ASSERT_TRUE(got.ok());
+  EXPECT_FALSE(got->rbac_authorization);
+
+  VaultRecord update{.name = "V",
+                     .retention_days = 7,
+                     .purge_protection = true,
+                     .rbac_authorization = true,
+                     .created = 999};
+  ASSERT_TRUE(store_->UpdateVault(update).ok());
+  got = store_->GetVault("v");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->retention_days, 7);
+  EXPECT_TRUE(got->purge_protection);
+  EXPECT_TRUE(got->rbac_authorization);
+  EXPECT_EQ(got->created, 5);  // not a setting
+
+  VaultRecord rbac{.name = "w", .rbac_authorization = true, .created = 1};
+  ASSERT_TRUE(store_->PutVault(rbac).ok());
+  auto listed = store_->ListVaults();
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_TRUE((*listed)[1].rbac_authorization);
+
+  VaultRecord missing{.name = "nope", .retention_days = 1};
+  EXPECT_EQ(store_->UpdateVault(missing).kind(), ErrorKind::kNotFound);
+}
+
+TEST_P(StoreAccessConformanceTest, DeleteVaultOnlyWhenEmpty) {
+  PutVault("v");
+  Add("v", "k", VersionId(1));
+  ASSERT_TRUE(store_->PutAccessPolicy({"v", "oid", "", {"get"}, {}, {}}).ok());
+  Status s = store_->DeleteVault("V");
+  EXPECT_EQ(s.kind(), ErrorKind::kConflict);
+  EXPECT_EQ(s.inner_code(), "not-empty");
+  ASSERT_TRUE(store_->DeleteKey("v", "k", 1, 2).ok());
+  s = store_->DeleteVault("v");  // a soft-deleted key still counts
+  EXPECT_EQ(s.inner_code(), "not-empty");
+  ASSERT_TRUE(store_->PurgeKey("v", "k").ok());
+
+  ASSERT_TRUE(store_->DeleteVault("V").ok());
+  EXPECT_EQ(store_->GetVault("v").status().kind(), ErrorKind::kNotFound);
+  EXPECT_EQ(store_->DeleteVault("v").kind(), ErrorKind::kNotFound);
+  EXPECT_EQ(RawInt("SELECT COUNT(*) FROM access_policies"), 0);
+  // The name is free again, without the old policies.
+  PutVault("v");
+  auto policies = store_->ListAccessPolicies("v");
+  ASSERT_TRUE(policies.ok());
+  EXPECT_TRUE(policies->empty());
+}
+
+TEST_P(StoreAccessConformanceTest, AccessPoliciesPutReplaceListDelete) {
+  PutVault("v");
+  PutVault("w");
+  ASSERT_TRUE(store_->PutAccessPolicy({"V", "OID-B", "", {"get", "sign"}, {"list"}, {}}).ok());
+  ASSERT_TRUE(store_->PutAccessPolicy({"v", "oid-a", "APP", {"all"}, {}, {"get"}}).ok());
+  ASSERT_TRUE(store_->PutAccessPolicy({"v", "oid-a", "", {}, {}, {}}).ok());
+  ASSERT_TRUE(store_->PutAccessPolicy({"w", "oid-a", "", {"get"}, {}, {}}).ok());
+  // Replaces the first one (ids compare case-insensitively).
+  ASSERT_TRUE(store_->PutAccessPolicy({"v", "oid-b", "", {"verify"}, {}, {}}).ok());
+
+  auto listed = store_->ListAccessPolicies("V");
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  ASSERT_EQ(listed->size(), 3u);
+  EXPECT_EQ((*listed)[0].object_id, "oid-a");
+  EXPECT_EQ((*listed)[0].application_id, "");
+  EXPECT_EQ((*listed)[1].object_id, "oid-a");
+  EXPECT_EQ((*listed)[1].application_id, "app");
+  EXPECT_EQ((*listed)[1].keys, std::vector<std::string>{"all"});
+  EXPECT_EQ((*listed)[1].certificates, std::vector<std::string>{"get"});
+  EXPECT_EQ((*listed)[2].object_id, "oid-b");
+  EXPECT_EQ((*listed)[2].vault, "v");
+  EXPECT_EQ((*listed)[2].keys, std::vector<std::string>{"verify"});
+  EXPECT_TRUE((*listed)[2].secrets.empty());
+
+  EXPECT_EQ(store_->PutAccessPolicy({"nope", "oid", "", {}, {}, {}}).kind(), ErrorKind::kNotFound);
+  EXPECT_EQ(store_->PutAccessPolicy({"v", "", "", {}, {}, {}}).kind(), ErrorKind::kBadRequest);
+
+  ASSERT_TRUE(store_->DeleteAccessPolicy("v", "OID-A", "app").ok());
+  EXPECT_EQ(store_->DeleteAccessPolicy("v", "oid-a", "app").kind(), ErrorKind::kNotFound);
+  listed = store_->ListAccessPolicies("v");
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->size(), 2u);
+  listed = store_->ListAccessPolicies("w");
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->size(), 1u);
+}
+
+TEST_P(StoreAccessConformanceTest, RoleAssignmentsAddListDelete) {
+  ASSERT_TRUE(store_->AddRoleAssignment({"ID-2", "Key Vault Reader", "P1", "/Vaults/V", 20}).ok());
+  ASSERT_TRUE(store_->AddRoleAssignment({"id-1", "Key Vault Administrator", "p2", "/", 10}).ok());
+  ASSERT_TRUE(store_->AddRoleAssignment({"id-3", "Key Vault Crypto User", "p1", "/", 20}).ok());
+  EXPECT_EQ(store_->AddRoleAssignment({"id-2", "Other", "p3", "/", 30}).kind(),
+            ErrorKind::kConflict);
+  EXPECT_EQ(store_->AddRoleAssignment({"", "Other", "p3", "/", 30}).kind(), ErrorKind::kBadRequest);
+
+  auto all = store_->ListRoleAssignments();
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[0].id, "id-1");  // by created, then id
+  EXPECT_EQ((*all)[1].id, "id-2");
+  EXPECT_EQ((*all)[1].role, "Key Vault Reader");
+  EXPECT_EQ((*all)[1].principal_id, "p1");
+  EXPECT_EQ((*all)[1].scope, "/vaults/v");
+  EXPECT_EQ((*all)[1].created, 20);
+  EXPECT_EQ((*all)[2].id, "id-3");
+
+  auto mine = store_->ListRoleAssignmentsFor("P1");
+  ASSERT_TRUE(mine.ok());
+  ASSERT_EQ(mine->size(), 2u);
+  EXPECT_EQ((*mine)[0].id, "id-2");
+  EXPECT_EQ((*mine)[1].id, "id-3");
+
+  ASSERT_TRUE(store_->DeleteRoleAssignment("ID-2").ok());
+  EXPECT_EQ(store_->DeleteRoleAssignment("id-2").kind(), ErrorKind::kNotFound);
+  mine = store_->ListRoleAssignmentsFor("p1");
+  ASSERT_TRUE(mine.ok());
+  EXPECT_EQ(mine->size(), 1u);
+}
+
+}  // namespace
+}  // namespace coffre::store::storetest
