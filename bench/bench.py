@@ -837,9 +837,10 @@ limits each operation is compared with: `openssl speed -multi NPROC`, key-genera
 wrap and durable-commit rates (bench/limits.cc) and nginx serving the same get-key body over
 TLS keep-alive. It rewrites the generated section below; the text outside it is kept.
 
-Options (environment): `BENCH_SECONDS` (10), `BENCH_CONCURRENCY` (1,16,64), `BENCH_OPS`,
-`BENCH_LIST_KEYS` (1000), `BENCH_LARGE=1` (100,000 keys) or `2` (1,000,000), `BENCH_PERF=1`
-(perf profile of the server at the highest concurrency into build/bench/perf-*.txt).
+Options (environment, e.g. `make bench BENCH_LARGE=1`): `BENCH_SECONDS` (10),
+`BENCH_CONCURRENCY` (1,16,64), `BENCH_OPS`, `BENCH_LIST_KEYS` (1000), `BENCH_LARGE=1` (100,000
+keys) or `2` (1,000,000), `BENCH_PERF=1` (perf profile of the server at the highest concurrency
+into build/bench/perf-*.txt), `BENCH_DIAG=0`, `BENCH_NICE`, `BENCH_PG=0`; see bench/bench.py.
 Raw results of the last run: build/bench/last-run.json.
 
 """
@@ -1117,6 +1118,10 @@ def main():
     loads = [loadavg()]
     log("machine: %d × %s, %s, %s" % (NPROC, info["cpu"], info["openssl"], info["kernel"]))
 
+    if PERF and os.path.isdir(RESULTS_DIR):
+        for f in os.listdir(RESULTS_DIR):
+            if f.startswith("perf-") and f.endswith(".txt"):
+                os.unlink(os.path.join(RESULTS_DIR, f))
     limits = measure_limits(tmp, tmp)
     log("limits: " + ", ".join("%s=%s" % (k, fmt_ops(v)) for k, v in limits.items() if v is not None))
 

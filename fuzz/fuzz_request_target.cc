@@ -1,9 +1,10 @@
-// Request-target and form parsing (http/request_target.h) and the router's string helpers:
+// Request-target and form parsing (http/request_target.h, common/percent_encoding.h) and the router's string helpers:
 // nothing crashes; what parses re-encodes to a target that parses back to the same thing.
 #include <cstdint>
 #include <string>
 
 #include "auth/token_authority.h"
+#include "common/percent_encoding.h"
 #include "fuzz/fuzz_common.h"
 #include "http/request_target.h"
 #include "http/router.h"
@@ -74,10 +75,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   }
   for (bool plus : {false, true}) {
-    if (auto decoded = coffre::http::PercentDecode(text, plus)) {
+    if (auto decoded = coffre::PercentDecode(text, plus)) {
       CheckNoNul(*decoded);
       COFFRE_FUZZ_CHECK(decoded->size() <= text.size(), text);
-      auto again = coffre::http::PercentDecode(Encode(*decoded), plus);
+      auto again = coffre::PercentDecode(Encode(*decoded), plus);
       COFFRE_FUZZ_CHECK(again && *again == *decoded, text);
     }
   }

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "common/base64url.h"
+#include "common/percent_encoding.h"
 #include "crypto/digest.h"
 #include "crypto/random.h"
 #include "crypto/secret_hash.h"
@@ -55,36 +56,6 @@ const std::string& DummySecretHash() {
   return *hash;
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// application/x-www-form-urlencoded decoding ('+' is a space), as RFC 6749 2.3.1 requires for
-// the parts of a Basic credential.
-std::optional<std::string> FormDecode(std::string_view in) {
-  std::string out;
-  out.reserve(in.size());
-  for (size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
-    if (c == '+') {
-      out.push_back(' ');
-    } else if (c == '%') {
-      if (i + 2 >= in.size()) return std::nullopt;
-      int hi = HexValue(in[i + 1]);
-      int lo = HexValue(in[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      out.push_back(static_cast<char>(hi * 16 + lo));
-      i += 2;
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-
 struct ClientCredentials {
   std::string client_id;
   std::string client_secret;
@@ -112,8 +83,8 @@ std::optional<ClientCredentials> ParseBasic(std::string_view header) {
   std::string_view text = AsChars(ByteSpan(decoded->data(), decoded->size()));
   size_t colon = text.find(':');
   if (colon == std::string_view::npos) return std::nullopt;
-  std::optional<std::string> id = FormDecode(text.substr(0, colon));
-  std::optional<std::string> secret = FormDecode(text.substr(colon + 1));
+  std::optional<std::string> id = PercentDecode(text.substr(0, colon), /*plus_as_space=*/true);
+  std::optional<std::string> secret = PercentDecode(text.substr(colon + 1), /*plus_as_space=*/true);
   if (!id || !secret) return std::nullopt;
   return ClientCredentials{std::move(*id), std::move(*secret)};
 }

@@ -1,5 +1,7 @@
 #include "cli/cli.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
@@ -9,8 +11,6 @@
 #include <iostream>
 #include <map>
 #include <sstream>
-
-#include <unistd.h>
 
 namespace coffre::cli {
 namespace {

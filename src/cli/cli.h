@@ -60,7 +60,8 @@ struct GlobalOptions {
 };
 
 // Turns a JSON object into table cells (header, value), for `-o table`.
-using TableRow = std::function<std::vector<std::pair<std::string, json::value>>(const json::object&)>;
+using TableRow =
+    std::function<std::vector<std::pair<std::string, json::value>>(const json::object&)>;
 
 struct Cli {
   GlobalOptions global;

@@ -205,8 +205,8 @@ Target ResolveTarget(const GlobalOptions& global) {
       throw UsageError("--ca-file " + global.ca_file + ": " + std::strerror(errno));
     }
     target.transport.CaFile = global.ca_file;
-  } else if (GetEnv("CURL_CA_BUNDLE").empty() && GetEnv("SSL_CERT_FILE").empty() &&
-             target.login && !target.login->ca_file.empty()) {
+  } else if (GetEnv("CURL_CA_BUNDLE").empty() && GetEnv("SSL_CERT_FILE").empty() && target.login &&
+             !target.login->ca_file.empty()) {
     // Without a CA in the environment, the bundle that verified the server at login does.
     target.transport.CaFile = target.login->ca_file;
   }
@@ -273,12 +273,13 @@ json::value AdminClient::Send(core::http::HttpMethod method, const std::string& 
       }
     }
     if (message.empty()) {
-      message = "The server answered " + std::to_string(status) + " " +
-                response->GetReasonPhrase() + ".";
+      message =
+          "The server answered " + std::to_string(status) + " " + response->GetReasonPhrase() + ".";
     }
     if (status == 401) {
-      message += " Check --admin-token, COFFRE_ADMIN_TOKEN or `coffre login` (the server keeps "
-                 "its token in DATA_DIR/admin.token).";
+      message +=
+          " Check --admin-token, COFFRE_ADMIN_TOKEN or `coffre login` (the server keeps "
+          "its token in DATA_DIR/admin.token).";
     }
     throw ServiceError(code, message);
   }

@@ -123,8 +123,7 @@ int Create(const Cli& cli, const KeyOptions& o) {
 
 int Show(const Cli& cli, const KeyOptions& o) {
   KeyTarget target = ResolveKeyTarget(cli, o.address, true);
-  cli.Print(KeyJson(MakeKeyClient(target).GetKey(target.name, target.version).Value),
-            KeyTableRow);
+  cli.Print(KeyJson(MakeKeyClient(target).GetKey(target.name, target.version).Value), KeyTableRow);
   return 0;
 }
 
@@ -180,8 +179,7 @@ int SetAttributes(const Cli& cli, const KeyOptions& o) {
   properties.Tags = Tags(o.tags);
   Nullable<std::vector<keys::KeyOperation>> ops;
   if (o.Given("--ops")) ops = Operations(o.ops);
-  cli.Print(KeyJson(MakeKeyClient(target).UpdateKeyProperties(properties, ops).Value),
-            KeyTableRow);
+  cli.Print(KeyJson(MakeKeyClient(target).UpdateKeyProperties(properties, ops).Value), KeyTableRow);
   return 0;
 }
 
@@ -296,7 +294,8 @@ keys::KeyRotationPolicy ParseRotationPolicy(const std::string& text) {
       if (const json::value* t = a.if_contains("trigger"); t && t->is_object()) {
         trigger = &t->get_object();
       }
-      action.Trigger.TimeAfterCreate = StringField(*trigger, "timeAfterCreate", "time_after_create");
+      action.Trigger.TimeAfterCreate =
+          StringField(*trigger, "timeAfterCreate", "time_after_create");
       action.Trigger.TimeBeforeExpiry =
           StringField(*trigger, "timeBeforeExpiry", "time_before_expiry");
       const json::value* type = a.if_contains("action");
@@ -305,9 +304,10 @@ keys::KeyRotationPolicy ParseRotationPolicy(const std::string& text) {
         throw UsageError("Each lifetime action needs an action type (Rotate or Notify).");
       }
       std::string name = AsciiLower(type->get_string());
-      action.Action = name == "rotate"   ? keys::LifetimeActionType::Rotate
-                      : name == "notify" ? keys::LifetimeActionType::Notify
-                                         : keys::LifetimeActionType(std::string(type->get_string()));
+      action.Action = name == "rotate" ? keys::LifetimeActionType::Rotate
+                      : name == "notify"
+                          ? keys::LifetimeActionType::Notify
+                          : keys::LifetimeActionType(std::string(type->get_string()));
       policy.LifetimeActions.push_back(std::move(action));
     }
   }
@@ -316,7 +316,8 @@ keys::KeyRotationPolicy ParseRotationPolicy(const std::string& text) {
     attributes = &a->get_object();
   }
   policy.ExpiresIn = StringField(*attributes, "expiryTime", "expiry_time");
-  if (!policy.ExpiresIn.HasValue()) policy.ExpiresIn = StringField(*attributes, "expiresIn", "expires_in");
+  if (!policy.ExpiresIn.HasValue())
+    policy.ExpiresIn = StringField(*attributes, "expiresIn", "expires_in");
   return policy;
 }
 
@@ -332,9 +333,9 @@ int UpdateRotationPolicy(const Cli& cli, const KeyOptions& o) {
     }
   }
   keys::KeyRotationPolicy policy = ParseRotationPolicy(text);
-  cli.Print(RotationPolicyJson(
-                MakeKeyClient(target).UpdateKeyRotationPolicy(target.name, policy).Value),
-            RotationPolicyTableRow);
+  cli.Print(
+      RotationPolicyJson(MakeKeyClient(target).UpdateKeyRotationPolicy(target.name, policy).Value),
+      RotationPolicyTableRow);
   return 0;
 }
 
@@ -388,7 +389,8 @@ void AddKeyCommands(CLI::App& app, Cli& cli) {
 
   AddCommand(key, cli, "show", "Show a key (public parts)", Show, true, true);
   AddListOptions(*AddCommand(key, cli, "list", "List keys", List, false));
-  AddListOptions(*AddCommand(key, cli, "list-versions", "List the versions of a key", ListVersions));
+  AddListOptions(
+      *AddCommand(key, cli, "list-versions", "List the versions of a key", ListVersions));
   AddListOptions(
       *AddCommand(key, cli, "list-deleted", "List deleted (recoverable) keys", ListDeleted, false));
   AddCommand(key, cli, "show-deleted", "Show a deleted key", ShowDeleted);
@@ -424,8 +426,8 @@ void AddKeyCommands(CLI::App& app, Cli& cli) {
   auto* rotation = key->add_subcommand("rotation-policy", "A key's automatic rotation");
   rotation->require_subcommand(1);
   AddCommand(rotation, cli, "show", "Show a key's rotation policy", ShowRotationPolicy);
-  auto update = AddCommand(rotation, cli, "update", "Set a key's rotation policy",
-                           UpdateRotationPolicy);
+  auto update =
+      AddCommand(rotation, cli, "update", "Set a key's rotation policy", UpdateRotationPolicy);
   update->command
       ->add_option("--value", update->value,
                    "The policy: a JSON file or JSON text, as for az (lifetimeActions, "

@@ -92,10 +92,10 @@ crypto::DecryptParameters DecryptParameters(const std::string& algorithm,
 int Encrypt(const Cli& cli, const CryptoOptions& o) {
   KeyTarget key = ResolveKeyTarget(cli, o.address, true);
   std::vector<uint8_t> aad = HexOption("--aad", o.aad);
-  auto result = MakeCryptoClient(key)
-                    .Encrypt(EncryptParameters(o.algorithm, DataValue(o), HexOption("--iv", o.iv),
-                                               aad))
-                    .Value;
+  auto result =
+      MakeCryptoClient(key)
+          .Encrypt(EncryptParameters(o.algorithm, DataValue(o), HexOption("--iv", o.iv), aad))
+          .Value;
   if (result.AdditionalAuthenticatedData.empty()) result.AdditionalAuthenticatedData = aad;
   cli.Print(json::object{{"aad", Hex(result.AdditionalAuthenticatedData)},
                          {"algorithm", result.Algorithm.ToString()},
@@ -124,10 +124,10 @@ int Decrypt(const Cli& cli, const CryptoOptions& o) {
 
 int Sign(const Cli& cli, const CryptoOptions& o) {
   KeyTarget key = ResolveKeyTarget(cli, o.address, true);
-  auto result = MakeCryptoClient(key)
-                    .Sign(crypto::SignatureAlgorithm(o.algorithm),
-                          Base64Option("--digest", o.digest))
-                    .Value;
+  auto result =
+      MakeCryptoClient(key)
+          .Sign(crypto::SignatureAlgorithm(o.algorithm), Base64Option("--digest", o.digest))
+          .Value;
   cli.Print(json::object{{"algorithm", result.Algorithm.ToString()},
                          {"keyId", result.KeyId},
                          {"signature", Base64Encode(result.Signature)}});
@@ -159,9 +159,8 @@ int Random(const Cli& cli, const CryptoOptions& o) {
 using Runner = int (*)(const Cli&, const CryptoOptions&);
 
 std::pair<CLI::App*, std::shared_ptr<CryptoOptions>> AddCommand(CLI::App* key, Cli& cli,
-                                                                 const char* name,
-                                                                 const char* help, Runner run,
-                                                                 bool with_key = true) {
+                                                                const char* name, const char* help,
+                                                                Runner run, bool with_key = true) {
   auto o = std::make_shared<CryptoOptions>();
   auto* cmd = key->add_subcommand(name, help);
   AddKeyAddressOptions(cmd, o->address, with_key, with_key);
@@ -200,8 +199,7 @@ void AddKeyCryptoCommands(CLI::App* key, Cli& cli) {
   }
   {
     auto [cmd, o] = AddCommand(key, cli, "sign", "Sign a digest with a key", Sign);
-    cmd->add_option("-a,--algorithm", o->algorithm, "RS256, PS256, ES256, ES384, ...")
-        ->required();
+    cmd->add_option("-a,--algorithm", o->algorithm, "RS256, PS256, ES256, ES384, ...")->required();
     cmd->add_option("--digest", o->digest, "Digest of the data, base64 (SHA-256 for *256 ...)")
         ->required();
   }

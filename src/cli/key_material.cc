@@ -76,8 +76,8 @@ keys::JsonWebKey FromPem(const std::string& pem, const std::string& password) {
   if (EVP_PKEY_is_a(pkey.get(), "EC")) {
     char group[64] = {};
     size_t length = 0;
-    if (EVP_PKEY_get_utf8_string_param(pkey.get(), OSSL_PKEY_PARAM_GROUP_NAME, group,
-                                       sizeof(group), &length) != 1) {
+    if (EVP_PKEY_get_utf8_string_param(pkey.get(), OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
+                                       &length) != 1) {
       throw UsageError("The PEM EC key names no curve.");
     }
     const std::string curve(group, length);
@@ -95,7 +95,8 @@ keys::JsonWebKey FromPem(const std::string& pem, const std::string& password) {
       jwk.CurveName = keys::KeyCurveName::P256K;
       width = 32;
     } else {
-      throw UsageError("Unsupported curve " + curve + ": Key Vault takes P-256, P-384, P-521 "
+      throw UsageError("Unsupported curve " + curve +
+                       ": Key Vault takes P-256, P-384, P-521 "
                        "and P-256K.");
     }
     jwk.KeyType = keys::KeyVaultKeyType::Ec;
@@ -173,8 +174,7 @@ keys::JsonWebKey LoadKeyMaterial(const std::string& path, const std::string& pem
     std::string& text;
     ~Wipe() { OPENSSL_cleanse(text.data(), text.size()); }
   } wipe{text};
-  return text.find("-----BEGIN") != std::string::npos ? FromPem(text, pem_password)
-                                                       : FromJwk(text);
+  return text.find("-----BEGIN") != std::string::npos ? FromPem(text, pem_password) : FromJwk(text);
 }
 
 }  // namespace coffre::cli

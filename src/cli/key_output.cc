@@ -205,9 +205,8 @@ std::vector<std::pair<std::string, json::value>> RotationPolicyTableRow(const js
       if (!actions.empty()) actions += ", ";
       json::value after = At(action, {"timeAfterCreate"});
       json::value before = At(action, {"timeBeforeExpiry"});
-      actions += std::string(At(action, {"action"}).is_string()
-                                 ? At(action, {"action"}).get_string().c_str()
-                                 : "?");
+      actions += std::string(
+          At(action, {"action"}).is_string() ? At(action, {"action"}).get_string().c_str() : "?");
       if (after.is_string()) actions += " " + std::string(after.get_string()) + " after create";
       if (before.is_string()) {
         actions += " " + std::string(before.get_string()) + " before expiry";

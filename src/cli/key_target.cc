@@ -72,9 +72,10 @@ KeyTarget ResolveKeyTarget(const Cli& cli, const KeyAddress& address, bool need_
   if (!address.id.empty()) {
     auto parsed = ParseKeyId(address.id);
     if (!parsed) {
-      throw UsageError("--id must be a vault URL (https://HOST) or a key id "
-                       "(https://HOST/keys/NAME[/VERSION]), not '" +
-                       address.id + "'.");
+      throw UsageError(
+          "--id must be a vault URL (https://HOST) or a key id "
+          "(https://HOST/keys/NAME[/VERSION]), not '" +
+          address.id + "'.");
     }
     if (!parsed->name.empty()) {
       if (!key.name.empty() && key.name != parsed->name) {
@@ -92,8 +93,9 @@ KeyTarget ResolveKeyTarget(const Cli& cli, const KeyAddress& address, bool need_
     if (domain.empty() && key.target.server) {
       const ServerUrl& server = *key.target.server;
       // Vaults are NAME.localhost[:PORT] on a Coffre server reached by address.
-      domain = server.IsIpLiteral() ? (server.port.empty() ? "localhost" : "localhost:" + server.port)
-                                    : server.HostPort();
+      domain = server.IsIpLiteral()
+                   ? (server.port.empty() ? "localhost" : "localhost:" + server.port)
+                   : server.HostPort();
     }
     if (domain.empty()) {
       throw UsageError("Cannot tell the URL of vault " + address.vault_name +

@@ -68,8 +68,7 @@ int main(int argc, char** argv) {
     return Report(e.what(), e.exit_code());
   } catch (const coffre::core::RequestFailedException& e) {
     std::string message = e.Message.empty() ? std::string(e.what()) : e.Message;
-    return Report(e.ErrorCode.empty() ? message : "(" + e.ErrorCode + ") " + message,
-                  kExitFailure);
+    return Report(e.ErrorCode.empty() ? message : "(" + e.ErrorCode + ") " + message, kExitFailure);
   } catch (const coffre::core::credentials::AuthenticationException& e) {
     return Report(std::string("Could not sign in: ") + e.what(), kExitFailure);
   } catch (const coffre::core::http::TransportException& e) {

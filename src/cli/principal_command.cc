@@ -90,8 +90,7 @@ void AddPrincipalCommands(CLI::App& app, Cli& cli) {
     cmd->add_option("-n,--name", o->name, "Display name")->required();
     auto* dir = cmd->add_option("--data-dir", o->data_dir, data_dir_help);
     cli.OnRun(cmd, [&cli, o, dir] {
-      return dir->count() > 0 ? app::CreatePrincipalCommand(o->data_dir, o->name)
-                              : Create(cli, *o);
+      return dir->count() > 0 ? app::CreatePrincipalCommand(o->data_dir, o->name) : Create(cli, *o);
     });
   }
   {
@@ -109,8 +108,7 @@ void AddPrincipalCommands(CLI::App& app, Cli& cli) {
         ->required();
     auto* dir = cmd->add_option("--data-dir", o->data_dir, data_dir_help);
     cli.OnRun(cmd, [&cli, o, dir] {
-      return dir->count() > 0 ? app::DeletePrincipalCommand(o->data_dir, o->name)
-                              : Delete(cli, *o);
+      return dir->count() > 0 ? app::DeletePrincipalCommand(o->data_dir, o->name) : Delete(cli, *o);
     });
   }
   {

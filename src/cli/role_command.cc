@@ -28,9 +28,9 @@ int Create(const Cli& cli, const AssignmentOptions& o) {
   // Anything else is taken as an object id as given (e.g. a managed identity's).
   std::string principal_id = o.assignee;
   if (auto principal = FindPrincipal(admin, o.assignee)) principal_id = principal->object_id;
-  cli.Print(admin.Post("roleAssignments", json::object{{"roleName", o.role},
-                                                       {"principalId", principal_id},
-                                                       {"scope", o.scope}}));
+  cli.Print(admin.Post(
+      "roleAssignments",
+      json::object{{"roleName", o.role}, {"principalId", principal_id}, {"scope", o.scope}}));
   return 0;
 }
 

@@ -23,8 +23,7 @@ void AddServerCommand(CLI::App& app, Cli& cli) {
   cmd->add_option("--tls-cert", config->tls_cert_file, "TLS certificate chain (PEM)");
   cmd->add_option("--tls-key", config->tls_key_file, "TLS private key (PEM)");
   cmd->add_option("--io-threads", config->io_threads, "I/O threads (default: one per core)");
-  cmd->add_option("--audit-dir", config->audit_dir,
-                  "Audit log directory (default DATA_DIR/audit)");
+  cmd->add_option("--audit-dir", config->audit_dir, "Audit log directory (default DATA_DIR/audit)");
   cli.OnRun(cmd, [config] { return app::RunServer(*config); });
 }
 

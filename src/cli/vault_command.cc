@@ -62,8 +62,7 @@ int Update(const Cli& cli, const VaultOptions& o, const CLI::App* cmd) {
   if (cmd->count("--retention-days") > 0) body["retentionDays"] = o.retention_days;
   if (o.purge_protection) body["enablePurgeProtection"] = true;
   if (cmd->count("--enable-rbac-authorization") > 0) {
-    body["enableRbacAuthorization"] =
-        ParseBoolOption("--enable-rbac-authorization", o.rbac_value);
+    body["enableRbacAuthorization"] = ParseBoolOption("--enable-rbac-authorization", o.rbac_value);
   }
   if (body.empty()) {
     throw UsageError(
@@ -133,9 +132,9 @@ int DeletePolicy(const Cli& cli, const PolicyOptions& o) {
 void AddPolicyCommands(CLI::App* vault, Cli& cli) {
   for (bool set : {true, false}) {
     auto o = std::make_shared<PolicyOptions>();
-    auto* cmd = vault->add_subcommand(set ? "set-policy" : "delete-policy",
-                                      set ? "Grant permissions on a vault (access policy)"
-                                          : "Remove an access policy");
+    auto* cmd = vault->add_subcommand(
+        set ? "set-policy" : "delete-policy",
+        set ? "Grant permissions on a vault (access policy)" : "Remove an access policy");
     cmd->add_option("-n,--name", o->name, "Vault name")->required();
     auto* object_id = cmd->add_option("--object-id", o->object_id, "Object id of the principal");
     auto* spn = cmd->add_option("--spn", o->spn, "Client id (appId) or name of a principal");

@@ -182,6 +182,41 @@ Result<std::optional<Bytes>> OptionalBase64Url(const json::object& o, std::strin
   return std::optional<Bytes>{std::move(*decoded)};
 }
 
+// Error messages echo request text (names from the URI, property values cut at a byte limit),
+// which need not be UTF-8: anything that is not valid UTF-8 becomes '?' so the body stays JSON.
+std::string ValidUtf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    size_t len = c < 0x80           ? 1
+                 : (c >> 5) == 0x6  ? 2
+                 : (c >> 4) == 0xe  ? 3
+                 : (c >> 3) == 0x1e ? 4
+                                    : 0;
+    uint32_t cp = len == 2 ? c & 0x1f : len == 3 ? c & 0x0f : c & 0x07;
+    bool ok = len != 0 && i + len <= text.size();
+    for (size_t k = 1; ok && k < len; ++k) {
+      const auto cc = static_cast<unsigned char>(text[i + k]);
+      ok = (cc & 0xc0) == 0x80;
+      cp = (cp << 6) | (cc & 0x3f);
+    }
+    // No overlong forms, surrogates or code points past U+10FFFF.
+    ok = ok &&
+         (len == 1 || (len == 2 && cp >= 0x80) || (len == 3 && cp >= 0x800) ||
+          (len == 4 && cp >= 0x10000 && cp <= 0x10ffff)) &&
+         !(cp >= 0xd800 && cp <= 0xdfff);
+    if (ok) {
+      out.append(text.substr(i, len));
+      i += len;
+    } else {
+      out.push_back('?');
+      ++i;
+    }
+  }
+  return out;
+}
+
 json::string_view ActionTypeName(service::LifetimeActionType type) {
   return type == service::LifetimeActionType::kRotate ? "Rotate" : "Notify";
 }
@@ -222,7 +257,7 @@ json::object DeletedKeyItemJson(const service::DeletedKeyItem& item, std::string
 std::string ErrorJson(const Status& status) {
   json::object error;
   error["code"] = status.code();
-  error["message"] = status.message();
+  error["message"] = ValidUtf8(status.message());
   if (!status.inner_code().empty()) {
     error["innererror"] = json::object{{"code", status.inner_code()}};
   }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "auth/identity_endpoints.h"
+#include "common/percent_encoding.h"
 
 namespace coffre::http {
 
@@ -24,8 +25,5 @@ std::optional<RequestTarget> ParseRequestTarget(std::string_view target);
 
 // application/x-www-form-urlencoded ('+' is a space). nullopt on a bad %-escape.
 std::optional<auth::FieldMap> ParseFormBody(std::string_view body);
-
-// Percent-decoding; plus_as_space for form bodies. nullopt on a bad escape or a NUL byte.
-std::optional<std::string> PercentDecode(std::string_view text, bool plus_as_space);
 
 }  // namespace coffre::http

@@ -26,7 +26,10 @@ Result<std::optional<store::VaultRecord>> VaultDirectory::Find(std::string_view 
   std::string key = AsciiLower(name);
   {
     std::lock_guard lock(mutex_);
-    if (auto it = cache_.find(key); it != cache_.end()) return {it->second};
+    auto it = cache_.find(key);
+    if (it != cache_.end() && std::chrono::steady_clock::now() - it->second.fetched < kCacheTtl) {
+      return std::optional<store::VaultRecord>(it->second.vault);
+    }
   }
   if (!IsValidVaultName(key)) return std::optional<store::VaultRecord>{};
   auto vault = store_.GetVault(key);
@@ -37,7 +40,7 @@ Result<std::optional<store::VaultRecord>> VaultDirectory::Find(std::string_view 
     return vault.status();
   }
   std::lock_guard lock(mutex_);
-  cache_[key] = *vault;
+  cache_[key] = Entry{*vault, std::chrono::steady_clock::now()};
   return std::optional<store::VaultRecord>{*vault};
 }
 

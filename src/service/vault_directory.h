@@ -1,8 +1,9 @@
 // VaultDirectory: which vaults exist, by name, with a small cache in front of the store so
-// that resolving a request's vault does not cost a query (vaults created by another process
-// are found on the first miss).
+// that resolving a request's vault does not cost a query. Entries live at most kCacheTtl, so a
+// vault changed or deleted through another replica (or process) is seen within that bound.
 #pragma once
 
+#include <chrono>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -16,6 +17,8 @@ namespace coffre::service {
 
 class VaultDirectory {
  public:
+  static constexpr std::chrono::milliseconds kCacheTtl{1000};
+
   explicit VaultDirectory(store::Store& store) : store_(store) {}
 
   // The vault called `name` (case-insensitive), or nullopt if there is none.
@@ -28,7 +31,11 @@ class VaultDirectory {
  private:
   store::Store& store_;
   std::mutex mutex_;
-  std::unordered_map<std::string, store::VaultRecord> cache_;
+  struct Entry {
+    store::VaultRecord vault;
+    std::chrono::steady_clock::time_point fetched;
+  };
+  std::unordered_map<std::string, Entry> cache_;
 };
 
 // Azure's vault name rule: 3-24 characters, letters, digits and hyphens, starting with a letter,

@@ -32,6 +32,7 @@
 #include <utility>
 #include <vector>
 
+#include "store/record_codec.h"
 #include "store/store.h"
 
 namespace coffre::store {
@@ -303,6 +304,70 @@ constexpr char kAcquireLeaseSql[] =
     "ON CONFLICT (job) DO UPDATE SET holder = excluded.holder, expires = excluded.expires "
     "WHERE job_leases.holder = excluded.holder OR job_leases.expires <= ?3";
 
+// ---- whole-store checks (ScanKeyVersions, CheckConsistency)
+
+// Every version of every key, active or deleted, after the cursor's (vault, name_key, sequence).
+// The last column tells a soft-deleted key (its dates may be any value, 0 included).
+constexpr char kScanVersionsSql[] =
+    "SELECT k.vault, k.name, v.version, v.sequence, v.key_type, v.key_ops, v.enabled, "
+    "v.not_before, v.expires, v.created, v.updated, v.tags, v.public_key, v.sealed_private_key, "
+    "k.name_key, k.deleted_date, k.scheduled_purge_date, k.deleted_date IS NOT NULL "
+    "FROM keys k JOIN key_versions v ON v.vault = k.vault AND v.name_key = k.name_key "
+    "WHERE (k.vault, k.name_key, v.sequence) > (?1, ?2, ?3) "
+    "ORDER BY k.vault, k.name_key, v.sequence LIMIT ?4";
+
+constexpr char kIntegrityCheckSql[] = "PRAGMA integrity_check";
+constexpr char kForeignKeyCheckSql[] = "PRAGMA foreign_key_check";
+
+// Cross-row checks, the same in both stores (postgres_store.cc keeps an identical list): each
+// query yields one text column, one problem per row, at most kMaxProblemsPerCheck + 1 rows.
+constexpr int kMaxProblemsPerCheck = 100;
+constexpr const char* kConsistencyChecks[] = {
+    "SELECT 'key ' || k.vault || '/' || k.name || ' has no versions' FROM keys k "
+    "WHERE NOT EXISTS (SELECT 1 FROM key_versions v WHERE v.vault = k.vault AND "
+    "v.name_key = k.name_key) ORDER BY k.vault, k.name_key LIMIT 101",
+    // Versions are only ever added (sequence = next_sequence, then next_sequence + 1) or purged
+    // with their key, so a key's sequences run 1..n and its next sequence is n + 1.
+    "SELECT 'key ' || k.vault || '/' || k.name || ': next sequence ' || "
+    "CAST(k.next_sequence AS TEXT) || ' does not follow its latest version''s sequence ' || "
+    "CAST(MAX(v.sequence) AS TEXT) FROM keys k JOIN key_versions v ON v.vault = k.vault AND "
+    "v.name_key = k.name_key GROUP BY k.vault, k.name_key, k.name, k.next_sequence "
+    "HAVING k.next_sequence <> MAX(v.sequence) + 1 ORDER BY k.vault, k.name_key LIMIT 101",
+    "SELECT 'key ' || k.vault || '/' || k.name || ' has ' || CAST(COUNT(*) AS TEXT) || "
+    "' versions with sequences ' || CAST(MIN(v.sequence) AS TEXT) || ' to ' || "
+    "CAST(MAX(v.sequence) AS TEXT) || ': versions are missing' FROM keys k JOIN key_versions v "
+    "ON v.vault = k.vault AND v.name_key = k.name_key GROUP BY k.vault, k.name_key, k.name "
+    "HAVING MIN(v.sequence) <> 1 OR COUNT(*) <> MAX(v.sequence) "
+    "ORDER BY k.vault, k.name_key LIMIT 101",
+    "SELECT 'version ' || v.vault || '/' || v.name_key || '/' || v.version || "
+    "' belongs to no key' FROM key_versions v WHERE NOT EXISTS (SELECT 1 FROM keys k "
+    "WHERE k.vault = v.vault AND k.name_key = v.name_key) "
+    "ORDER BY v.vault, v.name_key, v.sequence LIMIT 101",
+    "SELECT 'key ' || v.vault || '/' || v.name_key || ' has versions in vault ' || v.vault || "
+    "', which does not exist' FROM key_versions v WHERE NOT EXISTS (SELECT 1 FROM vaults a "
+    "WHERE a.name = v.vault) GROUP BY v.vault, v.name_key ORDER BY v.vault, v.name_key LIMIT 101",
+    "SELECT 'key ' || k.vault || '/' || k.name || ' is in vault ' || k.vault || "
+    "', which does not exist' FROM keys k WHERE NOT EXISTS (SELECT 1 FROM vaults a "
+    "WHERE a.name = k.vault) ORDER BY k.vault, k.name_key LIMIT 101",
+    "SELECT 'version ' || v.vault || '/' || v.name_key || '/' || v.version || ' has sequence ' || "
+    "CAST(v.sequence AS TEXT) || ', below 1' FROM key_versions v WHERE v.sequence < 1 "
+    "ORDER BY v.vault, v.name_key, v.sequence LIMIT 101",
+    "SELECT 'key ' || k.vault || '/' || k.name || ' is filed under the name ' || k.name_key "
+    "FROM keys k WHERE k.name_key <> lower(k.name) ORDER BY k.vault, k.name_key LIMIT 101",
+    "SELECT 'key ' || k.vault || '/' || k.name || ' has a deletion date without a purge date "
+    "or the other way round' FROM keys k WHERE (k.deleted_date IS NULL) <> "
+    "(k.scheduled_purge_date IS NULL) ORDER BY k.vault, k.name_key LIMIT 101",
+    "SELECT 'rotation policy of ' || p.vault || '/' || p.name_key || ' belongs to no key' "
+    "FROM rotation_policies p WHERE NOT EXISTS (SELECT 1 FROM keys k WHERE k.vault = p.vault "
+    "AND k.name_key = p.name_key) ORDER BY p.vault, p.name_key LIMIT 101",
+    "SELECT 'event ' || e.kind || ' of ' || e.vault || '/' || e.name_key || '/' || e.version || "
+    "' belongs to no key' FROM key_events e WHERE NOT EXISTS (SELECT 1 FROM keys k "
+    "WHERE k.vault = e.vault AND k.name_key = e.name_key) ORDER BY e.id LIMIT 101",
+    "SELECT 'access policy of ' || p.object_id || ' is in vault ' || p.vault || "
+    "', which does not exist' FROM access_policies p WHERE NOT EXISTS (SELECT 1 FROM vaults a "
+    "WHERE a.name = p.vault) ORDER BY p.vault, p.object_id LIMIT 101",
+};
+
 // ---------------------------------------------------------------------------------------------
 // Helpers.
 
@@ -334,132 +399,6 @@ Status Corrupt(std::string_view table) {
   return Status::Internal("sqlite: malformed row in table " + std::string(table));
 }
 
-Status KeyNotFound(std::string_view name) {
-  return Status::NotFound("KeyNotFound", "key '" + std::string(name) + "' not found");
-}
-
-Status DeletedKeyNotFound(std::string_view name) {
-  return Status::NotFound("KeyNotFound", "deleted key '" + std::string(name) + "' not found");
-}
-
-// key_ops and tags are stored as JSON arrays (["sign",...] and [["name","value"],...]): readable
-// in the sqlite3 shell, and arrays keep the caller's order. Invalid UTF-8 is tolerated both ways
-// so any byte string round-trips.
-boost::json::parse_options JsonOptions() {
-  boost::json::parse_options options;
-  options.allow_invalid_utf8 = true;
-  return options;
-}
-
-std::string EncodeKeyOps(const std::vector<std::string>& ops) {
-  boost::json::array array;
-  for (const std::string& op : ops) array.emplace_back(boost::json::string_view(op));
-  return boost::json::serialize(array);
-}
-
-bool DecodeKeyOps(std::string_view text, std::vector<std::string>* ops) {
-  boost::system::error_code ec;
-  boost::json::value value = boost::json::parse(text, ec, {}, JsonOptions());
-  const boost::json::array* array = ec ? nullptr : value.if_array();
-  if (array == nullptr) return false;
-  ops->clear();
-  for (const boost::json::value& item : *array) {
-    const boost::json::string* op = item.if_string();
-    if (op == nullptr) return false;
-    ops->emplace_back(op->data(), op->size());
-  }
-  return true;
-}
-
-std::string EncodeTags(const Tags& tags) {
-  boost::json::array array;
-  for (const auto& [name, value] : tags) {
-    array.push_back(
-        boost::json::array{boost::json::string_view(name), boost::json::string_view(value)});
-  }
-  return boost::json::serialize(array);
-}
-
-bool DecodeTags(std::string_view text, Tags* tags) {
-  boost::system::error_code ec;
-  boost::json::value value = boost::json::parse(text, ec, {}, JsonOptions());
-  const boost::json::array* array = ec ? nullptr : value.if_array();
-  if (array == nullptr) return false;
-  tags->clear();
-  for (const boost::json::value& item : *array) {
-    const boost::json::array* pair = item.if_array();
-    if (pair == nullptr || pair->size() != 2) return false;
-    const boost::json::string* name = (*pair)[0].if_string();
-    const boost::json::string* val = (*pair)[1].if_string();
-    if (name == nullptr || val == nullptr) return false;
-    tags->emplace_back(std::string(name->data(), name->size()),
-                       std::string(val->data(), val->size()));
-  }
-  return true;
-}
-
-// Lifetime actions are stored as a JSON array of {"action","trigger","duration"} objects.
-std::string EncodeActions(const std::vector<LifetimeActionRecord>& actions) {
-  boost::json::array array;
-  for (const LifetimeActionRecord& a : actions) {
-    boost::json::object object;
-    object["action"] = boost::json::string_view(a.action);
-    object["trigger"] = boost::json::string_view(a.trigger);
-    object["duration"] = boost::json::string_view(a.duration);
-    array.push_back(std::move(object));
-  }
-  return boost::json::serialize(array);
-}
-
-bool DecodeActions(std::string_view text, std::vector<LifetimeActionRecord>* actions) {
-  boost::system::error_code ec;
-  boost::json::value value = boost::json::parse(text, ec, {}, JsonOptions());
-  const boost::json::array* array = ec ? nullptr : value.if_array();
-  if (array == nullptr) return false;
-  actions->clear();
-  for (const boost::json::value& item : *array) {
-    const boost::json::object* object = item.if_object();
-    if (object == nullptr) return false;
-    LifetimeActionRecord action;
-    for (auto [field, out] :
-         {std::pair{"action", &action.action}, std::pair{"trigger", &action.trigger},
-          std::pair{"duration", &action.duration}}) {
-      const boost::json::value* member = object->if_contains(field);
-      const boost::json::string* text_value = member != nullptr ? member->if_string() : nullptr;
-      if (text_value == nullptr) return false;
-      out->assign(text_value->data(), text_value->size());
-    }
-    actions->push_back(std::move(action));
-  }
-  return true;
-}
-
-// Cursors are opaque to callers, but they only ever get back what we produced: anything else is
-// a malformed request rather than a position.
-Status ParseKeyCursor(std::string_view cursor) {
-  for (char c : cursor) {
-    if ((c >= 'A' && c <= 'Z') || static_cast<unsigned char>(c) < 0x20) {
-      return Status::BadParameter("malformed key listing cursor");
-    }
-  }
-  return Status::Ok();
-}
-
-Result<int64_t> ParseSequenceCursor(std::string_view cursor) {
-  if (cursor.empty()) return int64_t{0};
-  int64_t value = 0;
-  auto [end, ec] = std::from_chars(cursor.data(), cursor.data() + cursor.size(), value);
-  if (ec != std::errc() || end != cursor.data() + cursor.size() || value < 0 ||
-      cursor.front() == '+') {
-    return Status::BadParameter("malformed version listing cursor");
-  }
-  return value;
-}
-
-Status CheckLimit(int limit) {
-  if (limit < 1) return Status::BadParameter("listing limit must be at least 1");
-  return Status::Ok();
-}
 
 // ---------------------------------------------------------------------------------------------
 // Statement: a cached prepared statement in use. Binds by position in call order and resets the
@@ -942,6 +881,61 @@ Result<std::vector<KeyRow>> ListLatest(Connection& conn, std::string_view vault,
     COFFRE_ASSIGN_OR_RETURN(KeyRow row, ReadKeyRow(st));
     rows.push_back(std::move(row));
   }
+  return rows;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Whole-store checks.
+
+// ScanKeyVersions cursors: "vault/name_key/sequence". Vault names hold no '/', so the first '/'
+// ends the vault and the last one starts the sequence, whatever the key name holds.
+struct ScanPosition {
+  std::string vault;
+  std::string name_key;
+  int64_t sequence = 0;
+};
+
+std::string ScanCursor(const std::string& vault, const std::string& name_key, int64_t sequence) {
+  return vault + "/" + name_key + "/" + std::to_string(sequence);
+}
+
+Result<ScanPosition> ParseScanCursor(std::string_view cursor) {
+  ScanPosition position;
+  if (cursor.empty()) return position;
+  const size_t first = cursor.find('/');
+  const size_t last = cursor.rfind('/');
+  if (first == std::string_view::npos || first == last) {
+    return Status::BadParameter("malformed key scan cursor");
+  }
+  position.vault.assign(cursor.substr(0, first));
+  position.name_key.assign(cursor.substr(first + 1, last - first - 1));
+  COFFRE_ASSIGN_OR_RETURN(position.sequence, ParseSequenceCursor(cursor.substr(last + 1)));
+  if (Lower(position.vault) != position.vault || Lower(position.name_key) != position.name_key) {
+    return Status::BadParameter("malformed key scan cursor");
+  }
+  return position;
+}
+
+// Runs an uncached statement (a PRAGMA or a check query) and returns every row, each column as
+// text ("NULL" for a null), so a damaged row still reads.
+Result<std::vector<std::vector<std::string>>> QueryTextRows(Connection& conn, const char* sql) {
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v2(conn.db(), sql, -1, &stmt, nullptr);
+  if (rc != SQLITE_OK) {
+    sqlite3_finalize(stmt);
+    return SqliteError(conn.db(), rc, "prepare");
+  }
+  std::vector<std::vector<std::string>> rows;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    std::vector<std::string> row;
+    for (int col = 0; col < sqlite3_column_count(stmt); ++col) {
+      const unsigned char* text = sqlite3_column_text(stmt, col);
+      row.emplace_back(text != nullptr ? reinterpret_cast<const char*>(text) : "NULL");
+    }
+    rows.push_back(std::move(row));
+  }
+  sqlite3_finalize(stmt);
+  if (rc != SQLITE_DONE) return SqliteError(conn.db(), rc, "check query");
   return rows;
 }
 
@@ -1643,6 +1637,65 @@ class SqliteStore final : public Store {
       st.Bind(job).Bind(holder).Bind(now).Bind(now + ttl_seconds);
       COFFRE_RETURN_IF_ERROR(st.Run());
       return st.Changes() > 0;
+    });
+  }
+
+  // ---- whole-store checks
+
+  Result<Page<StoredKeyVersion>> ScanKeyVersions(std::string_view cursor, int limit) override {
+    COFFRE_RETURN_IF_ERROR(CheckLimit(limit));
+    COFFRE_ASSIGN_OR_RETURN(ScanPosition after, ParseScanCursor(cursor));
+    return Read(false, [&](Connection& conn) -> Result<Page<StoredKeyVersion>> {
+      COFFRE_ASSIGN_OR_RETURN(auto st, conn.Prepare(kScanVersionsSql));
+      st.Bind(after.vault).Bind(after.name_key).Bind(after.sequence).Bind(int64_t{limit} + 1);
+      Page<StoredKeyVersion> page;
+      std::string last_name_key;
+      while (true) {
+        COFFRE_ASSIGN_OR_RETURN(bool has_row, st.Step());
+        if (!has_row) break;
+        if (page.items.size() == static_cast<size_t>(limit)) {
+          const KeyVersionRecord& last = page.items.back().record;
+          page.next_cursor = ScanCursor(last.vault, last_name_key, last.sequence);
+          break;
+        }
+        COFFRE_ASSIGN_OR_RETURN(KeyRow row, ReadKeyRow(st));
+        StoredKeyVersion item;
+        if (!st.Bool(17, &item.deleted)) return Corrupt("keys");
+        item.record = std::move(row.record.latest);
+        last_name_key = std::move(row.name_key);
+        page.items.push_back(std::move(item));
+      }
+      return page;
+    });
+  }
+
+  Result<std::vector<std::string>> CheckConsistency() override {
+    // One read transaction: every check sees the same snapshot.
+    return Read(true, [&](Connection& conn) -> Result<std::vector<std::string>> {
+      std::vector<std::string> problems;
+      COFFRE_ASSIGN_OR_RETURN(auto integrity, QueryTextRows(conn, kIntegrityCheckSql));
+      for (const auto& row : integrity) {
+        if (row.size() == 1 && row[0] == "ok") continue;
+        problems.push_back("sqlite integrity check: " + (row.empty() ? "?" : row[0]));
+      }
+      COFFRE_ASSIGN_OR_RETURN(auto dangling, QueryTextRows(conn, kForeignKeyCheckSql));
+      for (const auto& row : dangling) {
+        // table, rowid, parent table, foreign key index
+        if (row.size() < 3) continue;
+        problems.push_back("row " + row[1] + " of table " + row[0] +
+                           " refers to a missing row of table " + row[2]);
+      }
+      for (const char* sql : kConsistencyChecks) {
+        COFFRE_ASSIGN_OR_RETURN(auto rows, QueryTextRows(conn, sql));
+        for (size_t i = 0; i < rows.size(); ++i) {
+          if (i == static_cast<size_t>(kMaxProblemsPerCheck)) {
+            problems.push_back("(more problems of this kind not shown)");
+            break;
+          }
+          problems.push_back(rows[i].empty() ? "?" : rows[i][0]);
+        }
+      }
+      return problems;
     });
   }
 

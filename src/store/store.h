@@ -114,6 +114,12 @@ struct KeyEventRecord {
   int64_t time = 0;
 };
 
+// One version of any key, active or soft-deleted (Store::ScanKeyVersions).
+struct StoredKeyVersion {
+  KeyVersionRecord record;
+  bool deleted = false;  // the key is soft-deleted
+};
+
 struct PrincipalRecord {
   std::string name;       // display name, unique (case-insensitive)
   std::string client_id;  // appId (UUID)
@@ -238,6 +244,19 @@ class Store {
   // kBadRequest if job or holder is empty or ttl_seconds < 1.
   virtual Result<bool> TryAcquireJobLease(std::string_view job, std::string_view holder,
                                           int64_t now, int64_t ttl_seconds) = 0;
+
+  // ---- whole-store checks (`coffre store check`)
+  // Every stored version of every key, active and soft-deleted, in every vault, ordered by
+  // (vault, lowercase key name, sequence), after `cursor` (empty: from the start). Each page is
+  // its own snapshot: versions changed while a scan runs may be seen in either state.
+  virtual Result<Page<StoredKeyVersion>> ScanKeyVersions(std::string_view cursor, int limit) = 0;
+  // Checks the database's own integrity (where the backend can) and the references between
+  // rows: keys without versions, a key's next sequence not above its latest version's, versions,
+  // policies and events of keys or vaults that do not exist, and the like. Returns one line per
+  // problem found (naming vaults, keys and versions, never their material); empty when sound.
+  // An error status means the check itself could not run (which a caller should treat as damage
+  // too when it is kInternal).
+  virtual Result<std::vector<std::string>> CheckConsistency() = 0;
 };
 
 // Opens (creating if needed) an SQLite store in WAL mode with synchronous=FULL, applying the

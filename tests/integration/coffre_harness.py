@@ -785,6 +785,82 @@ class Coffre:
         """`coffre audit verify FILES` (default: this server's audit files)."""
         return self.cli("audit", "verify", *(files if files is not None else self.audit_files()))
 
+    # ---- replicas, signals, the store check ------------------------------------------------
+
+    # What a replica copies from the first server's data dir before it starts: the dev CA and
+    # certificate, the token-signing key, the managed-identity header and the admin token, so
+    # either server accepts what the other issued and clients trust both.
+    REPLICA_FILES = ("ca.pem", "ca.key", "server.pem", "server.key", "token-signing-key.pem",
+                     "identity-header", "admin.token")
+
+    def start_replica_of(self, other, attempts=5):
+        """Start this server as a replica of `other` (which must be running): the same dev CA,
+        token-signing key, identity header and admin token. Both must name the same store and
+        master key in extra_args (--storage, --master-key-file)."""
+        if not os.path.exists(COFFRE_BIN):
+            raise HarnessError("coffre binary not found at %s (set COFFRE_BIN)" % COFFRE_BIN)
+        if self.root is None:
+            self.root = tempfile.mkdtemp(prefix="coffre-it-")
+            self.data_dir = os.path.join(self.root, "data")
+            self.log_path = os.path.join(self.root, "server.log")
+        last = None
+        for attempt in range(attempts):
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+            os.mkdir(self.data_dir, 0o700)
+            for name in self.REPLICA_FILES:
+                src = os.path.join(other.data_dir, name)
+                if os.path.exists(src):
+                    shutil.copy2(src, os.path.join(self.data_dir, name))
+            self.port = free_port(exclude=(other.port, other.http_port))
+            self.http_port = free_port(exclude=(self.port, other.port, other.http_port))
+            try:
+                self._launch_and_wait(first=True)
+                return self
+            except HarnessError as e:
+                last = e
+                self._kill_quietly()
+                if "exited" not in str(e):
+                    break
+        raise HarnessError("replica did not start: %s\n--- server log ---\n%s" % (
+            last, self.log_tail()))
+
+    def option(self, name):
+        """The value of an option given in extra_args (e.g. "--storage"), or None."""
+        args = self.extra_args
+        for i, a in enumerate(args):
+            if a == name and i + 1 < len(args):
+                return args[i + 1]
+            if a.startswith(name + "="):
+                return a[len(name) + 1:]
+        return None
+
+    def store_check(self, timeout=120):
+        """`coffre store check` on this server's store (its --storage and --master-key-file, or
+        the SQLite store and master key in the data dir)."""
+        args = ["store", "check", "--data-dir", self.data_dir]
+        for name in ("--storage", "--master-key-file"):
+            value = self.option(name)
+            if value is not None:
+                args += [name, value]
+        return self.cli(*args, timeout=timeout)
+
+    def send_signal(self, sig):
+        """Send a signal to the server process without waiting; returns time.monotonic()."""
+        if self.proc is None or self.proc.poll() is not None:
+            raise HarnessError("server is not running")
+        self.proc.send_signal(sig)
+        return time.monotonic()
+
+    def wait_exit(self, timeout):
+        """Wait up to `timeout` seconds for the process to exit; returns its exit code, or None
+        if it is still running."""
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+        self._close_log()
+        return rc
+
 
 # --------------------------------------------------------------------------------------------
 
