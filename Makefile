@@ -37,8 +37,9 @@ bench:
 
 # ---- Sanitizers and fuzzing (fuzz/README.md) ------------------------------------------------
 # test-sanitize: the unit, integration and fuzz-replay tests against an ASan+UBSan build (g++).
-# Sanitizer reports from any process (test binaries, the server under the Python/JS tests) go
-# to build-sanitize/sanitizer-logs; any report fails the target even if its test passed.
+# ASan/LSan reports from any process (test binaries, the server under the Python/JS tests) go
+# to build-sanitize/sanitizer-logs; any report fails the target even if its test passed. UBSan
+# reports go to stderr and abort the process, which fails its test.
 # fuzz: builds the libFuzzer targets (clang++) and runs each for FUZZ_SECONDS.
 .PHONY: test-sanitize fuzz fuzz-build
 SANITIZE_DIR := build-sanitize

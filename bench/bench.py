@@ -269,7 +269,7 @@ def build_limits_tool(tmp):
 
 def limits_parallel(exe, args, procs, extra=None):
     """Run `exe args` in `procs` processes at once; sum their rates (other fields into extra)."""
-    ps = [subprocess.Popen([exe] + args, stdout=subprocess.PIPE, text=True, start_new_session=True)
+    ps = [start_proc("bench-limits", [exe] + args, stdout=subprocess.PIPE, text=True)
           for _ in range(procs)]
     total = 0.0
     for p in ps:
@@ -706,7 +706,7 @@ def markdown(info, limits, rows, nginx, memory, large, pg_note, command, started
     L.append("| load average (start → end) | %s → %s |" % (" ".join(loads[0]), " ".join(loads[1])))
     L.append("")
     L.append("Server: `coffre server --dev` (SQLite store, audit log on, default threads), data in a "
-             "temporary directory on the file system above. Client: wrk %s, HTTPS keep-alive to "
+             "temporary directory on the file system above. Client: %s, HTTPS keep-alive to "
              "127.0.0.1, %d s per run, 1 thread at c=1, %d threads otherwise, on the **same %d cores** "
              "as the server (its CPU share is in the last table)." % (info["wrk"], SECONDS, NPROC, NPROC))
     L.append("")
@@ -731,7 +731,7 @@ def markdown(info, limits, rows, nginx, memory, large, pg_note, command, started
             L.append("| %s | %s |" % (label, fmt_ops(limits[k])))
     for c in sorted(nginx):
         n = nginx[c]
-        L.append("| nginx %s, same %d-byte body, TLS keep-alive, c=%d (p50 %s ms, p99 %s ms) | %s |" % (
+        L.append("| %s, same %d-byte body, TLS keep-alive, c=%d (p50 %s ms, p99 %s ms) | %s |" % (
             info["nginx"], n["body_bytes"], c, fmt_ms(n["p50_us"]), fmt_ms(n["p99_us"]), fmt_ops(n["ops"])))
     L.append("")
     L.append("### Results")
@@ -1108,7 +1108,10 @@ def main():
     _tmp_roots.append(tmp)
     nice = int(os.environ.get("BENCH_NICE", "0") or 0)
     if nice:
-        os.setpriority(os.PRIO_PROCESS, 0, nice)   # inherited by every process started below
+        try:
+            os.setpriority(os.PRIO_PROCESS, 0, nice)   # inherited by every process started below
+        except PermissionError:
+            log("BENCH_NICE=%d needs root; running at the current priority" % nice)
     info = machine()
     info["nice"] = os.getpriority(os.PRIO_PROCESS, 0)
     # A private copy: a rebuild of build/ during the run must not change the server under test.

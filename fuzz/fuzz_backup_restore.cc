@@ -20,8 +20,8 @@ namespace {
 
 using coffre::AsBytes;
 using coffre::AsChars;
-using coffre::ByteSpan;
 using coffre::Bytes;
+using coffre::ByteSpan;
 namespace fz = coffre::fuzz;
 namespace service = coffre::service;
 
@@ -138,8 +138,9 @@ void Prepare() {
   Create("probe", "oct-HSM", 128);
   auto payload = Open(Backup("probe"));
   if (!payload) {
-    fz::Fail("fuzz_backup_restore.cc no longer matches the backup blob format of "
-             "service/key_service.cc; update kMagic / kFormatVersion / kBackupKeyPurpose");
+    fz::Fail(
+        "fuzz_backup_restore.cc no longer matches the backup blob format of "
+        "service/key_service.cc; update kMagic / kFormatVersion / kBackupKeyPurpose");
   }
   std::string dir = fz::SeedOutputDir();
   if (dir.empty()) return;
@@ -158,10 +159,10 @@ void Prepare() {
   Create("multi", "EC-HSM");
   Create("multi", "EC-HSM");
   service::RotationPolicy policy;
-  policy.actions.push_back({service::LifetimeActionType::kRotate,
-                            service::LifetimeTrigger::kTimeAfterCreate, "P90D"});
-  policy.actions.push_back({service::LifetimeActionType::kNotify,
-                            service::LifetimeTrigger::kTimeBeforeExpiry, "P30D"});
+  policy.actions.push_back(
+      {service::LifetimeActionType::kRotate, service::LifetimeTrigger::kTimeAfterCreate, "P90D"});
+  policy.actions.push_back(
+      {service::LifetimeActionType::kNotify, service::LifetimeTrigger::kTimeBeforeExpiry, "P30D"});
   policy.expiry_time = "P1Y";
   auto updated = world->keys->UpdateRotationPolicy(source, "multi", policy);
   if (!updated.ok()) fz::Fail("UpdateRotationPolicy failed", updated.status().ToString());

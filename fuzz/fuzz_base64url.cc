@@ -10,8 +10,8 @@ namespace {
 
 using coffre::AsBytes;
 using coffre::AsChars;
-using coffre::ByteSpan;
 using coffre::Bytes;
+using coffre::ByteSpan;
 
 // The canonical (unpadded base64url) spelling of a text the decoder accepted.
 std::string Canonical(std::string_view text) {
@@ -29,8 +29,8 @@ void RoundTrip(ByteSpan bytes) {
   auto back = coffre::Base64UrlDecode(url);
   COFFRE_FUZZ_CHECK(back && Bytes(bytes.begin(), bytes.end()) == *back, url);
   auto secure = coffre::Base64UrlDecodeSecure(url);
-  COFFRE_FUZZ_CHECK(secure && std::equal(secure->begin(), secure->end(), bytes.begin(), bytes.end()),
-                    url);
+  COFFRE_FUZZ_CHECK(
+      secure && std::equal(secure->begin(), secure->end(), bytes.begin(), bytes.end()), url);
   std::string padded = coffre::Base64Encode(bytes);
   COFFRE_FUZZ_CHECK(padded.size() % 4 == 0, padded);
   auto from_std = coffre::Base64UrlDecode(padded);

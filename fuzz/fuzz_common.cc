@@ -1,8 +1,10 @@
 #include "fuzz/fuzz_common.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -25,6 +27,20 @@ constexpr char kTokenSigningPem[] =
 
 std::mutex scratch_mutex;
 std::string scratch_root;
+
+// Scratch roots of processes that died without running atexit (a crash the fuzzer reported):
+// "coffre-fuzz-<pid>-XXXXXX" whose pid no longer runs.
+void RemoveStaleScratchRoots(const fs::path& base) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(base, ec)) {
+    std::string name = entry.path().filename().string();
+    if (name.rfind("coffre-fuzz-", 0) != 0) continue;
+    long pid = std::strtol(name.c_str() + 12, nullptr, 10);
+    if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
+      fs::remove_all(entry.path(), ec);
+    }
+  }
+}
 
 void RemoveScratchRoot() {
   if (scratch_root.empty()) return;
@@ -54,8 +70,8 @@ auth::Identity DevIdentity() {
 void Fail(const char* what, std::string_view detail) {
   std::fprintf(stderr, "\n*** fuzz property failed: %s\n", what);
   if (!detail.empty()) {
-    std::fprintf(stderr, "*** detail: %.*s\n", static_cast<int>(std::min<size_t>(detail.size(), 4096)),
-                 detail.data());
+    std::fprintf(stderr, "*** detail: %.*s\n",
+                 static_cast<int>(std::min<size_t>(detail.size(), 4096)), detail.data());
   }
   std::fflush(stderr);
   std::abort();
@@ -68,7 +84,8 @@ std::string ScratchDir(std::string_view name) {
     fs::path base = fs::is_directory("/dev/shm", ec) && ::access("/dev/shm", W_OK) == 0
                         ? fs::path("/dev/shm")
                         : fs::temp_directory_path();
-    std::string tmpl = (base / "coffre-fuzz-XXXXXX").string();
+    RemoveStaleScratchRoots(base);
+    std::string tmpl = (base / ("coffre-fuzz-" + std::to_string(::getpid()) + "-XXXXXX")).string();
     if (::mkdtemp(tmpl.data()) == nullptr) Fail("cannot create a scratch directory", tmpl);
     scratch_root = tmpl;
     std::atexit(RemoveScratchRoot);

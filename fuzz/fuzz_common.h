@@ -48,9 +48,9 @@ auth::Identity DevIdentity();
 
 // Aborts (a crash libFuzzer reports) with a message when a property does not hold.
 [[noreturn]] void Fail(const char* what, std::string_view detail = {});
-#define COFFRE_FUZZ_CHECK(cond, detail)                                         \
-  do {                                                                          \
-    if (!(cond)) ::coffre::fuzz::Fail(#cond " (" __FILE__ ")", (detail));       \
+#define COFFRE_FUZZ_CHECK(cond, detail)                                   \
+  do {                                                                    \
+    if (!(cond)) ::coffre::fuzz::Fail(#cond " (" __FILE__ ")", (detail)); \
   } while (0)
 
 // A directory for this process's files (under /dev/shm when it exists, so SQLite's fsyncs

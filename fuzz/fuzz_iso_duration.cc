@@ -78,8 +78,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // Exact durations invert exactly.
     COFFRE_FUZZ_CHECK(coffre::service::SubtractIsoDuration(later, *d) == t, text);
     COFFRE_FUZZ_CHECK(later - t == t - earlier, text);
-  } else if (d->weeks == 0 && d->days == 0 && d->hours == 0 && d->minutes == 0 &&
-             d->seconds == 0 && DayOfMonth(t) <= 28) {
+  } else if (d->weeks == 0 && d->days == 0 && d->hours == 0 && d->minutes == 0 && d->seconds == 0 &&
+             DayOfMonth(t) <= 28) {
     // Whole months from a day every month has: no clamping, so they invert too.
     COFFRE_FUZZ_CHECK(coffre::service::SubtractIsoDuration(later, *d) == t, text);
   }

@@ -19,8 +19,8 @@
 
 namespace {
 
-using coffre::ByteSpan;
 using coffre::Bytes;
+using coffre::ByteSpan;
 using coffre::crypto::AsymmetricKey;
 using coffre::crypto::Curve;
 namespace fz = coffre::fuzz;
@@ -61,9 +61,12 @@ void CheckRsa(const AsymmetricKey& key, ByteSpan n, ByteSpan e) {
 
 size_t DigestSize(Curve curve) {
   switch (curve) {
-    case Curve::kP384: return 48;
-    case Curve::kP521: return 64;
-    default: return 32;
+    case Curve::kP384:
+      return 48;
+    case Curve::kP521:
+      return 64;
+    default:
+      return 32;
   }
 }
 
@@ -104,10 +107,20 @@ void RoundTripThroughService(const service::KeyBundle& bundle, size_t oct_bits) 
     size_t digest_size = 32;
     if (service::IsEc(bundle.key.kty)) {
       switch (bundle.key.params.curve) {
-        case Curve::kP256: alg = "ES256"; break;
-        case Curve::kP384: alg = "ES384"; digest_size = 48; break;
-        case Curve::kP521: alg = "ES512"; digest_size = 64; break;
-        case Curve::kP256K: alg = "ES256K"; break;
+        case Curve::kP256:
+          alg = "ES256";
+          break;
+        case Curve::kP384:
+          alg = "ES384";
+          digest_size = 48;
+          break;
+        case Curve::kP521:
+          alg = "ES512";
+          digest_size = 64;
+          break;
+        case Curve::kP256K:
+          alg = "ES256K";
+          break;
       }
     }
     request.algorithm = alg;
@@ -123,7 +136,8 @@ void RoundTripThroughService(const service::KeyBundle& bundle, size_t oct_bits) 
   } else {
     request.algorithm = "A" + std::to_string(oct_bits) + "GCM";
     request.value.assign(40, 0x17);
-    auto sealed = world->crypto->Perform(vault, kName, "", service::KeyOperation::kEncrypt, request);
+    auto sealed =
+        world->crypto->Perform(vault, kName, "", service::KeyOperation::kEncrypt, request);
     if (!sealed.ok()) return;
     service::KeyOperationRequest open;
     open.algorithm = request.algorithm;
@@ -132,7 +146,8 @@ void RoundTripThroughService(const service::KeyBundle& bundle, size_t oct_bits) 
     open.tag = sealed->tag;
     auto opened = world->crypto->Perform(vault, kName, "", service::KeyOperation::kDecrypt, open);
     if (opened.ok()) {
-      COFFRE_FUZZ_CHECK(opened->value == request.value, "oct key does not decrypt what it encrypted");
+      COFFRE_FUZZ_CHECK(opened->value == request.value,
+                        "oct key does not decrypt what it encrypted");
     }
   }
 }

@@ -58,8 +58,8 @@ void CheckVerified(std::string_view token) {
 
 // Signs header.payload as given (the header is not checked here).
 std::string SignRaw(std::string_view header, std::string_view payload) {
-  std::string input = coffre::Base64UrlEncode(AsBytes(header)) + "." +
-                      coffre::Base64UrlEncode(AsBytes(payload));
+  std::string input =
+      coffre::Base64UrlEncode(AsBytes(header)) + "." + coffre::Base64UrlEncode(AsBytes(payload));
   auto digest = coffre::crypto::Sha256(AsBytes(input));
   auto signature = coffre::crypto::EcdsaSignDigest(state->key, digest);
   if (!signature.ok()) fz::Fail("signing failed", signature.status().ToString());
@@ -87,8 +87,10 @@ void WriteSeeds() {
   std::string header = R"({"alg":"ES256","typ":"JWT","kid":")" + state->authority->key_id() + "\"}";
   std::string claims = R"({"aud":"https://localhost:8443","iss":")" + state->authority->issuer() +
                        R"(","iat":1767225600,"nbf":1767225600,"exp":1767229200,)"
-                       R"("oid":"aaaaaaaa-0000-4000-8000-000000000001","sub":"aaaaaaaa-0000-4000-8000-000000000001",)"
-                       R"("tid":"11111111-2222-4333-8444-555555555555","appid":"bbbbbbbb-0000-4000-8000-000000000002","ver":"1.0"})";
+                       R"("oid":"aaaaaaaa-0000-4000-8000-000000000001",)"
+                       R"("sub":"aaaaaaaa-0000-4000-8000-000000000001",)"
+                       R"("tid":"11111111-2222-4333-8444-555555555555",)"
+                       R"("appid":"bbbbbbbb-0000-4000-8000-000000000002","ver":"1.0"})";
   fz::WriteFile(dir, "claims-valid", std::string(1, '\1') + claims);
   auto with_header = [&](std::string_view h) {
     std::string out(1, '\2');

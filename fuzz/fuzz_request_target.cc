@@ -1,5 +1,6 @@
-// Request-target and form parsing (http/request_target.h, common/percent_encoding.h) and the router's string helpers:
-// nothing crashes; what parses re-encodes to a target that parses back to the same thing.
+// Request-target and form parsing (http/request_target.h, common/percent_encoding.h) and the
+// router's string helpers: nothing crashes; what parses re-encodes to a target that parses back to
+// the same thing.
 #include <cstdint>
 #include <string>
 

@@ -12,12 +12,18 @@
 //
 // Properties: every answer has a known status, JSON bodies are valid JSON, 401s carry the
 // challenge, and no request makes the server fail (5xx).
+//
+// Two deliberately slow operations are not sent, or they would eat the time budget: RSA key
+// generation (create/rotate in an input that mentions RSA; 0.1-5 s each) and the client
+// credentials endpoint (PBKDF2 with 200,000 iterations per request). The unit and integration
+// tests cover both.
 #include <cctype>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "fuzz/fuzz_common.h"
+#include "http/request_target.h"
 #include "http/router.h"
 
 namespace {
@@ -40,7 +46,8 @@ std::string Lower(std::string_view s) {
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -131,6 +138,18 @@ void ClearVault() {
   fz::Fail("vault dev does not empty");
 }
 
+// The slow requests described at the top (judged on the decoded path, as the router sees it).
+bool Skipped(const http::ApiRequest& request, bool mentions_rsa) {
+  auto target = http::ParseRequestTarget(request.target);
+  if (!target) return false;
+  for (const auto& segment : target->segments) {
+    std::string lower = Lower(segment);
+    if (lower == "oauth2") return true;
+    if (mentions_rsa && (lower == "create" || lower == "rotate")) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
@@ -140,11 +159,14 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view input = AsChars(ByteSpan(data, size));
+  const bool mentions_rsa = Lower(input).find("rsa") != std::string::npos;
   for (size_t i = 0; i < kMaxRequests && !input.empty(); ++i) {
     size_t end = input.find(kSeparator);
     http::ApiRequest request = ParseRequest(input.substr(0, end));
-    input = end == std::string_view::npos ? std::string_view{} : input.substr(end + kSeparator.size());
+    input =
+        end == std::string_view::npos ? std::string_view{} : input.substr(end + kSeparator.size());
     (void)http::Router::IsSlow(request);
+    if (Skipped(request, mentions_rsa)) continue;
     Check(request, world->router->Handle(request));
   }
   ClearVault();

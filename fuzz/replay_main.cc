@@ -27,8 +27,8 @@
   X(iso_duration)              \
   X(backup_restore)
 
-#define COFFRE_DECLARE(name)                                          \
-  extern "C" int CoffreFuzzInit_##name(int* argc, char*** argv);      \
+#define COFFRE_DECLARE(name)                                     \
+  extern "C" int CoffreFuzzInit_##name(int* argc, char*** argv); \
   extern "C" int CoffreFuzzRun_##name(const uint8_t* data, size_t size);
 COFFRE_FUZZ_TARGETS(COFFRE_DECLARE)
 #undef COFFRE_DECLARE

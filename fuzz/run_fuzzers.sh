@@ -67,7 +67,7 @@ failed=0
 for t in $targets; do
   rc=$(cat "$build/fuzz-logs/$t.rc" 2>/dev/null || echo 1)
   stats=$(grep -E '^stat::(number_of_executed_units|average_exec_per_sec|new_units_added)' \
-    "$build/fuzz-logs/$t.log" | sed 's/^stat:://' | tr '\n' ' ')
+    "$build/fuzz-logs/$t.log" | sed 's/^stat:://' | tr -s ' \n' ' ')
   cov=$(grep -oE 'cov: [0-9]+' "$build/fuzz-logs/$t.log" | tail -1)
   if [ "$rc" = 0 ]; then
     passed=$((passed + 1))

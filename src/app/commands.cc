@@ -1,6 +1,9 @@
 #include "app/commands.h"
 
 #include <boost/json.hpp>
+#include <charconv>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <mutex>
@@ -31,6 +34,17 @@ namespace {
 // Scheduled purge and policy rotation run this often.
 constexpr std::chrono::seconds kBackgroundInterval{60};
 constexpr const char* kDevVault = "dev";
+
+// COFFRE_BACKGROUND_INTERVAL_SECONDS (1..3600) shortens the interval, for tests.
+std::chrono::seconds BackgroundInterval() {
+  const char* text = std::getenv("COFFRE_BACKGROUND_INTERVAL_SECONDS");
+  if (text == nullptr || *text == '\0') return kBackgroundInterval;
+  int seconds = 0;
+  const char* end = text + std::strlen(text);
+  auto [stop, ec] = std::from_chars(text, end, seconds);
+  if (ec != std::errc() || stop != end || seconds < 1 || seconds > 3600) return kBackgroundInterval;
+  return std::chrono::seconds(seconds);
+}
 
 int Fail(const Status& status) {
   spdlog::error("{}", status.message());
@@ -227,10 +241,11 @@ int RunServer(const ServerConfig& config) {
 
   // Replicas sharing a store take turns: only the lease holder runs the jobs.
   const std::string lease_holder = crypto::RandomUuid();
-  server.RunPeriodically(kBackgroundInterval, [&keys, &rotations, &store, &lease_holder] {
+  const std::chrono::seconds interval = BackgroundInterval();
+  server.RunPeriodically(interval, [&keys, &rotations, &store, &lease_holder, interval] {
     auto leased = (*store)->TryAcquireJobLease("background-jobs", lease_holder,
                                                SystemClock::Instance().NowSeconds(),
-                                               2 * kBackgroundInterval.count());
+                                               2 * interval.count());
     if (!leased.ok() || !*leased) return;
     auto purged = keys.PurgeExpiredKeys();
     if (!purged.ok()) {

@@ -155,8 +155,9 @@ int StoreCheckCommand(const StoreCheckConfig& config, std::ostream& out, std::os
     err << "store check: the check could not finish: " << report.status().message() << std::endl;
     return 1;
   }
-  out << "keys: " << report->keys << " (" << report->deleted_keys << " soft-deleted), versions: "
-      << report->versions << ", sealed keys that do not open: " << report->unopened << std::endl;
+  out << "keys: " << report->keys << " (" << report->deleted_keys
+      << " soft-deleted), versions: " << report->versions
+      << ", sealed keys that do not open: " << report->unopened << std::endl;
   for (size_t i = 0; i < report->problems.size() && i < kMaxPrintedProblems; ++i) {
     out << "PROBLEM: " << report->problems[i] << std::endl;
   }

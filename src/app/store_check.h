@@ -26,10 +26,10 @@ struct StoreCheckConfig {
 };
 
 struct StoreCheckReport {
-  int64_t keys = 0;          // every key seen by the scan, soft-deleted ones included
-  int64_t deleted_keys = 0;  // of which soft-deleted
-  int64_t versions = 0;      // every version checked
-  int64_t unopened = 0;      // versions whose sealed private key did not open
+  int64_t keys = 0;                   // every key seen by the scan, soft-deleted ones included
+  int64_t deleted_keys = 0;           // of which soft-deleted
+  int64_t versions = 0;               // every version checked
+  int64_t unopened = 0;               // versions whose sealed private key did not open
   std::vector<std::string> problems;  // empty: the store is sound
 
   bool ok() const { return problems.empty(); }

@@ -238,6 +238,11 @@ Result<IssuedToken> TokenAuthority::Issue(const Identity& who, std::string_view 
   }
   std::string aud = AudienceFromScope(audience);
   if (aud.empty()) return Status::BadParameter("The audience (resource or scope) is missing.");
+  // A resource is a URI (ASCII). Other bytes would go into the token and the JSON answers
+  // unchanged (invalid UTF-8 makes them invalid JSON), and no request could use the token.
+  if (!std::all_of(aud.begin(), aud.end(), [](char c) { return c >= 0x20 && c < 0x7f; })) {
+    return Status::BadParameter("The audience (resource or scope) is not a valid URI.");
+  }
 
   const int64_t now = clock_.NowSeconds();
   const int64_t expires = now + kTokenLifetimeSeconds;

@@ -1,5 +1,5 @@
 // coffre: the server and its command-line tools. Each command group lives in its own file
-// (server, audit, login, vault, principal, role, key); this file parses and reports errors.
+// (server, audit, store, login, vault, principal, role, key); this file parses and reports errors.
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
@@ -10,6 +10,7 @@
 #include "coffre/core/credentials.h"
 #include "coffre/core/exception.h"
 #include "coffre/core/http.h"
+#include "coffre/identity/identity.h"
 
 namespace {
 
@@ -49,6 +50,7 @@ int main(int argc, char** argv) {
   coffre::cli::AddPrincipalCommands(app, cli);
   coffre::cli::AddRoleCommands(app, cli);
   coffre::cli::AddKeyCommands(app, cli);
+  coffre::cli::AddStoreCommands(app);
 
   try {
     app.parse(argc, argv);
@@ -69,6 +71,12 @@ int main(int argc, char** argv) {
   } catch (const coffre::core::RequestFailedException& e) {
     std::string message = e.Message.empty() ? std::string(e.what()) : e.Message;
     return Report(e.ErrorCode.empty() ? message : "(" + e.ErrorCode + ") " + message, kExitFailure);
+  } catch (const coffre::identity::CredentialUnavailableException& e) {
+    return Report(
+        std::string("No credentials for the vault: ") + e.what() +
+            "\nSource the server's dev.env, set AZURE_TENANT_ID/AZURE_CLIENT_ID/"
+            "AZURE_CLIENT_SECRET, or run `coffre login --client-id ID --client-secret S`.",
+        kExitFailure);
   } catch (const coffre::core::credentials::AuthenticationException& e) {
     return Report(std::string("Could not sign in: ") + e.what(), kExitFailure);
   } catch (const coffre::core::http::TransportException& e) {

@@ -18,6 +18,8 @@ void AddServerCommand(CLI::App& app, Cli& cli) {
   cmd->add_option("--vault", config->vaults, "Create this vault too (repeatable)");
   cmd->add_flag("--dev", config->dev,
                 "Dev mode: dev CA and certificate, vault 'dev', managed identity, dev.env");
+  cmd->add_option("--storage", config->storage,
+                  "Store URL: sqlite:PATH or postgresql://... (default SQLite in DATA_DIR)");
   cmd->add_option("--master-key-file", config->master_key_file,
                   "Master key file (default DATA_DIR/master.key)");
   cmd->add_option("--tls-cert", config->tls_cert_file, "TLS certificate chain (PEM)");

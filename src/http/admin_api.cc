@@ -374,6 +374,12 @@ class AdminHandler {
         return ErrorResponse(
             Status::BadParameter("A scope is /, /vaults/NAME or /vaults/NAME/keys/KEY."));
       }
+      // A scope names a vault (and key) that must exist, as an Azure resource scope does.
+      if (scope->starts_with("/vaults/")) {
+        std::string vault_name = scope->substr(8, scope->find('/', 8) - 8);
+        auto vault = FindVault(vault_name);
+        if (!vault.ok()) return ErrorResponse(vault.status());
+      }
       store::RoleAssignmentRecord record{crypto::RandomUuid(), std::string(role->name),
                                          AsciiLower(*principal), *scope, c_.clock.NowSeconds()};
       if (Status added = c_.store.AddRoleAssignment(record); !added.ok()) {

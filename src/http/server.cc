@@ -99,6 +99,9 @@ struct ServerState {
 
   std::atomic<bool> draining{false};
   std::atomic<int> in_flight{0};
+  // Keeps the I/O threads running while requests are on the worker pools: once draining has
+  // closed the acceptors and timers, their pending writes may be the only work left.
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::mutex stop_mutex;
   std::condition_variable stop_cv;
   bool stop_requested = false;
@@ -425,6 +428,7 @@ Status Server::Start() {
   s.signals.async_wait([&s](beast::error_code ec, int) {
     if (!ec) s.RequestStop();
   });
+  s.work.emplace(s.ioc.get_executor());
   for (int i = 0; i < s.io_threads; ++i) s.threads.emplace_back([&s] { s.ioc.run(); });
   return Status::Ok();
 }
@@ -451,6 +455,7 @@ void Server::Wait() {
   while (s.in_flight.load() > 0 && Clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+  s.work.reset();
   s.ioc.stop();
   for (auto& t : s.threads) t.join();
   s.threads.clear();

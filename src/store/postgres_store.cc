@@ -378,8 +378,8 @@ constexpr char kScanVersionsSql[] =
 
 // What PostgreSQL offers in place of SQLite's integrity_check: constraints and indexes of our
 // tables that are not (or no longer) valid.
-#define COFFRE_OUR_TABLES                                                                   \
-  "ARRAY[to_regclass('vaults'), to_regclass('keys'), to_regclass('key_versions'), "         \
+#define COFFRE_OUR_TABLES                                                                    \
+  "ARRAY[to_regclass('vaults'), to_regclass('keys'), to_regclass('key_versions'), "          \
   "to_regclass('rotation_policies'), to_regclass('key_events'), to_regclass('principals'), " \
   "to_regclass('settings'), to_regclass('job_leases'), to_regclass('access_policies'), "     \
   "to_regclass('role_assignments')]::oid[]"
@@ -1117,7 +1117,7 @@ Result<ScanPosition> ParseScanCursor(std::string_view cursor) {
   if (cursor.empty()) return position;
   const size_t first = cursor.find('/');
   const size_t last = cursor.rfind('/');
-  if (first == std::string_view::npos || first == last) {
+  if (first == std::string_view::npos || first == last || last + 1 == cursor.size()) {
     return Status::BadParameter("malformed key scan cursor");
   }
   position.vault.assign(cursor.substr(0, first));

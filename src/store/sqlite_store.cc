@@ -904,7 +904,7 @@ Result<ScanPosition> ParseScanCursor(std::string_view cursor) {
   if (cursor.empty()) return position;
   const size_t first = cursor.find('/');
   const size_t last = cursor.rfind('/');
-  if (first == std::string_view::npos || first == last) {
+  if (first == std::string_view::npos || first == last || last + 1 == cursor.size()) {
     return Status::BadParameter("malformed key scan cursor");
   }
   position.vault.assign(cursor.substr(0, first));

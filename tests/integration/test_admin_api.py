@@ -353,6 +353,9 @@ class AdminApiTest(h.ServerTestCase):
                 body = dict(ok)
                 del body[missing]
                 self.assertJsonError(s.admin("POST", "roleAssignments", body), 400)
+        # A scope must name a vault that exists.
+        r = s.admin("POST", "roleAssignments", dict(ok, scope="/vaults/nosuchvault"))
+        self.assertJsonError(r, 404)
         # Nothing was stored.
         r = s.admin("GET", "roleAssignments")
         self.assertNotIn(oid, [a["principalId"] for a in self.assertOk(r)["value"]])

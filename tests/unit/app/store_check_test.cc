@@ -256,8 +256,9 @@ TEST_P(StoreCheckTest, FindsDeletedVersionRows) {
   StoreCheckReport report = Check();
   EXPECT_TRUE(Mentions(report, "key dev/rsa1 has no versions"))
       << ::testing::PrintToString(report.problems);
-  EXPECT_TRUE(Mentions(report, "key dev/ec1: next sequence 3 does not follow its latest "
-                               "version's sequence 1"))
+  EXPECT_TRUE(Mentions(report,
+                       "key dev/ec1: next sequence 3 does not follow its latest "
+                       "version's sequence 1"))
       << ::testing::PrintToString(report.problems);
   EXPECT_EQ(report.versions, 4);
 }
@@ -277,7 +278,9 @@ TEST_P(StoreCheckTest, CommandPassesASoundStore) {
   EXPECT_NE(out_.find("store check: OK"), std::string::npos) << out_;
   EXPECT_EQ(out_.find("PROBLEM"), std::string::npos) << out_;
   // Never the connection URL (it may hold a password).
-  if (postgres()) EXPECT_EQ(out_.find("postgresql://"), std::string::npos) << out_;
+  if (postgres()) {
+    EXPECT_EQ(out_.find("postgresql://"), std::string::npos) << out_;
+  }
 }
 
 TEST_P(StoreCheckTest, CommandFailsOnDamageAndShowsNoKeyMaterial) {
@@ -286,8 +289,7 @@ TEST_P(StoreCheckTest, CommandFailsOnDamageAndShowsNoKeyMaterial) {
   store_.reset();
   EXPECT_EQ(RunCommand(WriteMasterKey(0x11)), 1) << out_ << err_;
   EXPECT_NE(out_.find("PROBLEM: key dev/oct1 version " + VersionId(4)), std::string::npos) << out_;
-  EXPECT_NE(out_.find("PROBLEM: key other/ec2 version " + VersionId(6)), std::string::npos)
-      << out_;
+  EXPECT_NE(out_.find("PROBLEM: key other/ec2 version " + VersionId(6)), std::string::npos) << out_;
   EXPECT_NE(out_.find("store check: DAMAGED, 2 problems"), std::string::npos) << out_;
   const std::string all = out_ + err_;
   EXPECT_EQ(all.find(Hex(oct_secret_)), std::string::npos);

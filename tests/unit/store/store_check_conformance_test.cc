@@ -44,9 +44,8 @@ class StoreCheckConformanceTest : public StoreTest {
   }
 
   static bool Mentions(const std::vector<std::string>& problems, const std::string& text) {
-    return std::any_of(problems.begin(), problems.end(), [&](const std::string& p) {
-      return p.find(text) != std::string::npos;
-    });
+    return std::any_of(problems.begin(), problems.end(),
+                       [&](const std::string& p) { return p.find(text) != std::string::npos; });
   }
 
   // Inserts a version row naming a vault and key that do not exist, bypassing the foreign keys.
@@ -97,9 +96,9 @@ TEST_P(StoreCheckConformanceTest, ScanOfAnEmptyStoreIsEmpty) {
 
 TEST_P(StoreCheckConformanceTest, ScanYieldsEveryVersionActiveAndDeletedInOrder) {
   Populate();
-  const std::vector<std::string> want = {
-      "a/K1/1", "a/k2/1", "a/k2/2", "b/r/1", "b/r/2", "b/x/1 deleted", "b/x/2 deleted",
-      "b/x/3 deleted"};
+  const std::vector<std::string> want = {"a/K1/1",        "a/k2/1",       "a/k2/2",
+                                         "b/r/1",         "b/r/2",        "b/x/1 deleted",
+                                         "b/x/2 deleted", "b/x/3 deleted"};
   for (int limit : {1, 2, 3, 7, 8, 100}) {
     EXPECT_EQ(ScanAll(limit), want) << "limit " << limit;
   }
@@ -173,8 +172,9 @@ TEST_P(StoreCheckConformanceTest, FindsAMissingLatestVersion) {
   Populate();
   RawExec("DELETE FROM key_versions WHERE vault = 'b' AND name_key = 'x' AND sequence = 3");
   auto problems = Problems();
-  EXPECT_TRUE(Mentions(problems, "key b/x: next sequence 4 does not follow its latest version's "
-                                 "sequence 2"))
+  EXPECT_TRUE(Mentions(problems,
+                       "key b/x: next sequence 4 does not follow its latest version's "
+                       "sequence 2"))
       << ::testing::PrintToString(problems);
 }
 
@@ -182,8 +182,9 @@ TEST_P(StoreCheckConformanceTest, FindsAMissingEarlierVersion) {
   Populate();
   RawExec("DELETE FROM key_versions WHERE vault = 'b' AND name_key = 'x' AND sequence = 2");
   auto problems = Problems();
-  EXPECT_TRUE(Mentions(problems, "key b/x has 2 versions with sequences 1 to 3: versions are "
-                                 "missing"))
+  EXPECT_TRUE(Mentions(problems,
+                       "key b/x has 2 versions with sequences 1 to 3: versions are "
+                       "missing"))
       << ::testing::PrintToString(problems);
 }
 
