@@ -507,6 +507,8 @@ def wait_idle(pids, max_seconds=120):
 
 def run_wrk(url, conc, env_extra, tmp, tag, pids=(), seconds=SECONDS, profile=False):
     """One bounded wrk run; returns the summary written by request.lua plus CPU shares."""
+    if callable(pids):
+        pids = pids()
     if pids:
         wait_idle(pids)
     out_path = os.path.join(tmp, "wrk-%s.json" % tag)
@@ -572,8 +574,8 @@ def save_perf(perf_data, tag):
     os.unlink(perf_data)
 
 
-def nginx_pids(master):
-    """The nginx master and its workers."""
+def child_pids(master):
+    """`master` and its direct children (nginx workers, PostgreSQL backends)."""
     pids = [master]
     for d in os.listdir("/proc"):
         if d.isdigit():
@@ -802,8 +804,9 @@ def markdown(info, limits, rows, nginx, memory, large, pg_note, command, started
         L.append("")
     L.append("### CPU share during each run (%% of all %d cores)" % NPROC)
     L.append("")
-    L.append("server = coffre process; wrk = the load generator; other = everything else on the machine "
-             "(other sessions, kernel threads) — non-zero means the numbers above are disturbed.")
+    L.append("server = the coffre process (in the [PostgreSQL] rows: coffre + PostgreSQL's processes); "
+             "wrk = the load generator; other = everything else on the machine (other sessions, kernel "
+             "threads) — non-zero means the numbers above are disturbed.")
     L.append("")
     L.append("| operation | c | server % | wrk % | other % | ops/s per server core |")
     L.append("|---|---:|---:|---:|---:|---:|")
@@ -1057,6 +1060,14 @@ class Postgres:
         run(self.prefix + [self.bin + "/pg_ctl", "stop", "-w", "-m", "immediate", "-D", self.data], 60,
             cwd=self.dir)
 
+    def pids(self):
+        """The postmaster and its children (backends, writers)."""
+        try:
+            postmaster = int(read(os.path.join(self.data, "postmaster.pid")).split()[0])
+        except (IndexError, ValueError):
+            return []
+        return child_pids(postmaster)
+
 
 PG_OPS = [o for o in os.environ.get(
     "BENCH_PG_OPS", "get,sign-rs256,sign-es256,create-ec,create-rsa,list").split(",") if o]
@@ -1080,8 +1091,9 @@ def pg_run(tmp, limits):
         op = {"name": name, "label": label + " [PostgreSQL]", "limit": limit, "target": target, "runs": []}
         for c in CONCURRENCY:
             srv.refresh_token()
+            # server % = Coffre + PostgreSQL (the store runs on the same cores)
             s = run_wrk(wrk_url(srv, method, path), c, wrk_env(srv, method, path, body, "pg%s-c%d" % (name, c), tmp),
-                        tmp, "pg-%s-c%d" % (name, c), pids=[srv.pid])
+                        tmp, "pg-%s-c%d" % (name, c), pids=lambda: [srv.pid] + pg.pids())
             op["runs"].append(s)
             log("%-34s c=%-3d %9s ops/s  p50 %7s ms  p99 %7s ms  errors %d  cpu server %s%% wrk %s%% other %s%%" % (
                 op["label"], c, fmt_ops(s["ops"]), fmt_ms(s["p50_us"]), fmt_ms(s["p99_us"]), s["errors"],
@@ -1160,7 +1172,7 @@ def main():
         s = run_wrk("https://127.0.0.1:%d/keys/bench-rsa/" % nginx_port, c,
                     {"BENCH_TOKEN": server.token, "BENCH_HOST": "localhost", "BENCH_METHOD": "GET",
                      "BENCH_BODY": "", "BENCH_PATHS": "", "BENCH_CREATE": ""}, tmp, "nginx-%d" % c,
-                    pids=nginx_pids(nginx_proc.pid))
+                    pids=child_pids(nginx_proc.pid))
         s["body_bytes"] = len(get_body)
         nginx[c] = s
         log("nginx c=%d: %s ops/s p50 %s p99 %s ms (wrk %s%% cpu)" % (c, fmt_ops(s["ops"]), fmt_ms(s["p50_us"]),
