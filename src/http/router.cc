@@ -208,10 +208,13 @@ bool IsSupportedApiVersion(std::string_view version) {
 
 bool Router::IsSlow(const ApiRequest& request) {
   if (request.method != "POST") return false;
-  std::string_view target = request.target;
-  target = target.substr(0, target.find('?'));
-  while (!target.empty() && target.back() == '/') target.remove_suffix(1);
-  std::string last = AsciiLower(target.substr(target.rfind('/') + 1));
+  // Decoded as routing decodes it, so "/keys/k/cre%61te" counts as the create it is.
+  auto target = ParseRequestTarget(request.target);
+  if (!target) return false;
+  auto& segments = target->segments;
+  while (!segments.empty() && segments.back().empty()) segments.pop_back();
+  if (segments.empty()) return false;
+  std::string last = AsciiLower(segments.back());
   return last == "create" || last == "rotate";
 }
 

@@ -104,6 +104,8 @@ TEST(RouterIsSlow, OnlyKeyGeneration) {
   EXPECT_TRUE(Router::IsSlow(Request("POST", "/keys/k1/create/")));
   EXPECT_TRUE(Router::IsSlow(Request("POST", "/keys/k1/CREATE?api-version=7.4")));
   EXPECT_TRUE(Router::IsSlow(Request("POST", "/keys/k1/rotate?api-version=7.4")));
+  // Routing decodes the path, so an encoded "create" is still key generation.
+  EXPECT_TRUE(Router::IsSlow(Request("POST", "/keys/k1/cre%61te?api-version=7.4")));
   EXPECT_FALSE(Router::IsSlow(Request("GET", "/keys/k1/create?api-version=7.4")));
   EXPECT_FALSE(Router::IsSlow(Request("POST", "/keys/k1/sign?api-version=7.4")));
   EXPECT_FALSE(Router::IsSlow(Request("POST", "/deletedkeys/k1/recover?api-version=7.4")));
