@@ -10,7 +10,7 @@ packages=(
   libssl-dev openssl ca-certificates libsqlite3-dev libpq-dev postgresql libcurl4-openssl-dev
   libcli11-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
-  python3 python3-azure libnss-myhostname
+  python3 python3-azure python3-aiohttp python3-cryptography libnss-myhostname
   nodejs curl
   clang libclang-rt-14-dev llvm  # make fuzz (libFuzzer, sanitizer runtimes, llvm-symbolizer)
 )

@@ -52,6 +52,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/strings.h"
 #include "store/consistency_checks.h"
 #include "store/record_codec.h"
 #include "store/store.h"
@@ -398,13 +399,8 @@ constexpr const char* kCatalogChecks[] = {
 // ---------------------------------------------------------------------------------------------
 // Helpers.
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
+// Names compare case-insensitively in ASCII.
+std::string Lower(std::string_view s) { return AsciiLower(s); }
 
 Status Corrupt(std::string_view table) {
   return Status::Internal("postgres: malformed row in table " + std::string(table));

@@ -32,6 +32,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/strings.h"
 #include "store/consistency_checks.h"
 #include "store/record_codec.h"
 #include "store/store.h"
@@ -324,13 +325,8 @@ constexpr char kForeignKeyCheckSql[] = "PRAGMA foreign_key_check";
 // ---------------------------------------------------------------------------------------------
 // Helpers.
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
+// Names compare case-insensitively in ASCII.
+std::string Lower(std::string_view s) { return AsciiLower(s); }
 
 // sqlite3_errmsg names tables and constraints, never bound values, so it is safe to log.
 Status SqliteError(sqlite3* db, int rc, std::string_view what) {
