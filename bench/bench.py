@@ -18,6 +18,7 @@ Environment (all optional):
   BENCH_LARGE=1             also: 100,000 keys (RSS, get-key p99); BENCH_LARGE=2: also 1,000,000
   BENCH_LARGE_KEYS=N        override the largest key count of the BENCH_LARGE run
   BENCH_PERF=1              perf-profile the server during each run at the highest concurrency
+  BENCH_PERF_FREQ=99        its sampling frequency (Hz)
   BENCH_DIAG=0              skip the diagnostic run with the audit log on tmpfs
   BENCH_PG=0                skip the PostgreSQL rows even if the server has --storage
   BENCH_PG_OPS=get,...      operations for the PostgreSQL rows (default: get, sign-rs256,
@@ -523,7 +524,7 @@ def run_wrk(url, conc, env_extra, tmp, tag, pids=(), seconds=SECONDS, profile=Fa
     perf = None
     if PERF and profile and pids and conc == max(CONCURRENCY) and shutil.which("perf"):
         perf_data = os.path.join(tmp, "perf-%s.data" % tag)
-        perf = start_proc("perf", ["perf", "record", "-q", "-F", "99", "--call-graph", "dwarf,16384",
+        perf = start_proc("perf", ["perf", "record", "-q", "-F", os.environ.get("BENCH_PERF_FREQ", "99"), "--call-graph", "dwarf,16384",
                                    "-p", str(pids[0]), "-o", perf_data, "--", "sleep", str(max(1, seconds - 2))],
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -564,6 +565,8 @@ def save_perf(perf_data, tag):
                   "-g", "none"], 300).stdout
     inclusive = run(["perf", "report", "-i", perf_data, "--stdio", "--children", "--sort", "sym",
                      "-g", "none", "--percent-limit", "2"], 300).stdout
+    self_syms = run(["perf", "report", "-i", perf_data, "--stdio", "--no-children", "--sort", "sym",
+                     "-g", "none", "--percent-limit", "1"], 300).stdout
     keep = [l for l in inclusive.splitlines()
             if re.search(r"\] (coffre::|OSSL_|EVP_|SSL_|sqlite3|fdatasync|__futex|ASN1_|EC_|RSA_|BN_|d2i_|i2d_)", l)]
     with open(out, "w") as f:
@@ -571,6 +574,8 @@ def save_perf(perf_data, tag):
         f.write("\n".join(l for l in by_dso.splitlines() if l.strip() and not l.startswith("#")))
         f.write("\n\n# perf: inclusive time (children) of Coffre functions and crypto/store calls\n")
         f.write("\n".join(l[:200] for l in keep[:80]) + "\n")
+        f.write("\n# perf: self time by symbol (kernel and user), >= 1%\n")
+        f.write("\n".join(l[:160] for l in self_syms.splitlines() if l.strip() and not l.startswith("#")) + "\n")
     os.unlink(perf_data)
 
 

@@ -165,7 +165,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     http::ApiRequest request = ParseRequest(input.substr(0, end));
     input =
         end == std::string_view::npos ? std::string_view{} : input.substr(end + kSeparator.size());
-    (void)http::Router::IsSlow(request);
+    (void)http::Router::KindOf(request);
     if (Skipped(request, mentions_rsa)) continue;
     Check(request, world->router->Handle(request));
   }

@@ -165,6 +165,7 @@ int RunServer(const ServerConfig& config) {
   options.https_port = config.https_port;
   options.http_port = config.http_port;
   options.io_threads = config.io_threads;
+  options.compute_on_io_threads = (*store)->ReadsAreLocal();
 
   auth::Identity dev_identity;
   std::string identity_header;
@@ -205,7 +206,7 @@ int RunServer(const ServerConfig& config) {
   auth::AccessChecker access(**store);
   http::Server* running_server = nullptr;
   std::mutex certificate_mutex;
-  http::AdminContext admin{**store, vaults, *admin_token, **tokens, SystemClock::Instance(), {}};
+  http::AdminContext admin{**store, vaults, *admin_token, **tokens, access, SystemClock::Instance(), {}};
   if (config.dev) {
     // A vault made in --dev is reachable as NAME.localhost at once: the dev certificate is
     // reissued to cover it, and the dev identity may use it.

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <future>
 #include <optional>
 
 #include "common/base64url.h"
@@ -183,7 +184,6 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& directory,
         log->prev_hash_ = HexSha256(last);
       }
     }
-    log->durable_seq_ = log->enqueued_seq_ = log->next_seq_ - 1;
     log->fd_ = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
     if (log->fd_ < 0) return Status::Internal("Cannot open the audit file " + path);
     log->file_bytes_ = content.size() + (content.empty() ? 0 : 1);
@@ -214,14 +214,27 @@ Status AuditLog::OpenFileForSeq(int64_t first_seq) {
 }
 
 Status AuditLog::Append(const AuditRecord& record) {
-  std::unique_lock lock(mutex_);
-  if (!failure_.ok()) return failure_;
-  if (stopping_) return Status::Unavailable("The audit log is closed.");
-  int64_t seq = ++enqueued_seq_;
-  pending_.push_back(record);
-  queued_.notify_one();
-  flushed_.wait(lock, [&] { return durable_seq_ >= seq || !failure_.ok(); });
-  return durable_seq_ >= seq ? Status::Ok() : failure_;
+  std::promise<Status> written;
+  std::future<Status> result = written.get_future();
+  AppendAsync(record, [&written](Status status) { written.set_value(std::move(status)); });
+  return result.get();
+}
+
+void AuditLog::AppendAsync(const AuditRecord& record, std::function<void(Status)> done) {
+  Status refused;
+  {
+    std::lock_guard lock(mutex_);
+    if (!failure_.ok()) {
+      refused = failure_;
+    } else if (stopping_) {
+      refused = Status::Unavailable("The audit log is closed.");
+    } else {
+      pending_.push_back(Pending{record, std::move(done)});
+      queued_.notify_one();
+      return;
+    }
+  }
+  done(std::move(refused));
 }
 
 Status AuditLog::WriteBatch(const std::vector<std::string>& lines, int64_t first_seq) {
@@ -261,28 +274,29 @@ void AuditLog::FlushLoop() {
   while (true) {
     queued_.wait(lock, [&] { return stopping_ || !pending_.empty(); });
     if (pending_.empty() && stopping_) return;
-    std::deque<AuditRecord> batch;
+    std::deque<Pending> batch;
     batch.swap(pending_);
+    Status written = failure_;
     lock.unlock();
-    std::vector<std::string> lines;
-    lines.reserve(batch.size());
-    std::string prev = prev_hash_;
-    const int64_t first_seq = next_seq_;
-    int64_t seq = first_seq;
-    for (const auto& record : batch) {
-      lines.push_back(FormatLine(record, seq++, prev));
-      prev = HexSha256(lines.back());
-    }
-    next_seq_ = seq;
-    Status written = WriteBatch(lines, first_seq);
-    lock.lock();
     if (written.ok()) {
-      prev_hash_ = prev;
-      durable_seq_ = seq - 1;
-    } else {
-      failure_ = written;
+      std::vector<std::string> lines;
+      lines.reserve(batch.size());
+      std::string prev = prev_hash_;
+      const int64_t first_seq = next_seq_;
+      int64_t seq = first_seq;
+      for (const auto& pending : batch) {
+        lines.push_back(FormatLine(pending.record, seq++, prev));
+        prev = HexSha256(lines.back());
+      }
+      written = WriteBatch(lines, first_seq);
+      if (written.ok()) {
+        next_seq_ = seq;
+        prev_hash_ = std::move(prev);
+      }
     }
-    flushed_.notify_all();
+    for (auto& pending : batch) pending.done(written);
+    lock.lock();
+    if (!written.ok()) failure_ = written;
   }
 }
 

@@ -6,12 +6,14 @@
 // they sort), rotated by size; the chain continues across files and restarts.
 //
 // Appends from many threads are group-committed: a flusher thread writes what has queued and
-// syncs once, then releases every waiter whose line is on disk.
+// syncs once, then completes every append whose line is on disk. The asynchronous form lets the
+// server answer a request from that completion instead of parking a thread per sync.
 #pragma once
 
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -51,6 +53,10 @@ class AuditLog {
   // Appends one line and returns once it is on disk. An error means it is not: the caller
   // must not report success for the request.
   Status Append(const AuditRecord& record);
+  // Queues one line; `done` runs once with OK when the line is on disk, or with the error that
+  // kept it off. It runs on the log's writer thread (or at once, on the caller's, if the log has
+  // already failed or is closed), so it must be short and must not call back into the log.
+  void AppendAsync(const AuditRecord& record, std::function<void(Status)> done);
 
   const std::string& directory() const { return directory_; }
 
@@ -67,11 +73,12 @@ class AuditLog {
 
   std::mutex mutex_;
   std::condition_variable queued_;
-  std::condition_variable flushed_;
-  std::deque<AuditRecord> pending_;
+  struct Pending {
+    AuditRecord record;
+    std::function<void(Status)> done;
+  };
+  std::deque<Pending> pending_;
   int64_t next_seq_ = 1;       // seq of the next line to be written
-  int64_t durable_seq_ = 0;    // highest seq on disk
-  int64_t enqueued_seq_ = 0;   // highest seq handed out
   std::string prev_hash_;      // hex SHA-256 of the last line written
   Status failure_;             // sticky: once writing failed, every append fails
   bool stopping_ = false;

@@ -1,28 +1,70 @@
 #include "auth/access_checker.h"
 
+#include <string>
+#include <utility>
+
 namespace coffre::auth {
+namespace {
+
+// The cached value if it is younger than `ttl`, else the result of `fetch` (then cached).
+template <typename Value, typename Fetch>
+auto CachedOrFetch(LruCache<Value>& cache, std::string_view key, std::chrono::milliseconds ttl,
+                   Fetch fetch) -> Result<decltype(Value::entries)> {
+  auto now = std::chrono::steady_clock::now();
+  if (auto cached = cache.Get(key); cached && now - cached->at < ttl) return cached->entries;
+  COFFRE_ASSIGN_OR_RETURN(auto entries, fetch());
+  cache.Put(std::string(key), Value{entries, now});
+  return entries;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<const std::vector<AccessPolicyEntry>>> AccessChecker::PoliciesOf(
+    std::string_view vault) const {
+  return CachedOrFetch(policies_, vault, kCacheTtl,
+                       [&]() -> Result<std::shared_ptr<const std::vector<AccessPolicyEntry>>> {
+                         COFFRE_ASSIGN_OR_RETURN(auto records, store_.ListAccessPolicies(vault));
+                         auto policies = std::make_shared<std::vector<AccessPolicyEntry>>();
+                         for (auto& r : records) {
+                           policies->push_back({std::move(r.object_id),
+                                                std::move(r.application_id), std::move(r.keys),
+                                                std::move(r.secrets), std::move(r.certificates)});
+                         }
+                         return std::shared_ptr<const std::vector<AccessPolicyEntry>>(policies);
+                       });
+}
+
+Result<std::shared_ptr<const std::vector<RoleAssignment>>> AccessChecker::AssignmentsOf(
+    std::string_view object_id) const {
+  return CachedOrFetch(
+      assignments_, object_id, kCacheTtl,
+      [&]() -> Result<std::shared_ptr<const std::vector<RoleAssignment>>> {
+        COFFRE_ASSIGN_OR_RETURN(auto records, store_.ListRoleAssignmentsFor(object_id));
+        auto assignments = std::make_shared<std::vector<RoleAssignment>>();
+        for (auto& r : records) {
+          assignments->push_back(
+              {std::move(r.id), std::move(r.role), std::move(r.principal_id), std::move(r.scope)});
+        }
+        return std::shared_ptr<const std::vector<RoleAssignment>>(assignments);
+      });
+}
 
 Status AccessChecker::Check(const store::VaultRecord& vault, const Caller& caller,
                             std::string_view permission, std::string_view data_action,
                             std::string_view key_name) const {
   if (vault.rbac_authorization) {
     if (data_action.empty()) return Status::Ok();
-    COFFRE_ASSIGN_OR_RETURN(auto records, store_.ListRoleAssignmentsFor(caller.object_id));
-    std::vector<RoleAssignment> assignments;
-    for (auto& r : records) {
-      assignments.push_back({std::move(r.id), std::move(r.role), std::move(r.principal_id),
-                             std::move(r.scope)});
-    }
-    return CheckRoleAssignments(assignments, caller, vault.name, key_name, data_action);
+    COFFRE_ASSIGN_OR_RETURN(auto assignments, AssignmentsOf(caller.object_id));
+    return CheckRoleAssignments(*assignments, caller, vault.name, key_name, data_action);
   }
   if (permission.empty()) return Status::Ok();
-  COFFRE_ASSIGN_OR_RETURN(auto records, store_.ListAccessPolicies(vault.name));
-  std::vector<AccessPolicyEntry> policies;
-  for (auto& r : records) {
-    policies.push_back({std::move(r.object_id), std::move(r.application_id), std::move(r.keys),
-                        std::move(r.secrets), std::move(r.certificates)});
-  }
-  return CheckAccessPolicies(policies, caller, vault.name, permission);
+  COFFRE_ASSIGN_OR_RETURN(auto policies, PoliciesOf(vault.name));
+  return CheckAccessPolicies(*policies, caller, vault.name, permission);
+}
+
+void AccessChecker::Forget() const {
+  policies_.EraseIf([](std::string_view) { return true; });
+  assignments_.EraseIf([](std::string_view) { return true; });
 }
 
 }  // namespace coffre::auth

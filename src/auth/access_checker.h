@@ -1,17 +1,27 @@
 // AccessChecker: enforces a vault's permission model for one data-plane request, reading the
 // vault's access policies or the caller's role assignments from the store.
+//
+// What it reads is cached for at most kCacheTtl, so a change made through another replica takes
+// effect within that bound; changes made through this process's admin API call Forget and take
+// effect at once.
 #pragma once
 
+#include <chrono>
+#include <memory>
 #include <string_view>
+#include <vector>
 
 #include "auth/access_control.h"
 #include "coffre/status.h"
+#include "common/lru_cache.h"
 #include "store/store.h"
 
 namespace coffre::auth {
 
 class AccessChecker {
  public:
+  static constexpr std::chrono::milliseconds kCacheTtl{1000};
+
   explicit AccessChecker(store::Store& store) : store_(store) {}
 
   // OK, or Key Vault's 403. An empty permission and data action means any authenticated
@@ -19,8 +29,25 @@ class AccessChecker {
   Status Check(const store::VaultRecord& vault, const Caller& caller, std::string_view permission,
                std::string_view data_action, std::string_view key_name) const;
 
+  // Drops everything cached, after access policies or role assignments changed.
+  void Forget() const;
+
  private:
+  template <typename T>
+  struct Fetched {
+    std::shared_ptr<const std::vector<T>> entries;
+    std::chrono::steady_clock::time_point at;
+  };
+
+  Result<std::shared_ptr<const std::vector<AccessPolicyEntry>>> PoliciesOf(
+      std::string_view vault) const;
+  Result<std::shared_ptr<const std::vector<RoleAssignment>>> AssignmentsOf(
+      std::string_view object_id) const;
+
   store::Store& store_;
+  // By vault name, and by principal object id.
+  mutable LruCache<Fetched<AccessPolicyEntry>> policies_{1024};
+  mutable LruCache<Fetched<RoleAssignment>> assignments_{4096};
 };
 
 }  // namespace coffre::auth

@@ -6,11 +6,13 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "coffre/status.h"
 #include "common/clock.h"
+#include "common/lru_cache.h"
 #include "crypto/asymmetric_key.h"
 
 namespace coffre::auth {
@@ -30,7 +32,7 @@ struct TokenClaims {
   std::string tenant_id;
   std::string app_id;
   int64_t issued_at = 0;
-  int64_t not_before = 0;
+  std::optional<int64_t> not_before;
   int64_t expires = 0;
 };
 
@@ -70,11 +72,18 @@ class TokenAuthority {
   Result<TokenClaims> Verify(std::string_view token, std::string_view audience) const;
 
  private:
+  // The claims of a token whose structure and signature are valid; nothing time-dependent.
+  Result<TokenClaims> ParseSignedToken(std::string_view token) const;
+  // Issuer, tenant, time window and audience.
+  Status CheckClaims(const TokenClaims& claims, std::string_view audience) const;
+
   crypto::AsymmetricKey signing_key_;
   std::string key_id_;
   std::string tenant_id_;
   std::string issuer_;
   const Clock& clock_;
+  // Claims of tokens that passed ParseSignedToken, by the token's SHA-256.
+  mutable LruCache<TokenClaims> verified_{4096};
 };
 
 // The audience a token must carry for a vault host ("dev.localhost:8443" -> the resource

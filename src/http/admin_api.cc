@@ -497,7 +497,11 @@ ApiResponse HandleAdminRequest(const AdminContext& context, const ApiRequest& re
     return audited(
         ErrorResponse(Status::Unauthorized("The admin API requires the admin token.")), false);
   }
-  return audited(AdminHandler(context, request, target).Handle(), true);
+  ApiResponse response = AdminHandler(context, request, target).Handle();
+  // Vaults, access policies and role assignments may have changed: the data plane must see it
+  // on its next request, not after its cache expires.
+  if (request.method != "GET") context.access.Forget();
+  return audited(std::move(response), true);
 }
 
 }  // namespace coffre::http

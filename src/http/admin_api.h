@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "auth/access_checker.h"
 #include "auth/admin_token.h"
 #include "auth/token_authority.h"
 #include "common/clock.h"
@@ -25,6 +26,7 @@ struct AdminContext {
   service::VaultDirectory& vaults;
   const auth::AdminToken& admin_token;
   const auth::TokenAuthority& tokens;
+  const auth::AccessChecker& access;
   const Clock& clock;
   // Runs after a vault is created (in --dev: cover NAME.localhost in the TLS certificate and
   // give the dev identity full rights). May be empty.

@@ -206,16 +206,27 @@ bool IsSupportedApiVersion(std::string_view version) {
   return false;
 }
 
-bool Router::IsSlow(const ApiRequest& request) {
-  if (request.method != "POST") return false;
+Router::WorkKind Router::KindOf(const ApiRequest& request) {
   // Decoded as routing decodes it, so "/keys/k/cre%61te" counts as the create it is.
   auto target = ParseRequestTarget(request.target);
-  if (!target) return false;
+  if (!target) return WorkKind::kCompute;  // answered with an error at once
   auto& segments = target->segments;
   while (!segments.empty() && segments.back().empty()) segments.pop_back();
-  if (segments.empty()) return false;
+  if (request.method == "GET") return WorkKind::kCompute;
+  if (request.method != "POST" || segments.empty()) return WorkKind::kBlocking;
   std::string last = AsciiLower(segments.back());
-  return last == "create" || last == "rotate";
+  if (last == "create" || last == "rotate") return WorkKind::kSlow;
+  if (segments.size() == 3 && segments[0] == "adfs" && last == "token") return WorkKind::kSlow;
+  if (segments.size() == 1 && last == "rng") return WorkKind::kCompute;
+  // POST /keys/NAME[/VERSION]/OPERATION: cryptography with cached key material, no writes.
+  static constexpr std::string_view kCryptoOperations[] = {"encrypt", "decrypt",   "sign",
+                                                           "verify",  "wrapkey",   "unwrapkey"};
+  if ((segments.size() == 3 || segments.size() == 4) && AsciiLower(segments[0]) == "keys") {
+    for (std::string_view operation : kCryptoOperations) {
+      if (last == operation) return WorkKind::kCompute;
+    }
+  }
+  return WorkKind::kBlocking;
 }
 
 ApiResponse Router::Handle(const ApiRequest& request) const {

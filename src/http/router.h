@@ -35,9 +35,12 @@ class Router {
 
   ApiResponse Handle(const ApiRequest& request) const;
 
-  // Requests that do slow work (key generation) run on their own pool so they never queue
-  // ahead of fast ones.
-  static bool IsSlow(const ApiRequest& request);
+  // What kind of work a request is, so the server can place it: compute-bound work that never
+  // waits for a disk commit may run on an I/O thread (no thread hand-off), store writes go to a
+  // pool whose threads may block on commits, and slow work (key generation, password hashing)
+  // to its own pool so it never queues ahead of the rest.
+  enum class WorkKind { kCompute, kBlocking, kSlow };
+  static WorkKind KindOf(const ApiRequest& request);
 
  private:
   RouterContext context_;

@@ -193,52 +193,80 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     keep_alive_ = message.keep_alive();
 
     server_.in_flight.fetch_add(1);
-    auto& pool = Router::IsSlow(*request) ? server_.slow_pool : server_.fast_pool;
     request->request_id = crypto::RandomUuid();
-    asio::post(pool, [self = this->shared_from_this(), request, started = Clock::now()] {
-      ApiResponse response;
-      try {
-        response = self->server_.router.Handle(*request);
-      } catch (const std::exception&) {
-        response = ErrorResponse(Status::Internal("The server failed to process the request."));
-      }
-      auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started);
-      self->Audit(*request, response, elapsed.count() / 1000.0);
-      spdlog::info("{} {} {} {:.1f}ms", request->method,
-                   std::string_view(request->target).substr(0, request->target.find('?')),
-                   response.status, elapsed.count() / 1000.0);
-      asio::post(self->stream_.get_executor(),
-                 [self, request, response = std::move(response)]() mutable {
-                   self->Write(std::move(response), request.get());
-                 });
-    });
+    const auto started = Clock::now();
+    switch (Router::KindOf(*request)) {
+      case Router::WorkKind::kCompute:
+        if (server_.options.compute_on_io_threads) return Process(std::move(request), started);
+        [[fallthrough]];
+      case Router::WorkKind::kBlocking:
+        return asio::post(server_.fast_pool, [self = this->shared_from_this(), request, started] {
+          self->Process(request, started);
+        });
+      case Router::WorkKind::kSlow:
+        return asio::post(server_.slow_pool, [self = this->shared_from_this(), request, started] {
+          self->Process(request, started);
+        });
+    }
   }
 
-  // Records the request; if that fails the response becomes a 500 (no unaudited success).
-  void Audit(const ApiRequest& request, ApiResponse& response, double latency_ms) {
+  void Process(std::shared_ptr<ApiRequest> request, Clock::time_point started) {
+    ApiResponse response;
+    try {
+      response = server_.router.Handle(*request);
+    } catch (const std::exception&) {
+      response = ErrorResponse(Status::Internal("The server failed to process the request."));
+    }
+    auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started);
+    spdlog::debug("{} {} {} {:.1f}ms", request->method,
+                  std::string_view(request->target).substr(0, request->target.find('?')),
+                  response.status, elapsed.count() / 1000.0);
+    AuditThenWrite(std::move(request), std::move(response), elapsed.count() / 1000.0);
+  }
+
+  // Records the request, then sends the response once the audit line is on disk. The pool thread
+  // does not wait for that: the audit log's writer completes the request, so one disk sync
+  // answers every request it covers. If the line cannot be written the response becomes a 500
+  // (no unaudited success).
+  void AuditThenWrite(std::shared_ptr<ApiRequest> request, ApiResponse response,
+                      double latency_ms) {
     audit::AuditLog* log = server_.options.audit_log;
-    if (log == nullptr || response.audit.skip) return;
+    if (log == nullptr || response.audit.skip) {
+      return asio::post(stream_.get_executor(),
+                        [self = this->shared_from_this(), request = std::move(request),
+                         response = std::move(response)]() mutable {
+                          self->Write(std::move(response), request.get());
+                        });
+    }
     const AuditInfo& info = response.audit;
     audit::AuditRecord record{
         .time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                        std::chrono::system_clock::now().time_since_epoch())
                        .count(),
-        .request_id = request.request_id,
+        .request_id = request->request_id,
         .caller_object_id = info.caller_object_id,
         .caller_app_id = info.caller_app_id,
-        .client_address = request.client_address,
+        .client_address = request->client_address,
         .vault = info.vault,
         .operation = info.operation,
         .key_name = info.key_name,
         .key_version = info.key_version,
         .status = response.status,
         .latency_ms = latency_ms};
-    if (Status logged = log->Append(record); !logged.ok()) {
-      spdlog::error("audit log: {}", logged.message());
-      if (response.sensitive) SecureWipe(response.body.data(), response.body.size());
-      response = ErrorResponse(
-          Status::Internal("The request could not be recorded in the audit log."));
-    }
+    // std::function needs a copyable callable, so the response travels behind a shared_ptr.
+    auto pending = std::make_shared<ApiResponse>(std::move(response));
+    log->AppendAsync(record, [self = this->shared_from_this(), request = std::move(request),
+                              pending](Status logged) {
+      if (!logged.ok()) {
+        spdlog::error("audit log: {}", logged.message());
+        if (pending->sensitive) SecureWipe(pending->body.data(), pending->body.size());
+        *pending = ErrorResponse(
+            Status::Internal("The request could not be recorded in the audit log."));
+      }
+      asio::post(self->stream_.get_executor(), [self, request, pending] {
+        self->Write(std::move(*pending), request.get());
+      });
+    });
   }
 
   void WriteError(int status, std::string code, std::string message) {

@@ -1,7 +1,8 @@
 // Server: the HTTPS listener (Key Vault data plane and sign-in endpoints) and the plain-HTTP
 // listener (health, managed-identity tokens, the CONNECT proxy for *.vault.azure.net), on
-// Beast/Asio with one I/O thread per core. Requests are handled on worker pools so slow work
-// (RSA key generation, disk commits) never stalls the I/O threads.
+// Beast/Asio with one I/O thread per core. Requests that may block (store writes, key
+// generation) are handled on worker pools so they never stall the I/O threads; the rest run
+// where they were read.
 //
 // Beast and Asio stay inside server.cc; this header is cheap to include.
 #pragma once
@@ -35,6 +36,10 @@ struct ServerOptions {
   std::chrono::seconds request_timeout{30};
   std::chrono::seconds idle_timeout{120};
   std::chrono::seconds drain_timeout{10};
+  // Reads and cryptography (Router::WorkKind::kCompute) run on the I/O thread that read the
+  // request, saving two thread hand-offs. Off when the store's reads wait on the network
+  // (PostgreSQL): then they go to the worker pool like writes, so an I/O thread never idles.
+  bool compute_on_io_threads = true;
   // Every request but health checks is recorded here before its response is sent; a request
   // that cannot be recorded fails with 500. Null: no audit log.
   audit::AuditLog* audit_log = nullptr;

@@ -34,38 +34,16 @@ Result<std::shared_ptr<const KeyMaterial>> UnsealKeyMaterial(const store::Barrie
 Result<std::shared_ptr<const KeyMaterial>> KeyMaterialCache::Get(
     const store::KeyVersionRecord& record) {
   std::string id = KeyPrefix(record.vault, record.name) + AsciiLower(record.version);
-  {
-    std::lock_guard lock(mutex_);
-    if (auto it = index_.find(id); it != index_.end()) {
-      lru_.splice(lru_.begin(), lru_, it->second);
-      return it->second->second;
-    }
-  }
-  // Unseal outside the lock; two threads racing on a miss both unseal, which is harmless.
+  if (auto cached = cache_.Get(id)) return *std::move(cached);
+  // Two threads racing on a miss both unseal, which is harmless.
   COFFRE_ASSIGN_OR_RETURN(auto material, UnsealKeyMaterial(barrier_, record));
-  std::lock_guard lock(mutex_);
-  if (index_.find(id) == index_.end()) {
-    lru_.emplace_front(id, material);
-    index_[id] = lru_.begin();
-    while (lru_.size() > capacity_) {
-      index_.erase(lru_.back().first);
-      lru_.pop_back();
-    }
-  }
+  cache_.Put(std::move(id), material);
   return material;
 }
 
 void KeyMaterialCache::Invalidate(std::string_view vault, std::string_view name) {
   std::string prefix = KeyPrefix(vault, name);
-  std::lock_guard lock(mutex_);
-  for (auto it = lru_.begin(); it != lru_.end();) {
-    if (it->first.starts_with(prefix)) {
-      index_.erase(it->first);
-      it = lru_.erase(it);
-    } else {
-      ++it;
-    }
-  }
+  cache_.EraseIf([&prefix](std::string_view id) { return id.starts_with(prefix); });
 }
 
 }  // namespace coffre::service

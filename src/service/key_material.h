@@ -6,15 +6,12 @@
 // recently used ones when the cache is full.
 #pragma once
 
-#include <list>
 #include <memory>
-#include <mutex>
-#include <string>
 #include <string_view>
-#include <unordered_map>
 #include <variant>
 
 #include "coffre/status.h"
+#include "common/lru_cache.h"
 #include "crypto/asymmetric_key.h"
 #include "service/key_model.h"
 #include "store/barrier.h"
@@ -40,7 +37,7 @@ Result<std::shared_ptr<const KeyMaterial>> UnsealKeyMaterial(const store::Barrie
 class KeyMaterialCache {
  public:
   explicit KeyMaterialCache(const store::Barrier& barrier, size_t capacity = 4096)
-      : barrier_(barrier), capacity_(capacity) {}
+      : barrier_(barrier), cache_(capacity) {}
 
   // The material of this version, from the cache or unsealed now.
   Result<std::shared_ptr<const KeyMaterial>> Get(const store::KeyVersionRecord& record);
@@ -48,12 +45,8 @@ class KeyMaterialCache {
   void Invalidate(std::string_view vault, std::string_view name);
 
  private:
-  using Entry = std::pair<std::string, std::shared_ptr<const KeyMaterial>>;
   const store::Barrier& barrier_;
-  const size_t capacity_;
-  std::mutex mutex_;
-  std::list<Entry> lru_;  // most recently used first
-  std::unordered_map<std::string, std::list<Entry>::iterator> index_;
+  LruCache<std::shared_ptr<const KeyMaterial>> cache_;
 };
 
 }  // namespace coffre::service

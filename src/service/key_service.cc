@@ -213,24 +213,6 @@ KeyAttributes AttributesOf(const store::VaultRecord& vault, const store::KeyVers
   return attributes;
 }
 
-Result<KeyBundle> BundleOf(const store::VaultRecord& vault, const store::KeyVersionRecord& r) {
-  KeyBundle bundle;
-  bundle.name = r.name;
-  bundle.version = r.version;
-  auto kty = KeyTypeFromName(r.key_type);
-  if (!kty) return Status::Internal("A stored key has an unknown type.");
-  bundle.key.kty = *kty;
-  bundle.key.key_ops = r.key_ops;
-  if (IsRsa(*kty) || IsEc(*kty)) {
-    auto public_key = crypto::AsymmetricKey::FromPublicDer(r.public_key);
-    if (!public_key.ok()) return Status::Internal("A stored public key could not be read.");
-    bundle.key.params = public_key->PublicParams();
-  }
-  bundle.attributes = AttributesOf(vault, r);
-  bundle.tags = r.tags;
-  return bundle;
-}
-
 KeyItem ItemOf(const store::VaultRecord& vault, const store::KeyVersionRecord& r,
                bool with_version) {
   KeyItem item;
@@ -321,6 +303,33 @@ Result<KeyBundle> KeyService::ImportKey(const store::VaultRecord& vault,
   record.tags = std::move(tags);
   record.public_key = std::move(material.public_key);
   return StoreNewVersion(vault, std::move(record), material.private_material, std::nullopt);
+}
+
+Result<KeyBundle> KeyService::BundleOf(const store::VaultRecord& vault,
+                                       const store::KeyVersionRecord& r) {
+  KeyBundle bundle;
+  bundle.name = r.name;
+  bundle.version = r.version;
+  auto kty = KeyTypeFromName(r.key_type);
+  if (!kty) return Status::Internal("A stored key has an unknown type.");
+  bundle.key.kty = *kty;
+  bundle.key.key_ops = r.key_ops;
+  if (IsRsa(*kty) || IsEc(*kty)) {
+    // Decoding SPKI through OpenSSL's decoders costs more than the rest of a GET, and equal DER
+    // always decodes to equal parameters, so the DER itself is the cache key.
+    std::string der(AsChars(r.public_key));
+    if (auto cached = public_params_.Get(der)) {
+      bundle.key.params = *std::move(cached);
+    } else {
+      auto public_key = crypto::AsymmetricKey::FromPublicDer(r.public_key);
+      if (!public_key.ok()) return Status::Internal("A stored public key could not be read.");
+      bundle.key.params = public_key->PublicParams();
+      public_params_.Put(std::move(der), bundle.key.params);
+    }
+  }
+  bundle.attributes = AttributesOf(vault, r);
+  bundle.tags = r.tags;
+  return bundle;
 }
 
 Result<KeyBundle> KeyService::GetKey(const store::VaultRecord& vault, std::string_view name,

@@ -9,6 +9,8 @@
 
 #include "coffre/status.h"
 #include "common/clock.h"
+#include "common/lru_cache.h"
+#include "crypto/asymmetric_key.h"
 #include "service/key_material.h"
 #include "service/key_model.h"
 #include "service/rotation_policy.h"
@@ -70,10 +72,15 @@ class KeyService {
                                     ByteSpan private_material,
                                     std::optional<int64_t> expected_latest_sequence);
 
+  // The bundle of a stored version: attributes, tags and the public half as JWK parameters.
+  Result<KeyBundle> BundleOf(const store::VaultRecord& vault, const store::KeyVersionRecord& r);
+
   store::Store& store_;
   const store::Barrier& barrier_;
   KeyMaterialCache& cache_;
   const Clock& clock_;
+  // Decoded public keys by their SPKI DER.
+  LruCache<crypto::PublicKeyParams> public_params_{4096};
 };
 
 // "CustomizedRecoverable+Purgeable" etc., from retention days and purge protection.

@@ -1812,6 +1812,8 @@ class PostgresStore final : public Store {
     });
   }
 
+  bool ReadsAreLocal() const override { return false; }
+
   Result<std::vector<std::string>> CheckConsistency() override {
     // One read-only snapshot: every check sees the same state.
     return Run(Txn::kSnapshot, [&](Connection& conn) -> Result<std::vector<std::string>> {

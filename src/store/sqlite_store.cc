@@ -1618,6 +1618,8 @@ class SqliteStore final : public Store {
     });
   }
 
+  bool ReadsAreLocal() const override { return true; }
+
   Result<std::vector<std::string>> CheckConsistency() override {
     // One read transaction: every check sees the same snapshot.
     return Read(true, [&](Connection& conn) -> Result<std::vector<std::string>> {

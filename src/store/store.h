@@ -257,6 +257,11 @@ class Store {
   // An error status means the check itself could not run (which a caller should treat as damage
   // too when it is kInternal).
   virtual Result<std::vector<std::string>> CheckConsistency() = 0;
+
+  // True when a read is served in this process (SQLite's page cache and local disk), false when
+  // every read waits on a network round trip (PostgreSQL). Callers use it to decide whether a
+  // read may run on a thread that must not idle.
+  virtual bool ReadsAreLocal() const = 0;
 };
 
 // Opens (creating if needed) an SQLite store in WAL mode with synchronous=FULL, applying the

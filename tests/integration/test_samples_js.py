@@ -40,11 +40,11 @@ class JsSamplesTest(h.ServerTestCase):
         self.assertEqual(j["value"], [], j)
         j = self.assertOk(s.api("GET", "/deletedkeys"))
         self.assertEqual(j["value"], [], j)
-        # and the server saw the samples' calls
-        log = s.log_text()
-        for fragment in ("/backup", "/keys/restore", "/rotationpolicy", "/rotate", "/decrypt", "/sign",
-                         "/verify", "/unwrapkey", "/recover"):
-            self.assertIn(fragment, log, "no %s request in the server log" % fragment)
+        # and the server saw (and audited) the samples' calls
+        operations = {line.get("operation") for line in s.audit_lines() if line.get("status") == 200}
+        for operation in ("BackupKey", "RestoreKey", "UpdateKeyRotationPolicy", "RotateKey", "Decrypt",
+                          "Sign", "Verify", "UnwrapKey", "RecoverDeletedKey"):
+            self.assertIn(operation, operations, "no successful %s in the audit log" % operation)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <future>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -182,6 +184,43 @@ TEST_F(AuditLogTest, AppendFailsWhenTheLogCannotBeWritten) {
   fs::remove_all(dir_);
   EXPECT_FALSE((*log)->Append(Record(2)).ok());
   EXPECT_FALSE((*log)->Append(Record(3)).ok());
+}
+
+TEST_F(AuditLogTest, AsyncAppendsCompleteOnceTheirLineIsOnDisk) {
+  std::mutex mutex;
+  std::vector<int> completed;
+  std::vector<int64_t> lines_on_disk;
+  {
+    auto log = AuditLog::Open(dir_);
+    ASSERT_TRUE(log.ok());
+    for (int i = 0; i < 20; ++i) {
+      (*log)->AppendAsync(Record(i), [&, i](Status status) {
+        EXPECT_TRUE(status.ok()) << status.ToString();
+        // When the completion runs, the line (and every line before it) is in the file.
+        auto result = VerifyAuditFiles(Files());
+        std::lock_guard lock(mutex);
+        completed.push_back(i);
+        lines_on_disk.push_back(result.lines);
+      });
+    }
+  }  // closing the log completes everything queued
+  ASSERT_EQ(completed.size(), 20u);
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(completed[i], i);  // in order of appending
+    EXPECT_GE(lines_on_disk[i], i + 1);
+  }
+}
+
+TEST_F(AuditLogTest, AsyncAppendsReportAFailedWrite) {
+  auto log = AuditLog::Open(dir_, /*rotate_bytes=*/300);
+  ASSERT_TRUE(log.ok());
+  ASSERT_TRUE((*log)->Append(Record(1)).ok());
+  fs::remove_all(dir_);
+  for (int i = 2; i < 4; ++i) {
+    std::promise<Status> done;
+    (*log)->AppendAsync(Record(i), [&done](Status status) { done.set_value(std::move(status)); });
+    EXPECT_FALSE(done.get_future().get().ok());
+  }
 }
 
 }  // namespace

@@ -171,6 +171,29 @@ TEST_F(TokenAuthorityTest, NotYetValidBeyondSkew) {
   ExpectRejected(token, "AKV10021: Token is not yet valid.");
 }
 
+TEST_F(TokenAuthorityTest, AVerifiedTokenIsStillCheckedForTimeAndAudienceEachTime) {
+  // The second and later checks of a token come from the cache of verified signatures; the
+  // time window and audience must still be applied to each.
+  std::string token = IssueFor(kResource);
+  ASSERT_TRUE(authority_.Verify(token, kResource).ok());
+  ASSERT_TRUE(authority_.Verify(token, kResource).ok());
+  EXPECT_FALSE(authority_.Verify(token, "https://other.example:9").ok());
+  clock_.Set(kNow + 3600 + TokenAuthority::kClockSkewSeconds);
+  ExpectRejected(token, "AKV10020: Token has expired.");
+  clock_.Set(kNow - TokenAuthority::kClockSkewSeconds - 1);
+  ExpectRejected(token, "AKV10021: Token is not yet valid.");
+}
+
+TEST_F(TokenAuthorityTest, ATamperedCopyOfAVerifiedTokenIsRejected) {
+  std::string token = IssueFor(kResource);
+  ASSERT_TRUE(authority_.Verify(token, kResource).ok());
+  std::string tampered = token;
+  char& c = tampered[tampered.size() - 10];  // inside the signature, clear of padding bits
+  c = c == 'A' ? 'B' : 'A';
+  EXPECT_FALSE(authority_.Verify(tampered, kResource).ok());
+  EXPECT_TRUE(authority_.Verify(token, kResource).ok());
+}
+
 TEST_F(TokenAuthorityTest, WrongAudienceNamesBothValues) {
   std::string token = IssueFor("https://other.example:9/.default");
   auto result = authority_.Verify(token, kResource);

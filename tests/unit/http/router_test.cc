@@ -88,7 +88,7 @@ TEST(IsSupportedApiVersion, Table) {
   }
 }
 
-// ---- Router::IsSlow
+// ---- Router::KindOf
 
 ApiRequest Request(std::string method, std::string target) {
   ApiRequest r;
@@ -98,21 +98,38 @@ ApiRequest Request(std::string method, std::string target) {
   return r;
 }
 
-TEST(RouterIsSlow, OnlyKeyGeneration) {
-  EXPECT_TRUE(Router::IsSlow(Request("POST", "/keys/k1/create?api-version=7.4")));
-  EXPECT_TRUE(Router::IsSlow(Request("POST", "/keys/k1/create")));
-  EXPECT_TRUE(Router::IsSlow(Request("POST", "/keys/k1/create/")));
-  EXPECT_TRUE(Router::IsSlow(Request("POST", "/keys/k1/CREATE?api-version=7.4")));
-  EXPECT_TRUE(Router::IsSlow(Request("POST", "/keys/k1/rotate?api-version=7.4")));
+TEST(RouterKindOf, KeyGenerationAndPasswordChecksAreSlow) {
+  using Kind = Router::WorkKind;
+  EXPECT_EQ(Router::KindOf(Request("POST", "/keys/k1/create?api-version=7.4")), Kind::kSlow);
+  EXPECT_EQ(Router::KindOf(Request("POST", "/keys/k1/create")), Kind::kSlow);
+  EXPECT_EQ(Router::KindOf(Request("POST", "/keys/k1/create/")), Kind::kSlow);
+  EXPECT_EQ(Router::KindOf(Request("POST", "/keys/k1/CREATE?api-version=7.4")), Kind::kSlow);
+  EXPECT_EQ(Router::KindOf(Request("POST", "/keys/k1/rotate?api-version=7.4")), Kind::kSlow);
   // Routing decodes the path, so an encoded "create" is still key generation.
-  EXPECT_TRUE(Router::IsSlow(Request("POST", "/keys/k1/cre%61te?api-version=7.4")));
-  EXPECT_FALSE(Router::IsSlow(Request("GET", "/keys/k1/create?api-version=7.4")));
-  EXPECT_FALSE(Router::IsSlow(Request("POST", "/keys/k1/sign?api-version=7.4")));
-  EXPECT_FALSE(Router::IsSlow(Request("POST", "/deletedkeys/k1/recover?api-version=7.4")));
-  EXPECT_FALSE(Router::IsSlow(Request("PATCH", "/keys/k1/?api-version=7.4")));
-  EXPECT_FALSE(Router::IsSlow(Request("GET", "/keys?api-version=7.4")));
-  EXPECT_FALSE(Router::IsSlow(Request("POST", "/")));
-  EXPECT_FALSE(Router::IsSlow(Request("POST", "")));
+  EXPECT_EQ(Router::KindOf(Request("POST", "/keys/k1/cre%61te?api-version=7.4")), Kind::kSlow);
+  EXPECT_EQ(Router::KindOf(Request("POST", "/adfs/oauth2/token")), Kind::kSlow);
+}
+
+TEST(RouterKindOf, ReadsAndCryptographyAreCompute) {
+  using Kind = Router::WorkKind;
+  EXPECT_EQ(Router::KindOf(Request("GET", "/keys/k1/create?api-version=7.4")), Kind::kCompute);
+  EXPECT_EQ(Router::KindOf(Request("GET", "/keys?api-version=7.4")), Kind::kCompute);
+  EXPECT_EQ(Router::KindOf(Request("POST", "/keys/k1/sign?api-version=7.4")), Kind::kCompute);
+  EXPECT_EQ(Router::KindOf(Request("POST", "/keys/k1/v1/unwrapKey?api-version=7.4")),
+            Kind::kCompute);
+  EXPECT_EQ(Router::KindOf(Request("POST", "/rng?api-version=7.4")), Kind::kCompute);
+}
+
+TEST(RouterKindOf, StoreWritesAndUnknownRequestsMayBlock) {
+  using Kind = Router::WorkKind;
+  EXPECT_EQ(Router::KindOf(Request("POST", "/deletedkeys/k1/recover?api-version=7.4")),
+            Kind::kBlocking);
+  EXPECT_EQ(Router::KindOf(Request("PATCH", "/keys/k1/?api-version=7.4")), Kind::kBlocking);
+  EXPECT_EQ(Router::KindOf(Request("DELETE", "/keys/k1?api-version=7.4")), Kind::kBlocking);
+  EXPECT_EQ(Router::KindOf(Request("PUT", "/keys/k1?api-version=7.4")), Kind::kBlocking);
+  EXPECT_EQ(Router::KindOf(Request("POST", "/coffre-admin/v1/vaults/sign/x")), Kind::kBlocking);
+  EXPECT_EQ(Router::KindOf(Request("POST", "/")), Kind::kBlocking);
+  EXPECT_EQ(Router::KindOf(Request("POST", "")), Kind::kCompute);  // not a valid target
 }
 
 // ---- Router::Handle end to end
