@@ -18,7 +18,7 @@ Environment (all optional):
   BENCH_LARGE=1             also: 100,000 keys (RSS, get-key p99); BENCH_LARGE=2: also 1,000,000
   BENCH_LARGE_KEYS=N        override the largest key count of the BENCH_LARGE run
   BENCH_PERF=1              perf-profile the server during each run at the highest concurrency
-  BENCH_PERF_FREQ=99        its sampling frequency (Hz)
+  BENCH_PERF_FREQ=99        its sampling frequency (Hz); BENCH_PERF_KEEP=1 keeps perf.data in build/bench/
   BENCH_DIAG=0              skip the diagnostic run with the audit log on tmpfs
   BENCH_PG=0                skip the PostgreSQL rows even if the server has --storage
   BENCH_PG_OPS=get,...      operations for the PostgreSQL rows (default: get, sign-rs256,
@@ -576,6 +576,8 @@ def save_perf(perf_data, tag):
         f.write("\n".join(l[:200] for l in keep[:80]) + "\n")
         f.write("\n# perf: self time by symbol (kernel and user), >= 1%\n")
         f.write("\n".join(l[:160] for l in self_syms.splitlines() if l.strip() and not l.startswith("#")) + "\n")
+    if os.environ.get("BENCH_PERF_KEEP"):
+        shutil.copy(perf_data, os.path.join(RESULTS_DIR, "perf-%s.data" % tag))
     os.unlink(perf_data)
 
 

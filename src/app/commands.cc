@@ -26,6 +26,7 @@
 #include "service/rotation_scheduler.h"
 #include "service/vault_directory.h"
 #include "store/barrier.h"
+#include "store/key_version_cache.h"
 #include "store/store.h"
 
 namespace coffre::app {
@@ -131,6 +132,7 @@ int RunServer(const ServerConfig& config) {
   const std::string data_dir = AbsolutePath(config.data_dir);
   auto store = OpenStore(data_dir, config.storage);
   if (!store.ok()) return Fail(store.status());
+  *store = store::WithKeyVersionCache(std::move(*store));
   auto barrier = store::Barrier::LoadOrCreate(
       config.master_key_file.empty() ? JoinPath(data_dir, "master.key") : config.master_key_file);
   if (!barrier.ok()) return Fail(barrier.status());
