@@ -158,7 +158,8 @@ int RunServer(const ServerConfig& config) {
   }
 
   auto audit_log = audit::AuditLog::Open(
-      config.audit_dir.empty() ? JoinPath(data_dir, "audit") : config.audit_dir);
+      config.audit_dir.empty() ? JoinPath(data_dir, "audit") : config.audit_dir,
+      config.audit_file_bytes);
   if (!audit_log.ok()) return Fail(audit_log.status());
 
   http::ServerOptions options;

@@ -19,6 +19,7 @@ struct ServerConfig {
   std::string tls_key_file;
   int io_threads = 0;
   std::string audit_dir;  // empty: DATA_DIR/audit
+  size_t audit_file_bytes = 64 * 1024 * 1024;  // an audit file is rotated past this size
   std::string storage;    // empty: SQLite in DATA_DIR; or sqlite:PATH, postgresql://...
 };
 

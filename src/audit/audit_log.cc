@@ -220,6 +220,11 @@ Status AuditLog::Append(const AuditRecord& record) {
   return result.get();
 }
 
+Status AuditLog::Health() {
+  std::lock_guard lock(mutex_);
+  return failure_;
+}
+
 void AuditLog::AppendAsync(const AuditRecord& record, std::function<void(Status)> done) {
   Status refused;
   {

@@ -57,6 +57,9 @@ class AuditLog {
   // kept it off. It runs on the log's writer thread (or at once, on the caller's, if the log has
   // already failed or is closed), so it must be short and must not call back into the log.
   void AppendAsync(const AuditRecord& record, std::function<void(Status)> done);
+  // OK until a write or sync has failed; from then on the error, for good (every later append
+  // fails too, so callers refuse work up front rather than run it unaudited).
+  Status Health();
 
   const std::string& directory() const { return directory_; }
 

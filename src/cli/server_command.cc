@@ -26,6 +26,10 @@ void AddServerCommand(CLI::App& app, Cli& cli) {
   cmd->add_option("--tls-key", config->tls_key_file, "TLS private key (PEM)");
   cmd->add_option("--io-threads", config->io_threads, "I/O threads (default: one per core)");
   cmd->add_option("--audit-dir", config->audit_dir, "Audit log directory (default DATA_DIR/audit)");
+  cmd->add_option("--audit-file-bytes", config->audit_file_bytes,
+                  "Start a new audit file once the current one reaches this size")
+      ->check(CLI::Range(size_t{4096}, size_t{1} << 40))
+      ->capture_default_str();
   cli.OnRun(cmd, [config] { return app::RunServer(*config); });
 }
 

@@ -52,6 +52,10 @@ bool IsSafeHeaderValue(std::string_view v) {
          });
 }
 
+ApiResponse AuditFailureResponse() {
+  return ErrorResponse(Status::Internal("The request could not be recorded in the audit log."));
+}
+
 std::string HttpDate() {
   std::time_t now = std::time(nullptr);
   std::tm tm{};
@@ -212,10 +216,15 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   void Process(std::shared_ptr<ApiRequest> request, Clock::time_point started) {
     ApiResponse response;
-    try {
-      response = server_.router.Handle(*request);
-    } catch (const std::exception&) {
-      response = ErrorResponse(Status::Internal("The server failed to process the request."));
+    if (audit::AuditLog* log = server_.options.audit_log; log != nullptr && !log->Health().ok()) {
+      // Once the log cannot be written, nothing runs: a request that ran could not be recorded.
+      response = AuditFailureResponse();
+    } else {
+      try {
+        response = server_.router.Handle(*request);
+      } catch (const std::exception&) {
+        response = ErrorResponse(Status::Internal("The server failed to process the request."));
+      }
     }
     auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started);
     spdlog::debug("{} {} {} {:.1f}ms", request->method,
@@ -260,8 +269,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       if (!logged.ok()) {
         spdlog::error("audit log: {}", logged.message());
         if (pending->sensitive) SecureWipe(pending->body.data(), pending->body.size());
-        *pending = ErrorResponse(
-            Status::Internal("The request could not be recorded in the audit log."));
+        *pending = AuditFailureResponse();
       }
       asio::post(self->stream_.get_executor(), [self, request, pending] {
         self->Write(std::move(*pending), request.get());

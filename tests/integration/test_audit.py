@@ -8,6 +8,8 @@
 - No secret appears in the log: tokens, admin token, client secret, identity header, plaintexts,
   decrypted values, random bytes, backups, key material (private and public).
 - The chain continues across a restart.
+- When the log cannot be written, requests fail with a 500 and, from then on, nothing runs: a
+  key created after the failure does not exist.
 """
 
 import base64
@@ -16,6 +18,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import sys
 import tempfile
 import urllib.parse
@@ -495,6 +498,50 @@ class AuditTest(h.ServerTestCase):
         self.assertEqual(by_id[rid]["callerObjectId"], self.dev_claims["oid"])
         out = self.assertIntact()
         self.assertIn("%d lines" % len(lines), out)
+
+
+class AuditFailureTest(h.ServerTestCase):
+    """The audit directory disappears; the next file rotation cannot create its file."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.audit_dir = tempfile.mkdtemp(prefix="coffre-audit-fail-")
+        cls.server = h.Coffre(label=cls.__name__,
+                              extra_args=["--audit-dir", cls.audit_dir, "--audit-file-bytes", "4096"])
+        try:
+            cls.server.start()
+        except Exception:
+            cls.server.cleanup()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        shutil.rmtree(cls.audit_dir, ignore_errors=True)
+
+    def test_requests_fail_rather_than_run_unaudited(self):
+        s = self.server
+        self.assertOk(s.api("POST", "/keys/before/create", body={"kty": "EC", "crv": "P-256"}))
+        shutil.rmtree(self.audit_dir)
+        # A few hundred bytes a line: within 4096 bytes a new file is needed and cannot be made.
+        statuses = []
+        for i in range(40):
+            r = s.api("GET", "/keys/before")
+            statuses.append(r.status)
+            if r.status == 500:
+                self.assertJsonError(r, 500, message="The request could not be recorded in the audit log.")
+                break
+        self.assertEqual(statuses[-1], 500, statuses)
+        # From then on nothing runs: the create is refused before it touches the store.
+        r = s.api("POST", "/keys/after/create", body={"kty": "EC", "crv": "P-256"})
+        self.assertJsonError(r, 500, message="The request could not be recorded in the audit log.")
+        db = sqlite3.connect("file:%s?mode=ro" % os.path.join(s.data_dir, "coffre.db"), uri=True)
+        try:
+            names = {row[0] for row in db.execute("SELECT name_key FROM keys WHERE vault = 'dev'")}
+        finally:
+            db.close()
+        self.assertIn("before", names)
+        self.assertNotIn("after", names)
 
 
 if __name__ == "__main__":
