@@ -206,6 +206,23 @@ bool IsSupportedApiVersion(std::string_view version) {
   return false;
 }
 
+namespace {
+
+// Whether a create request asks for an RSA key (tens of milliseconds of key generation). A body
+// that does not parse counts as RSA: it is answered quickly either way, and misplacing a real
+// RSA create would hold up the store writers behind it.
+bool CreatesRsaKey(std::string_view body) {
+  boost::system::error_code ec;
+  boost::json::value value = boost::json::parse(body, ec);
+  if (ec || !value.is_object()) return true;
+  const boost::json::value* kty = value.get_object().if_contains("kty");
+  if (kty == nullptr || !kty->is_string()) return true;
+  std::string_view type = kty->get_string();
+  return type != "EC" && type != "EC-HSM" && type != "oct" && type != "oct-HSM";
+}
+
+}  // namespace
+
 Router::WorkKind Router::KindOf(const ApiRequest& request) {
   // Decoded as routing decodes it, so "/keys/k/cre%61te" counts as the create it is.
   auto target = ParseRequestTarget(request.target);
@@ -215,7 +232,8 @@ Router::WorkKind Router::KindOf(const ApiRequest& request) {
   if (request.method == "GET") return WorkKind::kCompute;
   if (request.method != "POST" || segments.empty()) return WorkKind::kBlocking;
   std::string last = AsciiLower(segments.back());
-  if (last == "create" || last == "rotate") return WorkKind::kSlow;
+  if (last == "rotate") return WorkKind::kSlow;  // the key type is not in the request
+  if (last == "create") return CreatesRsaKey(request.body) ? WorkKind::kSlow : WorkKind::kBlocking;
   if (segments.size() == 3 && segments[0] == "adfs" && last == "token") return WorkKind::kSlow;
   if (segments.size() == 1 && last == "rng") return WorkKind::kCompute;
   // POST /keys/NAME[/VERSION]/OPERATION: cryptography with cached key material, no writes.

@@ -62,10 +62,12 @@ Status ConflictDeleted(std::string_view name) {
 struct NewKeyMaterial {
   Bytes public_key;          // SubjectPublicKeyInfo DER; empty for oct keys
   SecureBytes private_material;  // PKCS#8 DER, or the raw oct key
+  // The public key's JWK fields, known without decoding public_key again.
+  std::optional<crypto::PublicKeyParams> public_params;
 };
 
 NewKeyMaterial FromKeyPair(const crypto::AsymmetricKey& key_pair) {
-  return {key_pair.PublicDer(), key_pair.PrivateDer()};
+  return {key_pair.PublicDer(), key_pair.PrivateDer(), key_pair.PublicParams()};
 }
 
 Result<NewKeyMaterial> GenerateKey(const CreateKeyRequest& request) {
@@ -114,7 +116,7 @@ Result<NewKeyMaterial> GenerateKey(const CreateKeyRequest& request) {
     return Status::BadParameter("Unsupported key size: " + std::to_string(bits) +
                                 ". oct keys may be 128, 192 or 256 bits.");
   }
-  return NewKeyMaterial{{}, crypto::RandomSecureBytes(static_cast<size_t>(bits / 8))};
+  return NewKeyMaterial{{}, crypto::RandomSecureBytes(static_cast<size_t>(bits / 8)), std::nullopt};
 }
 
 Status InvalidJsonWebKey() {
@@ -149,7 +151,7 @@ Result<NewKeyMaterial> ImportedMaterial(KeyType kty, const PrivateJsonWebKey& jw
     return FromKeyPair(*key_pair);
   }
   if (jwk.k.size() != 16 && jwk.k.size() != 24 && jwk.k.size() != 32) return InvalidJsonWebKey();
-  return NewKeyMaterial{{}, jwk.k};
+  return NewKeyMaterial{{}, jwk.k, std::nullopt};
 }
 
 // The generation request that reproduces an existing key's type, size or curve (rotation).
@@ -255,6 +257,7 @@ Result<KeyBundle> KeyService::CreateKey(const store::VaultRecord& vault,
   record.not_before = request.attributes.not_before;
   record.expires = request.attributes.expires;
   record.tags = std::move(tags);
+  RememberPublicParams(material.public_key, material.public_params);
   record.public_key = std::move(material.public_key);
   return StoreNewVersion(vault, std::move(record), material.private_material, std::nullopt);
 }
@@ -301,8 +304,14 @@ Result<KeyBundle> KeyService::ImportKey(const store::VaultRecord& vault,
   record.not_before = request.attributes.not_before;
   record.expires = request.attributes.expires;
   record.tags = std::move(tags);
+  RememberPublicParams(material.public_key, material.public_params);
   record.public_key = std::move(material.public_key);
   return StoreNewVersion(vault, std::move(record), material.private_material, std::nullopt);
+}
+
+void KeyService::RememberPublicParams(ByteSpan public_key,
+                                      const std::optional<crypto::PublicKeyParams>& params) {
+  if (params) public_params_.Put(std::string(AsChars(public_key)), *params);
 }
 
 Result<KeyBundle> KeyService::BundleOf(const store::VaultRecord& vault,
@@ -480,6 +489,7 @@ Result<KeyBundle> KeyService::AddRotatedVersion(const store::VaultRecord& vault,
   record.key_type = latest.key_type;
   record.key_ops = latest.key_ops;
   record.tags = latest.tags;
+  RememberPublicParams(fresh.public_key, fresh.public_params);
   record.public_key = std::move(fresh.public_key);
   COFFRE_ASSIGN_OR_RETURN(auto policy, store_.GetRotationPolicy(vault.name, latest.name));
   if (policy && policy->expiry_time) {

@@ -4,6 +4,7 @@
 // I/O threads. Errors come back as Key Vault errors (code, message, inner code) ready for the wire.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -72,6 +73,9 @@ class KeyService {
                                     ByteSpan private_material,
                                     std::optional<int64_t> expected_latest_sequence);
 
+  // A new version's public parameters go straight into the cache BundleOf reads.
+  void RememberPublicParams(ByteSpan public_key,
+                            const std::optional<crypto::PublicKeyParams>& params);
   // The bundle of a stored version: attributes, tags and the public half as JWK parameters.
   Result<KeyBundle> BundleOf(const store::VaultRecord& vault, const store::KeyVersionRecord& r);
 

@@ -22,6 +22,7 @@
 #include <charconv>
 #include <condition_variable>
 #include <cstring>
+#include <functional>
 #include <iterator>
 #include <limits>
 #include <mutex>
@@ -1679,16 +1680,85 @@ class SqliteStore final : public Store {
     return txn.Commit();
   }
 
-  // Runs `fn` in one BEGIN IMMEDIATE transaction on the writer, committing if it succeeds.
+  // Runs `fn` on the writer and commits its changes durably if it succeeds; its changes are
+  // rolled back if it fails.
+  //
+  // Group commit: writes that arrive while a commit is in progress queue up, and the next
+  // commit takes them all in one transaction, each inside its own savepoint (so one write's
+  // failure rolls back only that write). One sync then covers many writes, in the order they
+  // arrived, as if each had committed alone. No write returns before its commit is durable.
   template <typename Fn>
   auto Write(Fn&& fn) -> decltype(fn(std::declval<Connection&>())) {
+    using R = decltype(fn(std::declval<Connection&>()));
+    std::optional<R> result;
+    PendingWrite pending;
+    pending.run = [&](Connection& conn) {
+      result.emplace(fn(conn));
+      return result->ok();
+    };
+    pending.fail = [&](const Status& status) { result.emplace(status); };
+    std::unique_lock<std::mutex> lock(write_queue_mu_);
+    write_queue_.push_back(&pending);
+    while (!pending.done) {
+      if (write_leader_) {
+        write_done_cv_.wait(lock);
+        continue;
+      }
+      // Lead: commit everything queued so far (this write included), then hand over.
+      write_leader_ = true;
+      std::vector<PendingWrite*> batch(write_queue_.begin(), write_queue_.end());
+      write_queue_.clear();
+      lock.unlock();
+      CommitBatch(batch);
+      lock.lock();
+      for (PendingWrite* p : batch) p->done = true;
+      write_leader_ = false;
+      write_done_cv_.notify_all();
+    }
+    return std::move(*result);
+  }
+
+  struct PendingWrite {
+    std::function<bool(Connection&)> run;     // runs the write, keeps its result, says if it succeeded
+    std::function<void(const Status&)> fail;  // replaces the kept result with an error
+    bool done = false;                        // guarded by write_queue_mu_
+  };
+
+  void CommitBatch(const std::vector<PendingWrite*>& batch) {
     std::lock_guard<std::mutex> lock(writer_mu_);
     Transaction txn(*writer_);
-    COFFRE_RETURN_IF_ERROR(txn.Begin(/*immediate=*/true));
-    auto result = fn(*writer_);
-    if (!result.ok()) return result;
-    COFFRE_RETURN_IF_ERROR(txn.Commit());
-    return result;
+    if (Status begun = txn.Begin(/*immediate=*/true); !begun.ok()) {
+      for (PendingWrite* p : batch) p->fail(begun);
+      return;
+    }
+    std::vector<PendingWrite*> succeeded;
+    if (batch.size() == 1) {
+      if (batch[0]->run(*writer_)) succeeded.push_back(batch[0]);
+    } else {
+      for (size_t i = 0; i < batch.size(); ++i) {
+        PendingWrite* p = batch[i];
+        Status saved = writer_->Exec("SAVEPOINT batched_write");
+        bool ok = saved.ok() && p->run(*writer_);
+        if (saved.ok()) {
+          if (!ok) saved = writer_->Exec("ROLLBACK TO batched_write");
+          if (saved.ok()) saved = writer_->Exec("RELEASE batched_write");
+        }
+        // An I/O error can make SQLite roll back the whole transaction by itself; then nothing
+        // of this batch is stored, and no later write may run outside a transaction.
+        if (!saved.ok() || !writer_->InTransaction()) {
+          Status lost = Status::Internal("sqlite: a batched transaction was rolled back.");
+          for (PendingWrite* done : succeeded) done->fail(lost);
+          if (ok) p->fail(lost);
+          for (size_t j = i + 1; j < batch.size(); ++j) batch[j]->fail(lost);
+          return;
+        }
+        if (ok) succeeded.push_back(p);
+      }
+    }
+    if (succeeded.empty()) return;  // the destructor rolls back
+    if (Status committed = txn.Commit(); !committed.ok()) {
+      for (PendingWrite* p : succeeded) p->fail(committed);
+    }
   }
 
   // Runs `fn` on a pooled reader. A single statement is its own snapshot; `snapshot` wraps
@@ -1723,6 +1793,10 @@ class SqliteStore final : public Store {
   // Declared first so it is destroyed last: the last connection to close checkpoints the WAL.
   std::unique_ptr<Connection> writer_;
   std::mutex writer_mu_;
+  std::mutex write_queue_mu_;
+  std::condition_variable write_done_cv_;
+  std::vector<PendingWrite*> write_queue_;  // waiting for the next commit
+  bool write_leader_ = false;               // a thread is committing a batch
   std::vector<std::unique_ptr<Connection>> readers_;
   std::mutex readers_mu_;
   std::condition_variable readers_cv_;

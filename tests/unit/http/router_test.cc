@@ -108,6 +108,26 @@ TEST(RouterKindOf, KeyGenerationAndPasswordChecksAreSlow) {
   // Routing decodes the path, so an encoded "create" is still key generation.
   EXPECT_EQ(Router::KindOf(Request("POST", "/keys/k1/cre%61te?api-version=7.4")), Kind::kSlow);
   EXPECT_EQ(Router::KindOf(Request("POST", "/adfs/oauth2/token")), Kind::kSlow);
+  ApiRequest rsa = Request("POST", "/keys/k1/create?api-version=7.4");
+  rsa.body = R"({"kty":"RSA","key_size":4096})";
+  EXPECT_EQ(Router::KindOf(rsa), Kind::kSlow);
+  rsa.body = R"({"kty":"RSA-HSM"})";
+  EXPECT_EQ(Router::KindOf(rsa), Kind::kSlow);
+}
+
+TEST(RouterKindOf, ECAndOctCreatesAreStoreWrites) {
+  using Kind = Router::WorkKind;
+  ApiRequest create = Request("POST", "/keys/k1/create?api-version=7.4");
+  for (const char* body : {R"({"kty":"EC","crv":"P-256"})", R"({"kty":"EC-HSM"})",
+                           R"({"kty":"oct","key_size":256})", R"({"kty":"oct-HSM"})"}) {
+    create.body = body;
+    EXPECT_EQ(Router::KindOf(create), Kind::kBlocking) << body;
+  }
+  // Anything unclear is treated as the slow kind.
+  for (const char* body : {"", "[]", R"({"kty":1})", R"({"kty":"ec"})", "{"}) {
+    create.body = body;
+    EXPECT_EQ(Router::KindOf(create), Kind::kSlow) << body;
+  }
 }
 
 TEST(RouterKindOf, ReadsAndCryptographyAreCompute) {

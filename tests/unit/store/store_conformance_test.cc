@@ -676,5 +676,51 @@ TEST_P(StoreConformanceTest, SecondStoreOnSameDatabaseSharesData) {
   EXPECT_EQ(page->items.back().sequence, 40);
 }
 
+TEST_P(StoreConformanceTest, ConcurrentWritesThatFailLeaveTheOthersIntact) {
+  // Writers commit together (SQLite batches concurrent writes into one transaction); a write
+  // that fails must neither fail nor undo the writes committed with it.
+  PutVault("v1");
+  for (int n = 0; n < 4; ++n) {
+    Add("v1", "gone-" + std::to_string(n), VersionId(1 + n));
+    ASSERT_TRUE(store_->DeleteKey("v1", "gone-" + std::to_string(n), 10, 20).ok());
+  }
+  constexpr int kThreads = 8, kWrites = 12;
+  std::atomic<int> unexpected{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kWrites; ++i) {
+        int id = 1000 + t * kWrites + i;
+        if (i % 3 == 0) {  // a soft-deleted key cannot take a version
+          KeyVersionRecord r = MakeVersion("v1", "gone-" + std::to_string(i % 4), VersionId(id));
+          if (store_->AddKeyVersion(r).kind() != ErrorKind::kConflict) ++unexpected;
+        } else {
+          KeyVersionRecord r = MakeVersion("v1", "k-" + std::to_string(id), VersionId(id));
+          if (!store_->AddKeyVersion(r).ok()) ++unexpected;
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(unexpected.load(), 0);
+  for (int t = 0; t < kThreads; ++t) {
+    for (int i = 0; i < kWrites; ++i) {
+      int id = 1000 + t * kWrites + i;
+      if (i % 3 == 0) continue;
+      auto got = store_->GetKeyVersion("v1", "k-" + std::to_string(id), "");
+      ASSERT_TRUE(got.ok()) << id;
+      EXPECT_EQ(got->version, VersionId(id));
+    }
+  }
+  for (int n = 0; n < 4; ++n) {
+    auto gone = store_->GetDeletedKey("v1", "gone-" + std::to_string(n));
+    ASSERT_TRUE(gone.ok());
+    EXPECT_EQ(gone->latest.version, VersionId(1 + n));
+  }
+  auto problems = store_->CheckConsistency();
+  ASSERT_TRUE(problems.ok());
+  EXPECT_TRUE(problems->empty());
+}
+
 }  // namespace
 }  // namespace coffre::store::storetest
