@@ -1,5 +1,6 @@
 #include "app/commands.h"
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <charconv>
 #include <cstdlib>
@@ -7,6 +8,7 @@
 #include <filesystem>
 #include <iostream>
 #include <mutex>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 
@@ -169,6 +171,14 @@ int RunServer(const ServerConfig& config) {
   options.http_port = config.http_port;
   options.io_threads = config.io_threads;
   options.compute_on_io_threads = (*store)->ReadsAreLocal();
+  // SQLite commits concurrent writes as one group: the more writers wait at once, the more one
+  // sync covers, so its worker pool is sized for waiting, not for the cores. PostgreSQL reads
+  // and writes queue for the store's 8 connections instead; more threads than that only lengthen
+  // the queue's tail.
+  const int io_threads =
+      config.io_threads > 0 ? config.io_threads
+                            : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  options.worker_threads = (*store)->ReadsAreLocal() ? std::max(16, 8 * io_threads) : 8;
 
   auth::Identity dev_identity;
   std::string identity_header;

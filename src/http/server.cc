@@ -75,9 +75,8 @@ struct ServerState {
                        ? options.io_threads
                        : std::max(1, static_cast<int>(std::thread::hardware_concurrency()))),
         ioc(io_threads),
-        // Store writes wait on disk commits here; the more of them wait at once, the more one
-        // group commit covers, so this pool is sized for waiting, not for the cores.
-        fast_pool(std::max(16, 8 * io_threads)),
+        fast_pool(options.worker_threads > 0 ? options.worker_threads
+                                             : std::max(4, 2 * io_threads + 2)),
         slow_pool(std::max(2, io_threads)),
         signals(ioc, SIGINT, SIGTERM) {}
 

@@ -40,6 +40,8 @@ struct ServerOptions {
   // request, saving two thread hand-offs. Off when the store's reads wait on the network
   // (PostgreSQL): then they go to the worker pool like writes, so an I/O thread never idles.
   bool compute_on_io_threads = true;
+  // Threads for requests that may block on the store (0: 2 per I/O thread + 2).
+  int worker_threads = 0;
   // Every request but health checks is recorded here before its response is sent; a request
   // that cannot be recorded fails with 500. Null: no audit log.
   audit::AuditLog* audit_log = nullptr;
