@@ -53,6 +53,10 @@ class AsymmetricKey {
   SecureBytes PrivateDer() const;  // PKCS#8; empty if no private part
   SecureString PrivatePem() const;  // PKCS#8 PEM; empty if no private part
   Bytes PublicDer() const;         // SubjectPublicKeyInfo
+  // The same encodings through OpenSSL's encoders, which PublicDer/PrivateDer bypass for EC keys
+  // (for speed); tests hold the two to the same bytes.
+  Bytes PublicDerFromEncoder() const;
+  SecureBytes PrivateDerFromEncoder() const;
   PublicKeyParams PublicParams() const;
 
   evp_pkey_st* native() const { return pkey_.get(); }

@@ -300,3 +300,28 @@ TEST(AsymmetricKeyTest, RefusesEncryptedPemWithoutPrompting) {
 
 }  // namespace
 }  // namespace coffre::crypto
+
+namespace coffre::crypto {
+namespace {
+
+TEST(EcDerTest, DirectEncodingsEqualOpenSslsForEveryCurve) {
+  for (Curve curve : {Curve::kP256, Curve::kP384, Curve::kP521, Curve::kP256K}) {
+    for (int i = 0; i < 40; ++i) {
+      auto key = AsymmetricKey::GenerateEc(curve);
+      ASSERT_TRUE(key.ok());
+      EXPECT_EQ(key->PublicDer(), key->PublicDerFromEncoder()) << static_cast<int>(curve);
+      EXPECT_EQ(key->PrivateDer(), key->PrivateDerFromEncoder()) << static_cast<int>(curve);
+      // And they read back as the same key.
+      auto reread = AsymmetricKey::FromPrivateDer(key->PrivateDer());
+      ASSERT_TRUE(reread.ok());
+      EXPECT_EQ(reread->PublicDer(), key->PublicDer());
+      auto public_only = AsymmetricKey::FromPublicDer(key->PublicDer());
+      ASSERT_TRUE(public_only.ok());
+      EXPECT_EQ(public_only->PublicDer(), key->PublicDer());
+      EXPECT_TRUE(public_only->PrivateDer().empty());
+    }
+  }
+}
+
+}  // namespace
+}  // namespace coffre::crypto
