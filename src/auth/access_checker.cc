@@ -1,19 +1,28 @@
 #include "auth/access_checker.h"
 
+#include <mutex>
 #include <string>
 #include <utility>
 
 namespace coffre::auth {
 namespace {
 
-// The cached value if it is younger than `ttl`, else the result of `fetch` (then cached).
+// The cached value if it is younger than `ttl`, else the result of `fetch`, cached unless a
+// Forget happened while it ran (its result may predate the change Forget announced).
 template <typename Value, typename Fetch>
 auto CachedOrFetch(LruCache<Value>& cache, std::string_view key, std::chrono::milliseconds ttl,
-                   Fetch fetch) -> Result<decltype(Value::entries)> {
+                   std::mutex& mutex, const uint64_t& generation, Fetch fetch)
+    -> Result<decltype(Value::entries)> {
   auto now = std::chrono::steady_clock::now();
   if (auto cached = cache.Get(key); cached && now - cached->at < ttl) return cached->entries;
+  uint64_t before;
+  {
+    std::lock_guard lock(mutex);
+    before = generation;
+  }
   COFFRE_ASSIGN_OR_RETURN(auto entries, fetch());
-  cache.Put(std::string(key), Value{entries, now});
+  std::lock_guard lock(mutex);
+  if (generation == before) cache.Put(std::string(key), Value{entries, now});
   return entries;
 }
 
@@ -21,7 +30,7 @@ auto CachedOrFetch(LruCache<Value>& cache, std::string_view key, std::chrono::mi
 
 Result<std::shared_ptr<const std::vector<AccessPolicyEntry>>> AccessChecker::PoliciesOf(
     std::string_view vault) const {
-  return CachedOrFetch(policies_, vault, kCacheTtl,
+  return CachedOrFetch(policies_, vault, kCacheTtl, forget_mutex_, generation_,
                        [&]() -> Result<std::shared_ptr<const std::vector<AccessPolicyEntry>>> {
                          COFFRE_ASSIGN_OR_RETURN(auto records, store_.ListAccessPolicies(vault));
                          auto policies = std::make_shared<std::vector<AccessPolicyEntry>>();
@@ -37,7 +46,7 @@ Result<std::shared_ptr<const std::vector<AccessPolicyEntry>>> AccessChecker::Pol
 Result<std::shared_ptr<const std::vector<RoleAssignment>>> AccessChecker::AssignmentsOf(
     std::string_view object_id) const {
   return CachedOrFetch(
-      assignments_, object_id, kCacheTtl,
+      assignments_, object_id, kCacheTtl, forget_mutex_, generation_,
       [&]() -> Result<std::shared_ptr<const std::vector<RoleAssignment>>> {
         COFFRE_ASSIGN_OR_RETURN(auto records, store_.ListRoleAssignmentsFor(object_id));
         auto assignments = std::make_shared<std::vector<RoleAssignment>>();
@@ -63,6 +72,8 @@ Status AccessChecker::Check(const store::VaultRecord& vault, const Caller& calle
 }
 
 void AccessChecker::Forget() const {
+  std::lock_guard lock(forget_mutex_);
+  ++generation_;
   policies_.EraseIf([](std::string_view) { return true; });
   assignments_.EraseIf([](std::string_view) { return true; });
 }

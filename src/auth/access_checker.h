@@ -7,7 +7,9 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string_view>
 #include <vector>
 
@@ -48,6 +50,9 @@ class AccessChecker {
   // By vault name, and by principal object id.
   mutable LruCache<Fetched<AccessPolicyEntry>> policies_{1024};
   mutable LruCache<Fetched<RoleAssignment>> assignments_{4096};
+  // Forget bumps the generation; a fetch that overlapped it is not cached.
+  mutable std::mutex forget_mutex_;
+  mutable uint64_t generation_ = 0;
 };
 
 }  // namespace coffre::auth
