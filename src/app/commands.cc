@@ -1,5 +1,7 @@
 #include "app/commands.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <boost/json.hpp>
 #include <charconv>
@@ -9,8 +11,6 @@
 #include <iostream>
 #include <mutex>
 #include <thread>
-
-#include <spdlog/spdlog.h>
 
 #include "app/data_dir.h"
 #include "app/dev_environment.h"
@@ -98,8 +98,7 @@ Status GrantDevIdentity(store::Store& store, const auth::Identity& identity,
 
 // The admin token: created (and written to DATA_DIR/admin.token, 0600) on first start. Returns
 // the token if the file still holds it (so dev.env can carry it), empty otherwise.
-Result<std::string> PrepareAdminToken(store::Store& store, const std::string& data_dir,
-                                      bool dev) {
+Result<std::string> PrepareAdminToken(store::Store& store, const std::string& data_dir, bool dev) {
   std::string path = JoinPath(data_dir, "admin.token");
   std::string created;
   COFFRE_ASSIGN_OR_RETURN(auto admin_token, auth::AdminToken::LoadOrCreate(store, &created));
@@ -175,9 +174,9 @@ int RunServer(const ServerConfig& config) {
   // sync covers, so its worker pool is sized for waiting, not for the cores. PostgreSQL reads
   // and writes queue for the store's 8 connections instead; more threads than that only lengthen
   // the queue's tail.
-  const int io_threads =
-      config.io_threads > 0 ? config.io_threads
-                            : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const int io_threads = config.io_threads > 0
+                             ? config.io_threads
+                             : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   options.worker_threads = (*store)->ReadsAreLocal() ? std::max(16, 8 * io_threads) : 8;
 
   auth::Identity dev_identity;
@@ -219,7 +218,8 @@ int RunServer(const ServerConfig& config) {
   auth::AccessChecker access(**store);
   http::Server* running_server = nullptr;
   std::mutex certificate_mutex;
-  http::AdminContext admin{**store, vaults, *admin_token, **tokens, access, SystemClock::Instance(), {}};
+  http::AdminContext admin{**store, vaults, *admin_token, **tokens, access, SystemClock::Instance(),
+                           {}};
   if (config.dev) {
     // A vault made in --dev is reachable as NAME.localhost at once: the dev certificate is
     // reissued to cover it, and the dev identity may use it.
@@ -241,8 +241,8 @@ int RunServer(const ServerConfig& config) {
                server.http_port());
 
   if (config.dev) {
-    DevEnvValues values{data_dir,        server.https_port(),  server.http_port(),
-                        identity_header, dev_tls.ca_pem_path, dev_tls.ca_bundle_path,
+    DevEnvValues values{data_dir,         server.https_port(), server.http_port(),
+                        identity_header,  dev_tls.ca_pem_path, dev_tls.ca_bundle_path,
                         *admin_token_text};
     std::string env = DevEnvText(values);
     // Written only now that the listeners accept requests: its presence means "ready".
@@ -257,9 +257,9 @@ int RunServer(const ServerConfig& config) {
   const std::string lease_holder = crypto::RandomUuid();
   const std::chrono::seconds interval = BackgroundInterval();
   server.RunPeriodically(interval, [&keys, &rotations, &store, &lease_holder, interval] {
-    auto leased = (*store)->TryAcquireJobLease("background-jobs", lease_holder,
-                                               SystemClock::Instance().NowSeconds(),
-                                               2 * interval.count());
+    auto leased =
+        (*store)->TryAcquireJobLease("background-jobs", lease_holder,
+                                     SystemClock::Instance().NowSeconds(), 2 * interval.count());
     if (!leased.ok() || !*leased) return;
     auto purged = keys.PurgeExpiredKeys();
     if (!purged.ok()) {

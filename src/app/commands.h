@@ -18,9 +18,9 @@ struct ServerConfig {
   std::string tls_cert_file;    // required without --dev
   std::string tls_key_file;
   int io_threads = 0;
-  std::string audit_dir;  // empty: DATA_DIR/audit
+  std::string audit_dir;                       // empty: DATA_DIR/audit
   size_t audit_file_bytes = 64 * 1024 * 1024;  // an audit file is rotated past this size
-  std::string storage;    // empty: SQLite in DATA_DIR; or sqlite:PATH, postgresql://...
+  std::string storage;  // empty: SQLite in DATA_DIR; or sqlite:PATH, postgresql://...
 };
 
 // Runs the server until SIGINT/SIGTERM. Returns the process exit code.

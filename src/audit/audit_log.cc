@@ -119,8 +119,7 @@ std::optional<ParsedLine> ParseLine(std::string_view line, std::string& problem)
   const json::object& o = value.get_object();
   auto seq = o.find("seq");
   auto prev = o.find("prev");
-  if (seq == o.end() || !seq->value().is_int64() || prev == o.end() ||
-      !prev->value().is_string()) {
+  if (seq == o.end() || !seq->value().is_int64() || prev == o.end() || !prev->value().is_string()) {
     problem = "the line has no seq or prev";
     return std::nullopt;
   }
@@ -162,7 +161,8 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& directory,
       if (size_t nl = last.rfind('\n'); nl != std::string_view::npos) last = last.substr(nl + 1);
       std::string problem;
       auto parsed = ParseLine(last, problem);
-      if (!parsed) return Status::Internal("The last audit line in " + path + " is damaged: " + problem);
+      if (!parsed)
+        return Status::Internal("The last audit line in " + path + " is damaged: " + problem);
       log->next_seq_ = parsed->seq + 1;
       log->prev_hash_ = HexSha256(last);
     } else {
@@ -173,7 +173,8 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& directory,
         auto result = VerifyAuditFiles({before}, true);
         if (!result.ok) return Status::Internal("The audit file " + before + " is damaged.");
         std::ifstream prev_in(before, std::ios::binary);
-        std::string text((std::istreambuf_iterator<char>(prev_in)), std::istreambuf_iterator<char>());
+        std::string text((std::istreambuf_iterator<char>(prev_in)),
+                         std::istreambuf_iterator<char>());
         if (!text.empty()) text.pop_back();
         std::string_view last = text;
         if (size_t nl = last.rfind('\n'); nl != std::string_view::npos) last = last.substr(nl + 1);
@@ -248,8 +249,8 @@ Status AuditLog::WriteBatch(const std::vector<std::string>& lines, int64_t first
     const std::string& line = lines[i];
     if (file_bytes_ > 0 && file_bytes_ + buffer.size() + line.size() + 1 > rotate_bytes_) {
       // Finish the current file, then continue the chain in a new one.
-      if (!buffer.empty() && ::write(fd_, buffer.data(), buffer.size()) !=
-                                 static_cast<ssize_t>(buffer.size())) {
+      if (!buffer.empty() &&
+          ::write(fd_, buffer.data(), buffer.size()) != static_cast<ssize_t>(buffer.size())) {
         return Status::Internal("Writing the audit log failed.");
       }
       file_bytes_ += buffer.size();
@@ -343,8 +344,9 @@ VerifyResult VerifyAuditFiles(const std::vector<std::string>& files, bool allow_
       auto parsed = ParseLine(line, problem);
       if (!parsed) return fail(problem);
       if (expected_prev && parsed->prev != *expected_prev) {
-        return fail("the chain is broken here: the previous line was changed, dropped, moved or "
-                    "this line was inserted");
+        return fail(
+            "the chain is broken here: the previous line was changed, dropped, moved or "
+            "this line was inserted");
       }
       if (line_number == 1 && first_seq && parsed->seq != *first_seq) {
         return fail("the file should start at seq " + std::to_string(*first_seq) + ", found " +

@@ -81,9 +81,9 @@ class AuditLog {
     std::function<void(Status)> done;
   };
   std::deque<Pending> pending_;
-  int64_t next_seq_ = 1;       // seq of the next line to be written
-  std::string prev_hash_;      // hex SHA-256 of the last line written
-  Status failure_;             // sticky: once writing failed, every append fails
+  int64_t next_seq_ = 1;   // seq of the next line to be written
+  std::string prev_hash_;  // hex SHA-256 of the last line written
+  Status failure_;         // sticky: once writing failed, every append fails
   bool stopping_ = false;
   std::thread flusher_;
 };

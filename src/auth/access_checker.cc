@@ -30,17 +30,17 @@ auto CachedOrFetch(LruCache<Value>& cache, std::string_view key, std::chrono::mi
 
 Result<std::shared_ptr<const std::vector<AccessPolicyEntry>>> AccessChecker::PoliciesOf(
     std::string_view vault) const {
-  return CachedOrFetch(policies_, vault, kCacheTtl, forget_mutex_, generation_,
-                       [&]() -> Result<std::shared_ptr<const std::vector<AccessPolicyEntry>>> {
-                         COFFRE_ASSIGN_OR_RETURN(auto records, store_.ListAccessPolicies(vault));
-                         auto policies = std::make_shared<std::vector<AccessPolicyEntry>>();
-                         for (auto& r : records) {
-                           policies->push_back({std::move(r.object_id),
-                                                std::move(r.application_id), std::move(r.keys),
-                                                std::move(r.secrets), std::move(r.certificates)});
-                         }
-                         return std::shared_ptr<const std::vector<AccessPolicyEntry>>(policies);
-                       });
+  return CachedOrFetch(
+      policies_, vault, kCacheTtl, forget_mutex_, generation_,
+      [&]() -> Result<std::shared_ptr<const std::vector<AccessPolicyEntry>>> {
+        COFFRE_ASSIGN_OR_RETURN(auto records, store_.ListAccessPolicies(vault));
+        auto policies = std::make_shared<std::vector<AccessPolicyEntry>>();
+        for (auto& r : records) {
+          policies->push_back({std::move(r.object_id), std::move(r.application_id),
+                               std::move(r.keys), std::move(r.secrets), std::move(r.certificates)});
+        }
+        return std::shared_ptr<const std::vector<AccessPolicyEntry>>(policies);
+      });
 }
 
 Result<std::shared_ptr<const std::vector<RoleAssignment>>> AccessChecker::AssignmentsOf(

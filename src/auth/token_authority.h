@@ -51,8 +51,7 @@ class TokenAuthority {
   // Loads the P-256 signing key (PKCS#8 PEM) from key_path, creating it with mode 0600 if
   // absent. tenant_id goes into tid and the issuer.
   static Result<std::unique_ptr<TokenAuthority>> Open(const std::string& key_path,
-                                                      std::string tenant_id,
-                                                      const Clock& clock);
+                                                      std::string tenant_id, const Clock& clock);
   TokenAuthority(crypto::AsymmetricKey signing_key, std::string tenant_id, const Clock& clock);
 
   const std::string& tenant_id() const { return tenant_id_; }

@@ -203,7 +203,8 @@ std::optional<SecureBytes> EcPkcs8Der(const EVP_PKEY* pkey) {
   }
   const size_t size = CurveCoordinateSize(*curve);
   SecureBytes scalar(size);
-  const bool fits = BN_bn2binpad(d, scalar.data(), static_cast<int>(size)) == static_cast<int>(size);
+  const bool fits =
+      BN_bn2binpad(d, scalar.data(), static_cast<int>(size)) == static_cast<int>(size);
   BN_clear_free(d);
   if (!fits) return std::nullopt;
   static constexpr uint8_t kVersion1[] = {0x02, 0x01, 0x01};

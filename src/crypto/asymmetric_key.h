@@ -7,8 +7,8 @@
 #include <optional>
 #include <string_view>
 
-#include "common/bytes.h"
 #include "coffre/status.h"
+#include "common/bytes.h"
 
 struct evp_pkey_st;  // EVP_PKEY
 
@@ -27,9 +27,9 @@ size_t CurveCoordinateSize(Curve curve);
 // coordinates for EC).
 struct PublicKeyParams {
   KeyFamily family = KeyFamily::kRsa;
-  Bytes n, e;               // RSA: modulus without leading zero bytes, public exponent
+  Bytes n, e;  // RSA: modulus without leading zero bytes, public exponent
   Curve curve = Curve::kP256;
-  Bytes x, y;               // EC: coordinates, each CurveCoordinateSize(curve) bytes
+  Bytes x, y;  // EC: coordinates, each CurveCoordinateSize(curve) bytes
 };
 
 class AsymmetricKey {
@@ -50,9 +50,9 @@ class AsymmetricKey {
   int bits() const;
   std::optional<Curve> curve() const;
 
-  SecureBytes PrivateDer() const;  // PKCS#8; empty if no private part
+  SecureBytes PrivateDer() const;   // PKCS#8; empty if no private part
   SecureString PrivatePem() const;  // PKCS#8 PEM; empty if no private part
-  Bytes PublicDer() const;         // SubjectPublicKeyInfo
+  Bytes PublicDer() const;          // SubjectPublicKeyInfo
   // The same encodings through OpenSSL's encoders, which PublicDer/PrivateDer bypass for EC keys
   // (for speed); tests hold the two to the same bytes.
   Bytes PublicDerFromEncoder() const;

@@ -148,8 +148,7 @@ Result<std::optional<std::vector<std::string>>> Permissions(const json::object& 
 
 class AdminHandler {
  public:
-  AdminHandler(const AdminContext& context, const ApiRequest& request,
-               const RequestTarget& target)
+  AdminHandler(const AdminContext& context, const ApiRequest& request, const RequestTarget& target)
       : c_(context), request_(request), target_(target), seg_(target.segments) {}
 
   ApiResponse Handle() {
@@ -195,9 +194,10 @@ class AdminHandler {
         Status deleted = c_.store.DeleteVault(name);
         c_.vaults.Forget(name);
         if (deleted.kind() == ErrorKind::kConflict) {
-          return ErrorResponse(Status::Conflict(
-              "The vault " + name + " still holds keys (active or deleted); delete and purge "
-              "them first."));
+          return ErrorResponse(
+              Status::Conflict("The vault " + name +
+                               " still holds keys (active or deleted); delete and purge "
+                               "them first."));
         }
         if (!deleted.ok()) return ErrorResponse(deleted);
         ApiResponse response;
@@ -262,9 +262,9 @@ class AdminHandler {
     if (*retention) {
       // As on Azure, a retention period protects deleted keys: it may grow, never shrink.
       if (**retention < vault->retention_days || **retention > kMaxRetentionDays) {
-        return ErrorResponse(Status::BadParameter(
-            "retentionDays can only be raised (now " + std::to_string(vault->retention_days) +
-            ", at most 90)."));
+        return ErrorResponse(Status::BadParameter("retentionDays can only be raised (now " +
+                                                  std::to_string(vault->retention_days) +
+                                                  ", at most 90)."));
       }
       updated.retention_days = static_cast<int>(**retention);
     }
@@ -418,12 +418,11 @@ class AdminHandler {
       if (!name.ok()) return ErrorResponse(name.status());
       auto created = auth::CreatePrincipal(c_.store, *name, c_.clock);
       if (!created.ok()) return ErrorResponse(created.status());
-      ApiResponse response =
-          Json(201, json::object{{"appId", created->record.client_id},
-                                 {"displayName", created->record.name},
-                                 {"password", created->secret},
-                                 {"tenant", c_.tokens.tenant_id()},
-                                 {"objectId", created->record.object_id}});
+      ApiResponse response = Json(201, json::object{{"appId", created->record.client_id},
+                                                    {"displayName", created->record.name},
+                                                    {"password", created->secret},
+                                                    {"tenant", c_.tokens.tenant_id()},
+                                                    {"objectId", created->record.object_id}});
       response.sensitive = true;  // the secret, shown this once
       SecureWipe(created->secret.data(), created->secret.size());
       return response;
@@ -445,14 +444,13 @@ class AdminHandler {
         resource = std::string(it->value().get_string());
       }
       if (resource.empty()) resource = "https://" + AsciiLower(request_.host);
-      auto token = c_.tokens.Issue(
-          {principal->object_id, principal->client_id, principal->name}, resource);
+      auto token =
+          c_.tokens.Issue({principal->object_id, principal->client_id, principal->name}, resource);
       if (!token.ok()) return ErrorResponse(token.status());
-      ApiResponse response =
-          Json(200, json::object{{"accessToken", token->access_token},
-                                 {"expiresOn", token->expires_on},
-                                 {"resource", auth::AudienceFromScope(resource)},
-                                 {"tokenType", "Bearer"}});
+      ApiResponse response = Json(200, json::object{{"accessToken", token->access_token},
+                                                    {"expiresOn", token->expires_on},
+                                                    {"resource", auth::AudienceFromScope(resource)},
+                                                    {"tokenType", "Bearer"}});
       response.sensitive = true;
       return response;
     }
@@ -490,12 +488,12 @@ ApiResponse HandleAdminRequest(const AdminContext& context, const ApiRequest& re
     return response;
   };
   if (!request.secure) {
-    return audited(
-        ErrorResponse(Status::Forbidden("The admin API is served over HTTPS only.")), false);
+    return audited(ErrorResponse(Status::Forbidden("The admin API is served over HTTPS only.")),
+                   false);
   }
   if (!context.admin_token.Verify(BearerToken(request))) {
-    return audited(
-        ErrorResponse(Status::Unauthorized("The admin API requires the admin token.")), false);
+    return audited(ErrorResponse(Status::Unauthorized("The admin API requires the admin token.")),
+                   false);
   }
   ApiResponse response = AdminHandler(context, request, target).Handle();
   // Vaults, access policies and role assignments may have changed: the data plane must see it

@@ -1,10 +1,10 @@
 #include "http/router.h"
-#include "common/strings.h"
 
 #include <algorithm>
 #include <boost/json.hpp>
 #include <cctype>
 
+#include "common/strings.h"
 #include "http/key_json.h"
 #include "http/keys_api.h"
 #include "http/request_target.h"
@@ -15,7 +15,6 @@ namespace {
 constexpr size_t kMaxHostLength = 255;
 constexpr std::string_view kDevVault = "dev";
 constexpr std::string_view kLatestApiVersion = "2025-07-01";
-
 
 bool IsValidHostHeader(std::string_view host) {
   if (host.empty() || host.size() > kMaxHostLength) return false;
@@ -35,9 +34,8 @@ std::string_view HostWithoutPort(std::string_view host) {
 }
 
 bool IsDigits(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) {
-    return std::isdigit(c);
-  });
+  return !s.empty() &&
+         std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
 }
 
 std::string BearerToken(const ApiRequest& request) {
@@ -58,10 +56,10 @@ ApiResponse Unauthorized(const Status& status, const ApiRequest& request,
                          const auth::TokenAuthority& tokens) {
   ApiResponse response = ErrorResponse(status);
   // Clients split this header on ',' and '=': neither may appear inside the values.
-  response.headers.emplace_back(
-      "WWW-Authenticate", "Bearer authorization=\"https://" + AsciiLower(request.host) + "/" +
-                              tokens.tenant_id() + "\", resource=\"" +
-                              auth::ResourceForHost(request.host) + "\"");
+  response.headers.emplace_back("WWW-Authenticate", "Bearer authorization=\"https://" +
+                                                        AsciiLower(request.host) + "/" +
+                                                        tokens.tenant_id() + "\", resource=\"" +
+                                                        auth::ResourceForHost(request.host) + "\"");
   return response;
 }
 
@@ -146,17 +144,28 @@ std::string QueryValue(const auth::FieldMap& query, std::string_view name) {
 
 int HttpStatusOf(ErrorKind kind) {
   switch (kind) {
-    case ErrorKind::kOk: return 200;
-    case ErrorKind::kBadRequest: return 400;
-    case ErrorKind::kUnauthorized: return 401;
-    case ErrorKind::kForbidden: return 403;
-    case ErrorKind::kNotFound: return 404;
-    case ErrorKind::kMethodNotAllowed: return 405;
-    case ErrorKind::kConflict: return 409;
-    case ErrorKind::kTooLarge: return 413;
-    case ErrorKind::kInternal: return 500;
-    case ErrorKind::kNotImplemented: return 501;
-    case ErrorKind::kUnavailable: return 503;
+    case ErrorKind::kOk:
+      return 200;
+    case ErrorKind::kBadRequest:
+      return 400;
+    case ErrorKind::kUnauthorized:
+      return 401;
+    case ErrorKind::kForbidden:
+      return 403;
+    case ErrorKind::kNotFound:
+      return 404;
+    case ErrorKind::kMethodNotAllowed:
+      return 405;
+    case ErrorKind::kConflict:
+      return 409;
+    case ErrorKind::kTooLarge:
+      return 413;
+    case ErrorKind::kInternal:
+      return 500;
+    case ErrorKind::kNotImplemented:
+      return 501;
+    case ErrorKind::kUnavailable:
+      return 503;
   }
   return 500;
 }
@@ -176,7 +185,8 @@ ApiResponse ErrorResponse(const Status& status) {
 std::string VaultNameFromHost(std::string_view host) {
   std::string name = AsciiLower(HostWithoutPort(host));
   if (name == "localhost" || name == "127.0.0.1" || name == "[::1]") return std::string(kDevVault);
-  for (std::string_view suffix : {std::string_view(".localhost"), std::string_view(".vault.azure.net")}) {
+  for (std::string_view suffix :
+       {std::string_view(".localhost"), std::string_view(".vault.azure.net")}) {
     if (name.size() > suffix.size() && name.ends_with(suffix)) {
       std::string label = name.substr(0, name.size() - suffix.size());
       if (label.find('.') == std::string::npos) return label;
@@ -237,8 +247,8 @@ Router::WorkKind Router::KindOf(const ApiRequest& request) {
   if (segments.size() == 3 && segments[0] == "adfs" && last == "token") return WorkKind::kSlow;
   if (segments.size() == 1 && last == "rng") return WorkKind::kCompute;
   // POST /keys/NAME[/VERSION]/OPERATION: cryptography with cached key material, no writes.
-  static constexpr std::string_view kCryptoOperations[] = {"encrypt", "decrypt",   "sign",
-                                                           "verify",  "wrapkey",   "unwrapkey"};
+  static constexpr std::string_view kCryptoOperations[] = {"encrypt", "decrypt", "sign",
+                                                           "verify",  "wrapkey", "unwrapkey"};
   if ((segments.size() == 3 || segments.size() == 4) && AsciiLower(segments[0]) == "keys") {
     for (std::string_view operation : kCryptoOperations) {
       if (last == operation) return WorkKind::kCompute;
@@ -272,7 +282,8 @@ ApiResponse Router::Handle(const ApiRequest& request) const {
   if (!vault.ok()) return ErrorResponse(vault.status());
   if (!vault->has_value()) {
     return ErrorResponse(Status::NotFound(
-        "VaultNotFound", "No vault is served at " + AsciiLower(HostWithoutPort(request.host)) + "."));
+        "VaultNotFound",
+        "No vault is served at " + AsciiLower(HostWithoutPort(request.host)) + "."));
   }
 
   // Authentication comes before any validation of the route, query or body: the SDKs' first
@@ -293,9 +304,9 @@ ApiResponse Router::Handle(const ApiRequest& request) const {
 
   std::string token = BearerToken(request);
   if (token.empty()) {
-    return finish(Unauthorized(
-        Status::Unauthorized("AKV10000: Request is missing a Bearer or PoP token."), request,
-        context_.tokens));
+    return finish(
+        Unauthorized(Status::Unauthorized("AKV10000: Request is missing a Bearer or PoP token."),
+                     request, context_.tokens));
   }
   auto claims = context_.tokens.Verify(token, auth::ResourceForHost(request.host));
   if (!claims.ok()) return finish(Unauthorized(claims.status(), request, context_.tokens));

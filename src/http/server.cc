@@ -1,7 +1,7 @@
 #include "http/server.h"
-#include "common/strings.h"
 
 #include <openssl/ssl.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <atomic>
@@ -17,9 +17,8 @@
 #include <optional>
 #include <thread>
 
-#include <spdlog/spdlog.h>
-
 #include "audit/audit_log.h"
+#include "common/strings.h"
 #include "crypto/random.h"
 
 namespace coffre::http {
@@ -32,7 +31,6 @@ using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
 
 // The only CONNECT targets the proxy accepts: NAME.vault.azure.net:443. It never connects
 // anywhere; it terminates TLS itself and serves the vault in the tunnel.
@@ -47,9 +45,8 @@ bool IsVaultProxyTarget(std::string_view target) {
 }
 
 bool IsSafeHeaderValue(std::string_view v) {
-  return v.size() <= 256 && std::all_of(v.begin(), v.end(), [](unsigned char c) {
-           return c >= 0x20 && c < 0x7f;
-         });
+  return v.size() <= 256 &&
+         std::all_of(v.begin(), v.end(), [](unsigned char c) { return c >= 0x20 && c < 0x7f; });
 }
 
 ApiResponse AuditFailureResponse() {
@@ -135,12 +132,12 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   void Start() {
     if constexpr (kSecure) {
       beast::get_lowest_layer(stream_).expires_after(server_.options.request_timeout);
-      stream_.async_handshake(
-          ssl::stream_base::server,
-          [self = this->shared_from_this()](beast::error_code ec) {
-            if (ec) return;  // Bad or truncated handshakes just close the connection.
-            self->Read();
-          });
+      stream_.async_handshake(ssl::stream_base::server,
+                              [self = this->shared_from_this()](beast::error_code ec) {
+                                if (ec)
+                                  return;  // Bad or truncated handshakes just close the connection.
+                                self->Read();
+                              });
     } else {
       Read();
     }
@@ -154,10 +151,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     // The first request on a connection gets the request timeout; later ones may idle longer.
     beast::get_lowest_layer(stream_).expires_after(requests_ == 0 ? server_.options.request_timeout
                                                                   : server_.options.idle_timeout);
-    bhttp::async_read(stream_, buffer_, *parser_,
-                      [self = this->shared_from_this()](beast::error_code ec, size_t) {
-                        self->OnRead(ec);
-                      });
+    bhttp::async_read(
+        stream_, buffer_, *parser_,
+        [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
   void OnRead(beast::error_code ec) {
@@ -192,7 +188,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     request->client_address = client_address_;
     for (std::string_view name : kForwardedHeaders) {
       auto it = message.find(name);
-      if (it != message.end()) request->headers.emplace(std::string(name), std::string(it->value()));
+      if (it != message.end())
+        request->headers.emplace(std::string(name), std::string(it->value()));
     }
     request->body = std::move(message.body());
     keep_alive_ = message.keep_alive();
@@ -249,20 +246,19 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
                         });
     }
     const AuditInfo& info = response.audit;
-    audit::AuditRecord record{
-        .time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count(),
-        .request_id = request->request_id,
-        .caller_object_id = info.caller_object_id,
-        .caller_app_id = info.caller_app_id,
-        .client_address = request->client_address,
-        .vault = info.vault,
-        .operation = info.operation,
-        .key_name = info.key_name,
-        .key_version = info.key_version,
-        .status = response.status,
-        .latency_ms = latency_ms};
+    audit::AuditRecord record{.time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                             std::chrono::system_clock::now().time_since_epoch())
+                                             .count(),
+                              .request_id = request->request_id,
+                              .caller_object_id = info.caller_object_id,
+                              .caller_app_id = info.caller_app_id,
+                              .client_address = request->client_address,
+                              .vault = info.vault,
+                              .operation = info.operation,
+                              .key_name = info.key_name,
+                              .key_version = info.key_version,
+                              .status = response.status,
+                              .latency_ms = latency_ms};
     // std::function needs a copyable callable, so the response travels behind a shared_ptr.
     auto pending = std::make_shared<ApiResponse>(std::move(response));
     log->AppendAsync(record, [self = this->shared_from_this(), request = std::move(request),
@@ -272,9 +268,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         if (pending->sensitive) SecureWipe(pending->body.data(), pending->body.size());
         *pending = AuditFailureResponse();
       }
-      asio::post(self->stream_.get_executor(), [self, request, pending] {
-        self->Write(std::move(*pending), request.get());
-      });
+      asio::post(self->stream_.get_executor(),
+                 [self, request, pending] { self->Write(std::move(*pending), request.get()); });
     });
   }
 
@@ -332,8 +327,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(2));
       stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {
         beast::error_code ignored;
-        beast::get_lowest_layer(self->stream_).socket().shutdown(tcp::socket::shutdown_both,
-                                                                  ignored);
+        beast::get_lowest_layer(self->stream_)
+            .socket()
+            .shutdown(tcp::socket::shutdown_both, ignored);
       });
     } else {
       beast::error_code ignored;
@@ -379,12 +375,11 @@ void PlainSession::Connect(std::string target) {
 
 }  // namespace
 
-Status ServerState::MakeTlsContext(const std::string& cert_chain_pem,
-                                   const SecureString& key_pem) {
+Status ServerState::MakeTlsContext(const std::string& cert_chain_pem, const SecureString& key_pem) {
   auto context = std::make_shared<ssl::context>(ssl::context::tls_server);
   context->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                       ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
-                       ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+                       ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                       ssl::context::single_dh_use);
   SSL_CTX_set_min_proto_version(context->native_handle(), TLS1_2_VERSION);
   beast::error_code ec;
   context->use_certificate_chain(asio::buffer(cert_chain_pem.data(), cert_chain_pem.size()), ec);
@@ -397,8 +392,7 @@ Status ServerState::MakeTlsContext(const std::string& cert_chain_pem,
 }
 
 Result<uint16_t> ServerState::Listen(std::vector<std::unique_ptr<tcp::acceptor>>& acceptors,
-                                      const std::vector<std::string>& addresses,
-                                      uint16_t port) {
+                                     const std::vector<std::string>& addresses, uint16_t port) {
   for (const auto& text : addresses) {
     beast::error_code ec;
     auto address = asio::ip::make_address(text, ec);
@@ -422,26 +416,25 @@ Result<uint16_t> ServerState::Listen(std::vector<std::unique_ptr<tcp::acceptor>>
 }
 
 void ServerState::Accept(tcp::acceptor& acceptor, bool secure) {
-  acceptor.async_accept(
-      asio::make_strand(ioc), [this, &acceptor, secure](beast::error_code ec, tcp::socket socket) {
-        if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
-        if (!ec) {
-          beast::error_code ignored;
-          socket.set_option(tcp::no_delay(true), ignored);
-          auto remote = socket.remote_endpoint(ignored);
-          std::string client = ignored ? std::string() : remote.address().to_string();
-          if (secure) {
-            std::make_shared<TlsSession>(
-                *this, beast::ssl_stream<beast::tcp_stream>(std::move(socket), *CurrentTls()),
-                client)
-                ->Start();
-          } else {
-            std::make_shared<PlainSession>(*this, beast::tcp_stream(std::move(socket)), client)
-                ->Start();
-          }
-        }
-        Accept(acceptor, secure);
-      });
+  acceptor.async_accept(asio::make_strand(ioc), [this, &acceptor, secure](beast::error_code ec,
+                                                                          tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+    if (!ec) {
+      beast::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
+      auto remote = socket.remote_endpoint(ignored);
+      std::string client = ignored ? std::string() : remote.address().to_string();
+      if (secure) {
+        std::make_shared<TlsSession>(
+            *this, beast::ssl_stream<beast::tcp_stream>(std::move(socket), *CurrentTls()), client)
+            ->Start();
+      } else {
+        std::make_shared<PlainSession>(*this, beast::tcp_stream(std::move(socket)), client)
+            ->Start();
+      }
+    }
+    Accept(acceptor, secure);
+  });
 }
 
 Server::Server(ServerOptions options, const Router& router)
@@ -455,8 +448,8 @@ Server::~Server() {
 Status Server::Start() {
   ServerState& s = *impl_;
   COFFRE_RETURN_IF_ERROR(s.MakeTlsContext(s.options.cert_chain_pem, s.options.private_key_pem));
-  COFFRE_ASSIGN_OR_RETURN(s.https_port,
-                          s.Listen(s.https_acceptors, s.options.bind_addresses, s.options.https_port));
+  COFFRE_ASSIGN_OR_RETURN(
+      s.https_port, s.Listen(s.https_acceptors, s.options.bind_addresses, s.options.https_port));
   // The plain listener serves tokens and the proxy: loopback only, whatever --bind says.
   COFFRE_ASSIGN_OR_RETURN(s.http_port,
                           s.Listen(s.http_acceptors, {"127.0.0.1", "::1"}, s.options.http_port));

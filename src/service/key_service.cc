@@ -60,7 +60,7 @@ Status ConflictDeleted(std::string_view name) {
 
 // Freshly made or imported key material, before sealing.
 struct NewKeyMaterial {
-  Bytes public_key;          // SubjectPublicKeyInfo DER; empty for oct keys
+  Bytes public_key;              // SubjectPublicKeyInfo DER; empty for oct keys
   SecureBytes private_material;  // PKCS#8 DER, or the raw oct key
   // The public key's JWK fields, known without decoding public_key again.
   std::optional<crypto::PublicKeyParams> public_params;
@@ -197,8 +197,8 @@ Status KeyService::DeletedKeyNotFound(std::string_view name) {
   return Status::NotFound("KeyNotFound", "Deleted Key not found: " + std::string(name));
 }
 
-KeyService::KeyService(store::Store& store, const store::Barrier& barrier,
-                       KeyMaterialCache& cache, const Clock& clock)
+KeyService::KeyService(store::Store& store, const store::Barrier& barrier, KeyMaterialCache& cache,
+                       const Clock& clock)
     : store_(store), barrier_(barrier), cache_(cache), clock_(clock) {}
 
 namespace {
@@ -343,8 +343,8 @@ Result<KeyBundle> KeyService::BundleOf(const store::VaultRecord& vault,
 
 Result<KeyBundle> KeyService::GetKey(const store::VaultRecord& vault, std::string_view name,
                                      std::string_view version) {
-  std::string id = version.empty() ? std::string(name) : std::string(name) + "/" +
-                                                             std::string(version);
+  std::string id =
+      version.empty() ? std::string(name) : std::string(name) + "/" + std::string(version);
   if (!version.empty() && !IsValidVersion(version)) return KeyNotFound(id);
   auto record = store_.GetKeyVersion(vault.name, name, version);
   if (!record.ok()) {
@@ -355,10 +355,9 @@ Result<KeyBundle> KeyService::GetKey(const store::VaultRecord& vault, std::strin
 }
 
 Result<KeyBundle> KeyService::UpdateKey(const store::VaultRecord& vault, std::string_view name,
-                                        std::string_view version,
-                                        const UpdateKeyRequest& request) {
-  std::string id = version.empty() ? std::string(name) : std::string(name) + "/" +
-                                                             std::string(version);
+                                        std::string_view version, const UpdateKeyRequest& request) {
+  std::string id =
+      version.empty() ? std::string(name) : std::string(name) + "/" + std::string(version);
   if (!version.empty() && !IsValidVersion(version)) return KeyNotFound(id);
   if (request.key_ops) COFFRE_RETURN_IF_ERROR(ValidateKeyOps(*request.key_ops));
   std::optional<Tags> tags;
@@ -396,8 +395,7 @@ Result<Page<KeyItem>> KeyService::ListKeys(const store::VaultRecord& vault,
 }
 
 Result<Page<KeyItem>> KeyService::ListKeyVersions(const store::VaultRecord& vault,
-                                                  std::string_view name,
-                                                  const PageRequest& page) {
+                                                  std::string_view name, const PageRequest& page) {
   auto records = store_.ListKeyVersions(vault.name, name, page.cursor, page.max_results);
   Page<KeyItem> result;
   if (!records.ok()) {
@@ -413,8 +411,8 @@ Result<Page<KeyItem>> KeyService::ListKeyVersions(const store::VaultRecord& vaul
 Result<DeletedKeyBundle> KeyService::DeleteKey(const store::VaultRecord& vault,
                                                std::string_view name) {
   int64_t now = clock_.NowSeconds();
-  auto deleted = store_.DeleteKey(vault.name, name, now,
-                                  now + int64_t{vault.retention_days} * kSecondsPerDay);
+  auto deleted =
+      store_.DeleteKey(vault.name, name, now, now + int64_t{vault.retention_days} * kSecondsPerDay);
   cache_.Invalidate(vault.name, name);
   if (!deleted.ok()) {
     if (deleted.status().kind() == ErrorKind::kNotFound) return KeyNotFound(name);
@@ -658,7 +656,8 @@ Result<Bytes> KeyService::BackupKey(const store::VaultRecord& vault, std::string
     w.PutI64(policy->updated);
   }
   SecureBytes key = barrier_.DeriveKey(kBackupKeyPurpose);
-  COFFRE_ASSIGN_OR_RETURN(Bytes sealed, crypto::SealAes256Gcm(key, w.bytes(), AsBytes(BackupAad())));
+  COFFRE_ASSIGN_OR_RETURN(Bytes sealed,
+                          crypto::SealAes256Gcm(key, w.bytes(), AsBytes(BackupAad())));
   Bytes blob(kBackupMagic.begin(), kBackupMagic.end());
   blob.push_back(kBackupFormatVersion);
   blob.insert(blob.end(), sealed.begin(), sealed.end());
@@ -672,8 +671,8 @@ Result<KeyBundle> KeyService::RestoreKey(const store::VaultRecord& vault, ByteSp
     return InvalidBackup();
   }
   SecureBytes key = barrier_.DeriveKey(kBackupKeyPurpose);
-  auto payload = crypto::OpenAes256Gcm(key, backup.subspan(kBackupMagic.size() + 1),
-                                       AsBytes(BackupAad()));
+  auto payload =
+      crypto::OpenAes256Gcm(key, backup.subspan(kBackupMagic.size() + 1), AsBytes(BackupAad()));
   if (!payload.ok()) return InvalidBackup();
 
   BinaryReader r(*payload);
@@ -717,9 +716,9 @@ Result<KeyBundle> KeyService::RestoreKey(const store::VaultRecord& vault, ByteSp
     auto material = r.Bytes();
     if (!public_key || !material) return InvalidBackup();
     v.public_key.assign(public_key->begin(), public_key->end());
-    COFFRE_ASSIGN_OR_RETURN(
-        v.sealed_private_key,
-        barrier_.Seal(*material, store::Barrier::KeyMaterialContext(vault.name, v.name, v.version)));
+    COFFRE_ASSIGN_OR_RETURN(v.sealed_private_key,
+                            barrier_.Seal(*material, store::Barrier::KeyMaterialContext(
+                                                         vault.name, v.name, v.version)));
     // A version whose public key does not parse would be stored and then fail every read (500).
     if (!BundleOf(vault, v).ok()) return InvalidBackup();
     versions.push_back(std::move(v));

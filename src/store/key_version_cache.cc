@@ -35,7 +35,8 @@ class KeyVersionCachingStore final : public Store {
     auto record = inner_->GetKeyVersion(vault, name, version);
     if (record.ok()) {
       std::lock_guard lock(mutex_);
-      if (generation_ == generation) Remember(std::move(key), std::move(lower_version), *record, now);
+      if (generation_ == generation)
+        Remember(std::move(key), std::move(lower_version), *record, now);
     }
     return record;
   }

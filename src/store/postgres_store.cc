@@ -395,7 +395,6 @@ constexpr const char* kCatalogChecks[] = {
 };
 #undef COFFRE_OUR_TABLES
 
-
 // ---------------------------------------------------------------------------------------------
 // Helpers.
 
@@ -405,7 +404,6 @@ std::string Lower(std::string_view s) { return AsciiLower(s); }
 Status Corrupt(std::string_view table) {
   return Status::Internal("postgres: malformed row in table " + std::string(table));
 }
-
 
 // One line, no trailing newline: libpq messages end in "\n" and may span lines.
 std::string OneLine(std::string_view text) {

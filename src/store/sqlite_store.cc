@@ -322,7 +322,6 @@ constexpr char kScanVersionsSql[] =
 constexpr char kIntegrityCheckSql[] = "PRAGMA integrity_check";
 constexpr char kForeignKeyCheckSql[] = "PRAGMA foreign_key_check";
 
-
 // ---------------------------------------------------------------------------------------------
 // Helpers.
 
@@ -348,7 +347,6 @@ Status SqliteError(sqlite3* db, int rc, std::string_view what) {
 Status Corrupt(std::string_view table) {
   return Status::Internal("sqlite: malformed row in table " + std::string(table));
 }
-
 
 // ---------------------------------------------------------------------------------------------
 // Statement: a cached prepared statement in use. Binds by position in call order and resets the
@@ -1011,8 +1009,11 @@ class SqliteStore final : public Store {
     }
     return Write([&](Connection& conn) -> Status {
       COFFRE_ASSIGN_OR_RETURN(auto st, conn.Prepare(kInsertRoleAssignmentSql));
-      st.Bind(Lower(a.id)).Bind(a.role).Bind(Lower(a.principal_id)).Bind(Lower(a.scope)).Bind(
-          a.created);
+      st.Bind(Lower(a.id))
+          .Bind(a.role)
+          .Bind(Lower(a.principal_id))
+          .Bind(Lower(a.scope))
+          .Bind(a.created);
       return st.Run();
     });
   }
@@ -1719,7 +1720,7 @@ class SqliteStore final : public Store {
   }
 
   struct PendingWrite {
-    std::function<bool(Connection&)> run;     // runs the write, keeps its result, says if it succeeded
+    std::function<bool(Connection&)> run;  // runs the write, keeps its result, says if it succeeded
     std::function<void(const Status&)> fail;  // replaces the kept result with an error
     bool done = false;                        // guarded by write_queue_mu_
   };

@@ -121,9 +121,9 @@ struct StoredKeyVersion {
 };
 
 struct PrincipalRecord {
-  std::string name;       // display name, unique (case-insensitive)
-  std::string client_id;  // appId (UUID)
-  std::string object_id;  // oid (UUID)
+  std::string name;         // display name, unique (case-insensitive)
+  std::string client_id;    // appId (UUID)
+  std::string object_id;    // oid (UUID)
   std::string secret_hash;  // crypto::HashSecret output; never the secret
   int64_t created = 0;
 };
@@ -178,13 +178,12 @@ class Store {
   virtual Result<KeyVersionRecord> GetKeyVersion(std::string_view vault, std::string_view name,
                                                  std::string_view version) = 0;
   // Active keys, one item each (its latest version), by lowercase name after `cursor`.
-  virtual Result<Page<KeyVersionRecord>> ListKeys(std::string_view vault,
-                                                  std::string_view cursor, int limit) = 0;
+  virtual Result<Page<KeyVersionRecord>> ListKeys(std::string_view vault, std::string_view cursor,
+                                                  int limit) = 0;
   // Every version of an active key, by sequence after `cursor`. kNotFound if no such key.
   virtual Result<Page<KeyVersionRecord>> ListKeyVersions(std::string_view vault,
                                                          std::string_view name,
-                                                         std::string_view cursor,
-                                                         int limit) = 0;
+                                                         std::string_view cursor, int limit) = 0;
   // Writes the mutable fields (enabled, not_before, expires, key_ops, tags, updated) of the
   // version named by record.vault/name/version of an active key; returns the stored result.
   virtual Result<KeyVersionRecord> UpdateKeyVersion(const KeyVersionRecord& record) = 0;
@@ -192,11 +191,9 @@ class Store {
   virtual Result<DeletedKeyRecord> DeleteKey(std::string_view vault, std::string_view name,
                                              int64_t deleted_date,
                                              int64_t scheduled_purge_date) = 0;
-  virtual Result<DeletedKeyRecord> GetDeletedKey(std::string_view vault,
-                                                 std::string_view name) = 0;
+  virtual Result<DeletedKeyRecord> GetDeletedKey(std::string_view vault, std::string_view name) = 0;
   virtual Result<Page<DeletedKeyRecord>> ListDeletedKeys(std::string_view vault,
-                                                         std::string_view cursor,
-                                                         int limit) = 0;
+                                                         std::string_view cursor, int limit) = 0;
   // Makes a soft-deleted key active again; returns its latest version.
   virtual Result<KeyVersionRecord> RecoverKey(std::string_view vault, std::string_view name) = 0;
   // Removes a soft-deleted key and all its versions for good. kNotFound if not soft-deleted.
@@ -206,8 +203,8 @@ class Store {
 
   // ---- rotation policies (kept while a key is soft-deleted, removed when it is purged)
   // kNotFound if the key is not active; nullopt if it has no policy.
-  virtual Result<std::optional<RotationPolicyRecord>> GetRotationPolicy(
-      std::string_view vault, std::string_view name) = 0;
+  virtual Result<std::optional<RotationPolicyRecord>> GetRotationPolicy(std::string_view vault,
+                                                                        std::string_view name) = 0;
   // Creates or replaces the policy of an active key (kNotFound otherwise). On replace the
   // stored `created` is kept. Returns the stored policy.
   virtual Result<RotationPolicyRecord> PutRotationPolicy(const RotationPolicyRecord& policy) = 0;

@@ -1,7 +1,6 @@
 // Tests for http/router: vault-from-host, api-version acceptance, slow-request routing and
 // Router::Handle end to end over real objects (SQLite store in a temp dir, Barrier, token
 // authority, identity endpoints, vault directory with vault "dev").
-#include "auth/access_control.h"
 #include "http/router.h"
 
 #include <gtest/gtest.h>
@@ -19,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "auth/access_control.h"
 #include "auth/identity_endpoints.h"
 #include "auth/token_authority.h"
 #include "crypto/random.h"

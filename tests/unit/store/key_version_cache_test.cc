@@ -66,8 +66,7 @@ TEST_F(KeyVersionCacheTest, WritesThroughTheCacheAreSeenAtOnce) {
 
   ASSERT_TRUE(cached_->DeleteKey("v1", "k1", 10, 20).ok());
   EXPECT_EQ(cached_->GetKeyVersion("v1", "k1", "").status().kind(), ErrorKind::kNotFound);
-  EXPECT_EQ(cached_->GetKeyVersion("v1", "k1", VersionId(1)).status().kind(),
-            ErrorKind::kNotFound);
+  EXPECT_EQ(cached_->GetKeyVersion("v1", "k1", VersionId(1)).status().kind(), ErrorKind::kNotFound);
   ASSERT_TRUE(cached_->RecoverKey("v1", "k1").ok());
   EXPECT_EQ(Latest(), VersionId(2));
   ASSERT_TRUE(cached_->DeleteKey("v1", "k1", 10, 20).ok());
