@@ -74,8 +74,8 @@ Status AccessChecker::Check(const store::VaultRecord& vault, const Caller& calle
 void AccessChecker::Forget() const {
   std::lock_guard lock(forget_mutex_);
   ++generation_;
-  policies_.EraseIf([](std::string_view) { return true; });
-  assignments_.EraseIf([](std::string_view) { return true; });
+  policies_.Clear();
+  assignments_.Clear();
 }
 
 }  // namespace coffre::auth

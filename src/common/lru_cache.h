@@ -52,6 +52,12 @@ class LruCache {
     }
   }
 
+  void Clear() {
+    std::lock_guard lock(mutex_);
+    index_.clear();
+    lru_.clear();
+  }
+
   // Drops every entry whose key satisfies `predicate(key)`.
   template <typename Predicate>
   void EraseIf(Predicate predicate) {

@@ -197,19 +197,14 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     server_.in_flight.fetch_add(1);
     request->request_id = crypto::RandomUuid();
     const auto started = Clock::now();
-    switch (Router::KindOf(*request)) {
-      case Router::WorkKind::kCompute:
-        if (server_.options.compute_on_io_threads) return Process(std::move(request), started);
-        [[fallthrough]];
-      case Router::WorkKind::kBlocking:
-        return asio::post(server_.fast_pool, [self = this->shared_from_this(), request, started] {
-          self->Process(request, started);
-        });
-      case Router::WorkKind::kSlow:
-        return asio::post(server_.slow_pool, [self = this->shared_from_this(), request, started] {
-          self->Process(request, started);
-        });
+    const Router::WorkKind kind = Router::KindOf(*request);
+    if (kind == Router::WorkKind::kCompute && server_.options.compute_on_io_threads) {
+      return Process(std::move(request), started);
     }
+    auto& pool = kind == Router::WorkKind::kSlow ? server_.slow_pool : server_.fast_pool;
+    asio::post(pool, [self = this->shared_from_this(), request, started] {
+      self->Process(request, started);
+    });
   }
 
   void Process(std::shared_ptr<ApiRequest> request, Clock::time_point started) {

@@ -257,15 +257,15 @@ Result<KeyBundle> KeyService::CreateKey(const store::VaultRecord& vault,
   record.not_before = request.attributes.not_before;
   record.expires = request.attributes.expires;
   record.tags = std::move(tags);
-  RememberPublicParams(material.public_key, material.public_params);
   record.public_key = std::move(material.public_key);
-  return StoreNewVersion(vault, std::move(record), material.private_material, std::nullopt);
+  return StoreNewVersion(vault, std::move(record), material.private_material,
+                         material.public_params, std::nullopt);
 }
 
-Result<KeyBundle> KeyService::StoreNewVersion(const store::VaultRecord& vault,
-                                              store::KeyVersionRecord record,
-                                              ByteSpan private_material,
-                                              std::optional<int64_t> expected_latest_sequence) {
+Result<KeyBundle> KeyService::StoreNewVersion(
+    const store::VaultRecord& vault, store::KeyVersionRecord record, ByteSpan private_material,
+    const std::optional<crypto::PublicKeyParams>& public_params,
+    std::optional<int64_t> expected_latest_sequence) {
   record.vault = vault.name;
   record.version = crypto::RandomHex(16);
   record.created = record.updated = clock_.NowSeconds();
@@ -282,6 +282,8 @@ Result<KeyBundle> KeyService::StoreNewVersion(const store::VaultRecord& vault,
     return Status::NotFound("VaultNotFound", "The vault " + vault.name + " does not exist.");
   }
   COFFRE_RETURN_IF_ERROR(added);
+  // The new version's public parameters are known: BundleOf need not decode its SPKI.
+  if (public_params) public_params_.Put(std::string(AsChars(record.public_key)), *public_params);
   return BundleOf(vault, record);
 }
 
@@ -304,14 +306,9 @@ Result<KeyBundle> KeyService::ImportKey(const store::VaultRecord& vault,
   record.not_before = request.attributes.not_before;
   record.expires = request.attributes.expires;
   record.tags = std::move(tags);
-  RememberPublicParams(material.public_key, material.public_params);
   record.public_key = std::move(material.public_key);
-  return StoreNewVersion(vault, std::move(record), material.private_material, std::nullopt);
-}
-
-void KeyService::RememberPublicParams(ByteSpan public_key,
-                                      const std::optional<crypto::PublicKeyParams>& params) {
-  if (params) public_params_.Put(std::string(AsChars(public_key)), *params);
+  return StoreNewVersion(vault, std::move(record), material.private_material,
+                         material.public_params, std::nullopt);
 }
 
 Result<KeyBundle> KeyService::BundleOf(const store::VaultRecord& vault,
@@ -487,7 +484,6 @@ Result<KeyBundle> KeyService::AddRotatedVersion(const store::VaultRecord& vault,
   record.key_type = latest.key_type;
   record.key_ops = latest.key_ops;
   record.tags = latest.tags;
-  RememberPublicParams(fresh.public_key, fresh.public_params);
   record.public_key = std::move(fresh.public_key);
   COFFRE_ASSIGN_OR_RETURN(auto policy, store_.GetRotationPolicy(vault.name, latest.name));
   if (policy && policy->expiry_time) {
@@ -495,7 +491,7 @@ Result<KeyBundle> KeyService::AddRotatedVersion(const store::VaultRecord& vault,
       record.expires = AddIsoDuration(clock_.NowSeconds(), *expiry);
     }
   }
-  return StoreNewVersion(vault, std::move(record), fresh.private_material,
+  return StoreNewVersion(vault, std::move(record), fresh.private_material, fresh.public_params,
                          expected_latest_sequence);
 }
 

@@ -69,13 +69,12 @@ class KeyService {
                                       const store::KeyVersionRecord& latest,
                                       std::optional<int64_t> expected_latest_sequence);
   // Seals the private material and stores a new version; maps store errors to Key Vault ones.
+  // `public_params` (when the caller has them) spare BundleOf decoding the new SPKI.
   Result<KeyBundle> StoreNewVersion(const store::VaultRecord& vault, store::KeyVersionRecord record,
                                     ByteSpan private_material,
+                                    const std::optional<crypto::PublicKeyParams>& public_params,
                                     std::optional<int64_t> expected_latest_sequence);
 
-  // A new version's public parameters go straight into the cache BundleOf reads.
-  void RememberPublicParams(ByteSpan public_key,
-                            const std::optional<crypto::PublicKeyParams>& params);
   // The bundle of a stored version: attributes, tags and the public half as JWK parameters.
   Result<KeyBundle> BundleOf(const store::VaultRecord& vault, const store::KeyVersionRecord& r);
 
