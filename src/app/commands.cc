@@ -169,7 +169,7 @@ int RunServer(const ServerConfig& config) {
   options.https_port = config.https_port;
   options.http_port = config.http_port;
   options.io_threads = config.io_threads;
-  options.compute_on_io_threads = (*store)->ReadsAreLocal();
+  options.compute_on_io_threads = (*store)->maintenance().ReadsAreLocal();
   // SQLite commits concurrent writes as one group: the more writers wait at once, the more one
   // sync covers, so its worker pool is sized for waiting, not for the cores. PostgreSQL reads
   // and writes queue for the store's 8 connections instead; more threads than that only lengthen
@@ -177,7 +177,8 @@ int RunServer(const ServerConfig& config) {
   const int io_threads = config.io_threads > 0
                              ? config.io_threads
                              : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  options.worker_threads = (*store)->ReadsAreLocal() ? std::max(16, 8 * io_threads) : 8;
+  options.worker_threads =
+      (*store)->maintenance().ReadsAreLocal() ? std::max(16, 8 * io_threads) : 8;
 
   auth::Identity dev_identity;
   std::string identity_header;
@@ -257,9 +258,9 @@ int RunServer(const ServerConfig& config) {
   const std::string lease_holder = crypto::RandomUuid();
   const std::chrono::seconds interval = BackgroundInterval();
   server.RunPeriodically(interval, [&keys, &rotations, &store, &lease_holder, interval] {
-    auto leased =
-        (*store)->TryAcquireJobLease("background-jobs", lease_holder,
-                                     SystemClock::Instance().NowSeconds(), 2 * interval.count());
+    auto leased = (*store)->maintenance().TryAcquireJobLease("background-jobs", lease_holder,
+                                                             SystemClock::Instance().NowSeconds(),
+                                                             2 * interval.count());
     if (!leased.ok() || !*leased) return;
     auto purged = keys.PurgeExpiredKeys();
     if (!purged.ok()) {

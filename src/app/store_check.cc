@@ -78,13 +78,13 @@ std::string Absolute(const std::string& path) {
 Result<StoreCheckReport> CheckStore(store::Store& store, const store::Barrier& barrier,
                                     int page_size) {
   StoreCheckReport report;
-  COFFRE_ASSIGN_OR_RETURN(report.problems, store.CheckConsistency());
+  COFFRE_ASSIGN_OR_RETURN(report.problems, store.maintenance().CheckConsistency());
 
   std::string cursor;
   std::string last_vault;
   std::string last_key;  // lowercase name of the last key counted
   while (true) {
-    COFFRE_ASSIGN_OR_RETURN(auto page, store.ScanKeyVersions(cursor, page_size));
+    COFFRE_ASSIGN_OR_RETURN(auto page, store.maintenance().ScanKeyVersions(cursor, page_size));
     for (const store::StoredKeyVersion& item : page.items) {
       const std::string key = AsciiLower(item.record.name);
       if (report.versions == 0 || item.record.vault != last_vault || key != last_key) {

@@ -6,14 +6,15 @@
 #include <vector>
 
 #include "common/strings.h"
+#include "store/store_wrapper.h"
 
 namespace coffre::store {
 namespace {
 
-class KeyVersionCachingStore final : public Store {
+class KeyVersionCachingStore final : public StoreWrapper {
  public:
   KeyVersionCachingStore(std::unique_ptr<Store> inner, size_t capacity)
-      : inner_(std::move(inner)), capacity_(capacity) {}
+      : StoreWrapper(std::move(inner)), capacity_(capacity) {}
 
   Result<KeyVersionRecord> GetKeyVersion(std::string_view vault, std::string_view name,
                                          std::string_view version) override {
@@ -32,7 +33,7 @@ class KeyVersionCachingStore final : public Store {
       }
       generation = generation_;
     }
-    auto record = inner_->GetKeyVersion(vault, name, version);
+    auto record = target().GetKeyVersion(vault, name, version);
     if (record.ok()) {
       std::lock_guard lock(mutex_);
       if (generation_ == generation)
@@ -43,134 +44,50 @@ class KeyVersionCachingStore final : public Store {
 
   // ---- writes that can change a key version's answer: forget the key once committed (failed
   // writes too: a failure may come after a commit, and forgetting is always safe)
+  using Store::AddKeyVersion;
   Status AddKeyVersion(KeyVersionRecord& record,
                        std::optional<int64_t> expected_latest_sequence) override {
-    Status added = inner_->AddKeyVersion(record, expected_latest_sequence);
+    Status added = target().AddKeyVersion(record, expected_latest_sequence);
     Forget(record.vault, record.name);
     return added;
   }
   Status RestoreKey(std::vector<KeyVersionRecord>& versions,
                     const std::optional<RotationPolicyRecord>& policy) override {
-    Status restored = inner_->RestoreKey(versions, policy);
+    Status restored = target().RestoreKey(versions, policy);
     for (const auto& version : versions) Forget(version.vault, version.name);
     return restored;
   }
   Result<KeyVersionRecord> UpdateKeyVersion(const KeyVersionRecord& record) override {
-    auto updated = inner_->UpdateKeyVersion(record);
+    auto updated = target().UpdateKeyVersion(record);
     Forget(record.vault, record.name);
     return updated;
   }
   Result<DeletedKeyRecord> DeleteKey(std::string_view vault, std::string_view name,
                                      int64_t deleted_date, int64_t scheduled_purge_date) override {
-    auto deleted = inner_->DeleteKey(vault, name, deleted_date, scheduled_purge_date);
+    auto deleted = target().DeleteKey(vault, name, deleted_date, scheduled_purge_date);
     Forget(vault, name);
     return deleted;
   }
   Result<KeyVersionRecord> RecoverKey(std::string_view vault, std::string_view name) override {
-    auto recovered = inner_->RecoverKey(vault, name);
+    auto recovered = target().RecoverKey(vault, name);
     Forget(vault, name);
     return recovered;
   }
   Status PurgeKey(std::string_view vault, std::string_view name) override {
-    Status purged = inner_->PurgeKey(vault, name);
+    Status purged = target().PurgeKey(vault, name);
     Forget(vault, name);
     return purged;
   }
   Result<int> PurgeExpiredKeys(int64_t now) override {
-    auto purged = inner_->PurgeExpiredKeys(now);
+    auto purged = target().PurgeExpiredKeys(now);
     ForgetAll();
     return purged;
   }
   Status DeleteVault(std::string_view name) override {
-    Status deleted = inner_->DeleteVault(name);
+    Status deleted = target().DeleteVault(name);
     ForgetAll();
     return deleted;
   }
-
-  // ---- everything else goes straight through
-  Status PutVault(const VaultRecord& vault) override { return inner_->PutVault(vault); }
-  Result<VaultRecord> GetVault(std::string_view name) override { return inner_->GetVault(name); }
-  Result<std::vector<VaultRecord>> ListVaults() override { return inner_->ListVaults(); }
-  Status UpdateVault(const VaultRecord& vault) override { return inner_->UpdateVault(vault); }
-  Status PutAccessPolicy(const AccessPolicyRecord& policy) override {
-    return inner_->PutAccessPolicy(policy);
-  }
-  Status DeleteAccessPolicy(std::string_view vault, std::string_view object_id,
-                            std::string_view application_id) override {
-    return inner_->DeleteAccessPolicy(vault, object_id, application_id);
-  }
-  Result<std::vector<AccessPolicyRecord>> ListAccessPolicies(std::string_view vault) override {
-    return inner_->ListAccessPolicies(vault);
-  }
-  Status AddRoleAssignment(const RoleAssignmentRecord& assignment) override {
-    return inner_->AddRoleAssignment(assignment);
-  }
-  Status DeleteRoleAssignment(std::string_view id) override {
-    return inner_->DeleteRoleAssignment(id);
-  }
-  Result<std::vector<RoleAssignmentRecord>> ListRoleAssignments() override {
-    return inner_->ListRoleAssignments();
-  }
-  Result<std::vector<RoleAssignmentRecord>> ListRoleAssignmentsFor(
-      std::string_view principal_id) override {
-    return inner_->ListRoleAssignmentsFor(principal_id);
-  }
-  Result<Page<KeyVersionRecord>> ListKeys(std::string_view vault, std::string_view cursor,
-                                          int limit) override {
-    return inner_->ListKeys(vault, cursor, limit);
-  }
-  Result<Page<KeyVersionRecord>> ListKeyVersions(std::string_view vault, std::string_view name,
-                                                 std::string_view cursor, int limit) override {
-    return inner_->ListKeyVersions(vault, name, cursor, limit);
-  }
-  Result<DeletedKeyRecord> GetDeletedKey(std::string_view vault, std::string_view name) override {
-    return inner_->GetDeletedKey(vault, name);
-  }
-  Result<Page<DeletedKeyRecord>> ListDeletedKeys(std::string_view vault, std::string_view cursor,
-                                                 int limit) override {
-    return inner_->ListDeletedKeys(vault, cursor, limit);
-  }
-  Result<std::optional<RotationPolicyRecord>> GetRotationPolicy(std::string_view vault,
-                                                                std::string_view name) override {
-    return inner_->GetRotationPolicy(vault, name);
-  }
-  Result<RotationPolicyRecord> PutRotationPolicy(const RotationPolicyRecord& policy) override {
-    return inner_->PutRotationPolicy(policy);
-  }
-  Result<std::vector<RotationPolicyRecord>> ListRotationPolicies() override {
-    return inner_->ListRotationPolicies();
-  }
-  Result<bool> RecordKeyEvent(const KeyEventRecord& event) override {
-    return inner_->RecordKeyEvent(event);
-  }
-  Result<std::vector<KeyEventRecord>> ListKeyEvents(std::string_view vault,
-                                                    std::string_view name) override {
-    return inner_->ListKeyEvents(vault, name);
-  }
-  Status AddPrincipal(const PrincipalRecord& principal) override {
-    return inner_->AddPrincipal(principal);
-  }
-  Result<PrincipalRecord> GetPrincipalByClientId(std::string_view client_id) override {
-    return inner_->GetPrincipalByClientId(client_id);
-  }
-  Result<std::vector<PrincipalRecord>> ListPrincipals() override {
-    return inner_->ListPrincipals();
-  }
-  Status DeletePrincipal(std::string_view name) override { return inner_->DeletePrincipal(name); }
-  Result<std::string> GetOrPutSetting(std::string_view key, std::string_view value) override {
-    return inner_->GetOrPutSetting(key, value);
-  }
-  Result<bool> TryAcquireJobLease(std::string_view job, std::string_view holder, int64_t now,
-                                  int64_t ttl_seconds) override {
-    return inner_->TryAcquireJobLease(job, holder, now, ttl_seconds);
-  }
-  Result<Page<StoredKeyVersion>> ScanKeyVersions(std::string_view cursor, int limit) override {
-    return inner_->ScanKeyVersions(cursor, limit);
-  }
-  Result<std::vector<std::string>> CheckConsistency() override {
-    return inner_->CheckConsistency();
-  }
-  bool ReadsAreLocal() const override { return inner_->ReadsAreLocal(); }
 
  private:
   struct Entry {
@@ -221,7 +138,6 @@ class KeyVersionCachingStore final : public Store {
     size_ = 0;
   }
 
-  std::unique_ptr<Store> inner_;
   const size_t capacity_;
   std::mutex mutex_;
   // Bumped by every write; a read stores its result only if no write happened meanwhile.
@@ -233,7 +149,7 @@ class KeyVersionCachingStore final : public Store {
 }  // namespace
 
 std::unique_ptr<Store> WithKeyVersionCache(std::unique_ptr<Store> inner, size_t capacity) {
-  if (!inner->ReadsAreLocal()) return inner;
+  if (!inner->maintenance().ReadsAreLocal()) return inner;
   return std::make_unique<KeyVersionCachingStore>(std::move(inner), capacity);
 }
 

@@ -1,15 +1,18 @@
-// Store: the one storage interface. SQLite (embedded default) and PostgreSQL implement it.
+// Store: the one storage interface. One record layer (store/sql) implements it over two SQL
+// engines: SQLite (embedded default) and PostgreSQL (shared by replicas).
 //
 // The store keeps records; it knows nothing of Key Vault JSON or HTTP. Private key material
-// reaches it only sealed by the Barrier (store/barrier.h). Key and vault names compare
-// case-insensitively (ASCII): implementations index by the lowercased name and keep the name as
-// first written for display. Every mutating call is one transaction, durable when it returns OK.
+// reaches it only sealed (the service layer seals it); the store never sees plaintext. Key and
+// vault names compare case-insensitively (ASCII): implementations index by the lowercased name
+// and keep the name as first written for display. Every mutating call is one transaction,
+// durable when it returns OK.
 //
 // Errors: kNotFound when the addressed vault/key/version/principal does not exist in the state
 // the call needs; kConflict when a key is soft-deleted (AddKeyVersion) or a unique name is taken;
 // kInternal for I/O or corruption; kUnavailable when the database is unreachable or stays busy
-// (worth a retry later). Messages are for logs, not for the wire: the service layer
-// maps kinds to Key Vault errors.
+// (worth a retry later); kBadRequest for arguments no record can have. Inner codes name the
+// store's reason where callers must tell reasons apart ("deleted", "stale", "exists", ...).
+// Messages are for logs, not for the wire: the layers above choose what callers see.
 #pragma once
 
 #include <cstdint>
@@ -128,6 +131,44 @@ struct PrincipalRecord {
   int64_t created = 0;
 };
 
+// What a store offers background jobs and operators besides records (as Vault keeps its HA
+// backend apart from its physical backend): job leases, whole-store scans and checks, and
+// whether reads are local.
+class StoreMaintenance {
+ public:
+  virtual ~StoreMaintenance() = default;
+
+  // ---- background-job leases
+  // Several servers (replicas) may share one database. Background jobs (the scheduled purge,
+  // auto-rotation, near-expiry notification) call this before each run and skip the run unless it
+  // returns true, so each job runs on one replica at a time. `holder` identifies the caller (e.g.
+  // a random id made at start-up, the same for every call of that process).
+  // Atomically takes or renews the lease on `job` until now + ttl_seconds and returns true if it
+  // was free, expired (its end <= now) or already held by `holder`; returns false while another
+  // holder's lease runs. A holder that stops renewing loses the lease when it expires.
+  // kBadRequest if job or holder is empty or ttl_seconds < 1.
+  virtual Result<bool> TryAcquireJobLease(std::string_view job, std::string_view holder,
+                                          int64_t now, int64_t ttl_seconds) = 0;
+
+  // ---- whole-store checks (`coffre store check`)
+  // Every stored version of every key, active and soft-deleted, in every vault, ordered by
+  // (vault, lowercase key name, sequence), after `cursor` (empty: from the start). Each page is
+  // its own snapshot: versions changed while a scan runs may be seen in either state.
+  virtual Result<Page<StoredKeyVersion>> ScanKeyVersions(std::string_view cursor, int limit) = 0;
+  // Checks the database's own integrity (where the backend can) and the references between
+  // rows: keys without versions, a key's next sequence not above its latest version's, versions,
+  // policies and events of keys or vaults that do not exist, and the like. Returns one line per
+  // problem found (naming vaults, keys and versions, never their material); empty when sound.
+  // An error status means the check itself could not run (which a caller should treat as damage
+  // too when it is kInternal).
+  virtual Result<std::vector<std::string>> CheckConsistency() = 0;
+
+  // True when a read is served in this process (SQLite's page cache and local disk), false when
+  // every read waits on a network round trip (PostgreSQL). Callers use it to decide whether a
+  // read may run on a thread that must not idle.
+  virtual bool ReadsAreLocal() const = 0;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -230,35 +271,9 @@ class Store {
   // Returns the stored value, storing `value` first if the setting is absent (atomic).
   virtual Result<std::string> GetOrPutSetting(std::string_view key, std::string_view value) = 0;
 
-  // ---- background-job leases
-  // Several servers (replicas) may share one database. Background jobs (the scheduled purge,
-  // auto-rotation, near-expiry notification) call this before each run and skip the run unless it
-  // returns true, so each job runs on one replica at a time. `holder` identifies the caller (e.g.
-  // a random id made at start-up, the same for every call of that process).
-  // Atomically takes or renews the lease on `job` until now + ttl_seconds and returns true if it
-  // was free, expired (its end <= now) or already held by `holder`; returns false while another
-  // holder's lease runs. A holder that stops renewing loses the lease when it expires.
-  // kBadRequest if job or holder is empty or ttl_seconds < 1.
-  virtual Result<bool> TryAcquireJobLease(std::string_view job, std::string_view holder,
-                                          int64_t now, int64_t ttl_seconds) = 0;
-
-  // ---- whole-store checks (`coffre store check`)
-  // Every stored version of every key, active and soft-deleted, in every vault, ordered by
-  // (vault, lowercase key name, sequence), after `cursor` (empty: from the start). Each page is
-  // its own snapshot: versions changed while a scan runs may be seen in either state.
-  virtual Result<Page<StoredKeyVersion>> ScanKeyVersions(std::string_view cursor, int limit) = 0;
-  // Checks the database's own integrity (where the backend can) and the references between
-  // rows: keys without versions, a key's next sequence not above its latest version's, versions,
-  // policies and events of keys or vaults that do not exist, and the like. Returns one line per
-  // problem found (naming vaults, keys and versions, never their material); empty when sound.
-  // An error status means the check itself could not run (which a caller should treat as damage
-  // too when it is kInternal).
-  virtual Result<std::vector<std::string>> CheckConsistency() = 0;
-
-  // True when a read is served in this process (SQLite's page cache and local disk), false when
-  // every read waits on a network round trip (PostgreSQL). Callers use it to decide whether a
-  // read may run on a thread that must not idle.
-  virtual bool ReadsAreLocal() const = 0;
+  // Leases, whole-store scans and checks, and where reads run: what background jobs and
+  // operators need, apart from the records.
+  virtual StoreMaintenance& maintenance() = 0;
 };
 
 // Opens (creating if needed) an SQLite store in WAL mode with synchronous=FULL, applying the

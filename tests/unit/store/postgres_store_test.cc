@@ -26,7 +26,7 @@ using storetest::RaceRounds;
 using storetest::VersionId;
 
 // Bump with every migration.
-constexpr int kSchemaVersion = 4;
+constexpr int kSchemaVersion = 5;  // 5: principals.client_id_key in SQLite too
 
 // A raw libpq session, for holding locks and transactions open beside the store.
 class RawSession {
@@ -261,7 +261,7 @@ TEST_F(PostgresStoreTest, JobLeaseHasOneHolderAcrossReplicasAndMovesOnAfterExpir
     for (int r = 0; r < kReplicas; ++r) {
       if (!alive[static_cast<size_t>(r)]) continue;
       threads.emplace_back([&, r] {
-        auto taken = stores[static_cast<size_t>(r)]->TryAcquireJobLease(
+        auto taken = stores[static_cast<size_t>(r)]->maintenance().TryAcquireJobLease(
             "scheduled-purge", "replica-" + std::to_string(r), now, kTtl);
         EXPECT_TRUE(taken.ok()) << taken.status().ToString();
         if (taken.ok() && *taken) {

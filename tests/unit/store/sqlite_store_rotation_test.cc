@@ -22,7 +22,7 @@ using storetest::VersionId;
 using ::testing::Test;
 
 // The schema version a fresh database gets (the number of migrations): bump with every migration.
-constexpr int kCurrentSchemaVersion = 4;
+constexpr int kCurrentSchemaVersion = 5;  // 5: principals.client_id_key
 
 // Schema migration #1 as released: a database created by the previous build.
 constexpr const char kSchemaV1[] = R"sql(
@@ -271,7 +271,7 @@ TEST_F(SqliteStoreRotationTest, MigratesVersionTwoDatabase) {
   auto policy = store_->GetRotationPolicy("v", "old");
   ASSERT_TRUE(policy.ok());
   EXPECT_TRUE(policy->has_value());
-  auto taken = store_->TryAcquireJobLease("purge", "me", 10, 60);
+  auto taken = store_->maintenance().TryAcquireJobLease("purge", "me", 10, 60);
   ASSERT_TRUE(taken.ok()) << taken.status().ToString();
   EXPECT_TRUE(*taken);
 }

@@ -23,7 +23,7 @@ class StoreCheckConformanceTest : public StoreTest {
     std::vector<std::string> seen;
     std::string cursor;
     for (int pages = 0; pages < 1000; ++pages) {
-      auto page = store_->ScanKeyVersions(cursor, limit);
+      auto page = store_->maintenance().ScanKeyVersions(cursor, limit);
       EXPECT_TRUE(page.ok()) << page.status().ToString();
       if (!page.ok()) break;
       EXPECT_LE(page->items.size(), static_cast<size_t>(limit));
@@ -38,7 +38,7 @@ class StoreCheckConformanceTest : public StoreTest {
   }
 
   std::vector<std::string> Problems() {
-    auto problems = store_->CheckConsistency();
+    auto problems = store_->maintenance().CheckConsistency();
     EXPECT_TRUE(problems.ok()) << problems.status().ToString();
     return problems.ok() ? *problems : std::vector<std::string>{"check failed"};
   }
@@ -88,7 +88,7 @@ INSTANTIATE_TEST_SUITE_P(Backends, StoreCheckConformanceTest,
 // ---- ScanKeyVersions
 
 TEST_P(StoreCheckConformanceTest, ScanOfAnEmptyStoreIsEmpty) {
-  auto page = store_->ScanKeyVersions("", 10);
+  auto page = store_->maintenance().ScanKeyVersions("", 10);
   ASSERT_TRUE(page.ok()) << page.status().ToString();
   EXPECT_TRUE(page->items.empty());
   EXPECT_TRUE(page->next_cursor.empty());
@@ -111,7 +111,7 @@ TEST_P(StoreCheckConformanceTest, ScanReturnsWholeRecords) {
   r.sealed_private_key = {9, 8, 7, 0, 6};
   r.not_before = 10;
   ASSERT_TRUE(store_->AddKeyVersion(r).ok());
-  auto page = store_->ScanKeyVersions("", 10);
+  auto page = store_->maintenance().ScanKeyVersions("", 10);
   ASSERT_TRUE(page.ok()) << page.status().ToString();
   ASSERT_EQ(page->items.size(), 1u);
   const KeyVersionRecord& got = page->items[0].record;
@@ -137,10 +137,11 @@ TEST_P(StoreCheckConformanceTest, ScanSeesAKeyDeletedWithDatesOfZero) {
 
 TEST_P(StoreCheckConformanceTest, ScanRefusesMalformedCursorsAndLimits) {
   for (const char* cursor : {"junk", "a/1", "A/k/1", "a/K/1", "a/k/x", "a/k/-1", "a/k/"}) {
-    EXPECT_EQ(store_->ScanKeyVersions(cursor, 10).status().kind(), ErrorKind::kBadRequest)
+    EXPECT_EQ(store_->maintenance().ScanKeyVersions(cursor, 10).status().kind(),
+              ErrorKind::kBadRequest)
         << cursor;
   }
-  EXPECT_EQ(store_->ScanKeyVersions("", 0).status().kind(), ErrorKind::kBadRequest);
+  EXPECT_EQ(store_->maintenance().ScanKeyVersions("", 0).status().kind(), ErrorKind::kBadRequest);
 }
 
 TEST_P(StoreCheckConformanceTest, ScanCursorsSurviveKeyNamesWithSlashes) {
@@ -277,7 +278,7 @@ TEST_P(StoreCheckConformanceTest, DamagedSqliteFileDoesNotPassUnnoticed) {
   auto opened = db_->Open();
   if (!opened.ok()) return;  // refused at open: noticed
   store_ = std::move(opened).value();
-  auto problems = store_->CheckConsistency();
+  auto problems = store_->maintenance().CheckConsistency();
   EXPECT_TRUE(!problems.ok() || !problems->empty());
 }
 

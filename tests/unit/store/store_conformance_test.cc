@@ -717,7 +717,7 @@ TEST_P(StoreConformanceTest, ConcurrentWritesThatFailLeaveTheOthersIntact) {
     ASSERT_TRUE(gone.ok());
     EXPECT_EQ(gone->latest.version, VersionId(1 + n));
   }
-  auto problems = store_->CheckConsistency();
+  auto problems = store_->maintenance().CheckConsistency();
   ASSERT_TRUE(problems.ok());
   EXPECT_TRUE(problems->empty());
 }

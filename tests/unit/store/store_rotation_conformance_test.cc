@@ -517,7 +517,7 @@ TEST_P(StoreRotationConformanceTest, PurgeExpiredKeysRemovesPoliciesAndEvents) {
 
 TEST_P(StoreRotationConformanceTest, JobLeaseHasOneHolderUntilItExpires) {
   auto take = [&](const char* job, const char* holder, int64_t now) {
-    auto taken = store_->TryAcquireJobLease(job, holder, now, 60);
+    auto taken = store_->maintenance().TryAcquireJobLease(job, holder, now, 60);
     EXPECT_TRUE(taken.ok()) << taken.status().ToString();
     return taken.ok() && *taken;
   };
@@ -536,12 +536,17 @@ TEST_P(StoreRotationConformanceTest, JobLeaseHasOneHolderUntilItExpires) {
   EXPECT_FALSE(take("purge", "a", 1100));
   EXPECT_TRUE(take("purge", "b", 1101));
 
-  EXPECT_EQ(store_->TryAcquireJobLease("", "a", 1, 60).status().kind(), ErrorKind::kBadRequest);
-  EXPECT_EQ(store_->TryAcquireJobLease("j", "", 1, 60).status().kind(), ErrorKind::kBadRequest);
-  EXPECT_EQ(store_->TryAcquireJobLease("j", "a", 1, 0).status().kind(), ErrorKind::kBadRequest);
-  EXPECT_EQ(
-      store_->TryAcquireJobLease("j", "a", std::numeric_limits<int64_t>::max(), 1).status().kind(),
-      ErrorKind::kBadRequest);
+  EXPECT_EQ(store_->maintenance().TryAcquireJobLease("", "a", 1, 60).status().kind(),
+            ErrorKind::kBadRequest);
+  EXPECT_EQ(store_->maintenance().TryAcquireJobLease("j", "", 1, 60).status().kind(),
+            ErrorKind::kBadRequest);
+  EXPECT_EQ(store_->maintenance().TryAcquireJobLease("j", "a", 1, 0).status().kind(),
+            ErrorKind::kBadRequest);
+  EXPECT_EQ(store_->maintenance()
+                .TryAcquireJobLease("j", "a", std::numeric_limits<int64_t>::max(), 1)
+                .status()
+                .kind(),
+            ErrorKind::kBadRequest);
   EXPECT_EQ(RawInt("SELECT COUNT(*) FROM job_leases"), 2);
 }
 
@@ -562,8 +567,9 @@ TEST_P(StoreRotationConformanceTest, RacingLeaseTakersAcrossTwoStoresExactlyOneW
       racers.emplace_back([&, t] {
         ready++;
         while (!go.load()) std::this_thread::yield();
-        auto taken = stores[static_cast<size_t>(t) % stores.size()]->TryAcquireJobLease(
-            "auto-rotation", "holder-" + std::to_string(t), now, 50);
+        auto taken =
+            stores[static_cast<size_t>(t) % stores.size()]->maintenance().TryAcquireJobLease(
+                "auto-rotation", "holder-" + std::to_string(t), now, 50);
         if (!taken.ok()) {
           failed++;
         } else if (*taken) {

@@ -3,7 +3,7 @@
 // kMaxProblemsPerCheck + 1 rows. Internal to store/.
 #pragma once
 
-namespace coffre::store {
+namespace coffre::store::sql {
 
 inline constexpr int kMaxProblemsPerCheck = 100;
 inline constexpr const char* kConsistencyChecks[] = {
@@ -52,4 +52,4 @@ inline constexpr const char* kConsistencyChecks[] = {
     "WHERE a.name = p.vault) ORDER BY p.vault, p.object_id LIMIT 101",
 };
 
-}  // namespace coffre::store
+}  // namespace coffre::store::sql

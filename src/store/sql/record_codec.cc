@@ -1,15 +1,28 @@
-#include "store/record_codec.h"
+#include "store/sql/record_codec.h"
 
 #include <charconv>
 
-namespace coffre::store {
+namespace coffre::store::sql {
+
+Status VaultNotFound(std::string_view vault) {
+  return Status::NotFound("VaultNotFound", "vault '" + std::string(vault) + "' not found");
+}
 
 Status KeyNotFound(std::string_view name) {
   return Status::NotFound("KeyNotFound", "key '" + std::string(name) + "' not found");
 }
 
+Status KeyVersionNotFound(std::string_view name, std::string_view version) {
+  return Status::NotFound("KeyNotFound", "key '" + std::string(name) + "' version " +
+                                             std::string(version) + " not found");
+}
+
 Status DeletedKeyNotFound(std::string_view name) {
   return Status::NotFound("KeyNotFound", "deleted key '" + std::string(name) + "' not found");
+}
+
+Status Corrupt(std::string_view table) {
+  return Status::Internal("store: malformed row in table " + std::string(table));
 }
 
 boost::json::parse_options JsonOptions() {
@@ -125,4 +138,4 @@ Status CheckLimit(int limit) {
   return Status::Ok();
 }
 
-}  // namespace coffre::store
+}  // namespace coffre::store::sql

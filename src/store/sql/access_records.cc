@@ -1,0 +1,230 @@
+// Vaults, their access policies and role assignments: the rules, written once for both engines.
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/strings.h"
+#include "store/sql/record_codec.h"
+#include "store/sql/sql_store.h"
+
+namespace coffre::store::sql {
+namespace {
+
+using Mode = Engine::Mode;
+
+constexpr char kPutVaultSql[] =
+    "INSERT INTO vaults (name, retention_days, purge_protection, created, rbac_authorization) "
+    "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO NOTHING";
+#define COFFRE_VAULT_SELECT \
+  "SELECT name, retention_days, purge_protection, created, rbac_authorization FROM vaults "
+constexpr char kGetVaultSql[] = COFFRE_VAULT_SELECT "WHERE name = $1";
+constexpr char kListVaultsSql[] = COFFRE_VAULT_SELECT "ORDER BY name";
+#undef COFFRE_VAULT_SELECT
+// Keeps the vault from being deleted until the transaction ends (a vault UPDATE does not wait).
+constexpr char kShareVaultSql[] = "SELECT 1 FROM vaults WHERE name = $1 FOR KEY SHARE";
+// Waits for writers that hold the vault (adding keys or policies), then keeps new ones out.
+constexpr char kLockVaultSql[] = "SELECT 1 FROM vaults WHERE name = $1 FOR UPDATE";
+constexpr char kUpdateVaultSql[] =
+    "UPDATE vaults SET retention_days = $2, purge_protection = $3, rbac_authorization = $4 "
+    "WHERE name = $1";
+constexpr char kVaultHasKeysSql[] = "SELECT 1 FROM keys WHERE vault = $1 LIMIT 1";
+constexpr char kDeleteVaultPoliciesSql[] = "DELETE FROM access_policies WHERE vault = $1";
+constexpr char kDeleteVaultSql[] = "DELETE FROM vaults WHERE name = $1";
+
+constexpr char kPutAccessPolicySql[] =
+    "INSERT INTO access_policies (vault, object_id, application_id, keys, secrets, certificates) "
+    "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (vault, object_id, application_id) DO UPDATE "
+    "SET keys = excluded.keys, secrets = excluded.secrets, certificates = excluded.certificates";
+constexpr char kDeleteAccessPolicySql[] =
+    "DELETE FROM access_policies WHERE vault = $1 AND object_id = $2 AND application_id = $3";
+constexpr char kListAccessPoliciesSql[] =
+    "SELECT vault, object_id, application_id, keys, secrets, certificates FROM access_policies "
+    "WHERE vault = $1 ORDER BY object_id, application_id";
+
+constexpr char kInsertRoleAssignmentSql[] =
+    "INSERT INTO role_assignments (id, role, principal_id, scope, created) "
+    "VALUES ($1, $2, $3, $4, $5)";
+constexpr char kDeleteRoleAssignmentSql[] = "DELETE FROM role_assignments WHERE id = $1";
+#define COFFRE_ASSIGNMENT_SELECT \
+  "SELECT id, role, principal_id, scope, created FROM role_assignments "
+constexpr char kListRoleAssignmentsSql[] = COFFRE_ASSIGNMENT_SELECT "ORDER BY created, id";
+constexpr char kListRoleAssignmentsForSql[] =
+    COFFRE_ASSIGNMENT_SELECT "WHERE principal_id = $1 ORDER BY created, id";
+#undef COFFRE_ASSIGNMENT_SELECT
+
+std::string Lower(std::string_view s) { return AsciiLower(s); }
+
+Status ReadVault(const Row& row, VaultRecord* vault) {
+  if (!row.Text(0, &vault->name) || !row.Int(1, &vault->retention_days) ||
+      !row.Bool(2, &vault->purge_protection) || !row.Int(3, &vault->created) ||
+      !row.Bool(4, &vault->rbac_authorization)) {
+    return Corrupt("vaults");
+  }
+  return Status::Ok();
+}
+
+Status ReadAccessPolicy(const Row& row, AccessPolicyRecord* p) {
+  std::string keys;
+  std::string secrets;
+  std::string certificates;
+  if (!row.Text(0, &p->vault) || !row.Text(1, &p->object_id) || !row.Text(2, &p->application_id) ||
+      !row.Document(3, &keys) || !row.Document(4, &secrets) || !row.Document(5, &certificates) ||
+      !DecodeKeyOps(keys, &p->keys) || !DecodeKeyOps(secrets, &p->secrets) ||
+      !DecodeKeyOps(certificates, &p->certificates)) {
+    return Corrupt("access_policies");
+  }
+  return Status::Ok();
+}
+
+Status ReadRoleAssignment(const Row& row, RoleAssignmentRecord* a) {
+  if (!row.Text(0, &a->id) || !row.Text(1, &a->role) || !row.Text(2, &a->principal_id) ||
+      !row.Text(3, &a->scope) || !row.Int(4, &a->created)) {
+    return Corrupt("role_assignments");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+// ---- vaults
+
+Status SqlStore::PutVault(const VaultRecord& vault) {
+  if (vault.name.empty()) return Status::BadParameter("vault name is empty");
+  // One idempotent statement: safe to repeat after a lost connection.
+  return Run(Mode::kIdempotentWrite, [&](Transaction& txn) -> Status {
+    Params params;
+    params.Text(Lower(vault.name))
+        .Int(vault.retention_days)
+        .Bool(vault.purge_protection)
+        .Int(vault.created)
+        .Bool(vault.rbac_authorization);
+    return txn.Exec(kPutVaultSql, params).status();
+  });
+}
+
+Result<VaultRecord> SqlStore::GetVault(std::string_view name) {
+  return Run(Mode::kRead, [&](Transaction& txn) -> Result<VaultRecord> {
+    COFFRE_ASSIGN_OR_RETURN(
+        std::vector<VaultRecord> vaults,
+        QueryAll<VaultRecord>(txn, kGetVaultSql, Params().Text(Lower(name)), ReadVault));
+    if (vaults.empty()) return VaultNotFound(name);
+    return std::move(vaults.front());
+  });
+}
+
+Result<std::vector<VaultRecord>> SqlStore::ListVaults() {
+  return Run(Mode::kRead, [&](Transaction& txn) {
+    return QueryAll<VaultRecord>(txn, kListVaultsSql, Params(), ReadVault);
+  });
+}
+
+Status SqlStore::UpdateVault(const VaultRecord& vault) {
+  return Run(Mode::kWrite, [&](Transaction& txn) -> Status {
+    Params params;
+    params.Text(Lower(vault.name))
+        .Int(vault.retention_days)
+        .Bool(vault.purge_protection)
+        .Bool(vault.rbac_authorization);
+    COFFRE_ASSIGN_OR_RETURN(int64_t updated, txn.Exec(kUpdateVaultSql, params));
+    if (updated == 0) return VaultNotFound(vault.name);
+    return Status::Ok();
+  });
+}
+
+Status SqlStore::DeleteVault(std::string_view name) {
+  const std::string vault = Lower(name);
+  return Run(Mode::kWrite, [&](Transaction& txn) -> Status {
+    COFFRE_ASSIGN_OR_RETURN(bool exists, Exists(txn, kLockVaultSql, Params().Text(vault)));
+    if (!exists) return VaultNotFound(vault);
+    COFFRE_ASSIGN_OR_RETURN(bool has_keys, Exists(txn, kVaultHasKeysSql, Params().Text(vault)));
+    if (has_keys) return Status::Conflict("vault '" + vault + "' still holds keys", "not-empty");
+    for (const char* sql : {kDeleteVaultPoliciesSql, kDeleteVaultSql}) {
+      COFFRE_RETURN_IF_ERROR(txn.Exec(sql, Params().Text(vault)).status());
+    }
+    return Status::Ok();
+  });
+}
+
+// ---- access policies
+
+Status SqlStore::PutAccessPolicy(const AccessPolicyRecord& policy) {
+  const std::string vault = Lower(policy.vault);
+  if (policy.object_id.empty()) return Status::BadParameter("object id is empty");
+  return Run(Mode::kWrite, [&](Transaction& txn) -> Status {
+    COFFRE_ASSIGN_OR_RETURN(bool exists, Exists(txn, kShareVaultSql, Params().Text(vault)));
+    if (!exists) return VaultNotFound(vault);
+    Params params;
+    params.Text(vault)
+        .Text(Lower(policy.object_id))
+        .Text(Lower(policy.application_id))
+        .Document(EncodeKeyOps(policy.keys))
+        .Document(EncodeKeyOps(policy.secrets))
+        .Document(EncodeKeyOps(policy.certificates));
+    return txn.Exec(kPutAccessPolicySql, params).status();
+  });
+}
+
+Status SqlStore::DeleteAccessPolicy(std::string_view vault, std::string_view object_id,
+                                    std::string_view application_id) {
+  return Run(Mode::kWrite, [&](Transaction& txn) -> Status {
+    Params params;
+    params.Text(Lower(vault)).Text(Lower(object_id)).Text(Lower(application_id));
+    COFFRE_ASSIGN_OR_RETURN(int64_t deleted, txn.Exec(kDeleteAccessPolicySql, params));
+    if (deleted == 0) {
+      return Status::NotFound("AccessPolicyNotFound", "no access policy for that object id");
+    }
+    return Status::Ok();
+  });
+}
+
+Result<std::vector<AccessPolicyRecord>> SqlStore::ListAccessPolicies(std::string_view vault) {
+  return Run(Mode::kRead, [&](Transaction& txn) {
+    return QueryAll<AccessPolicyRecord>(txn, kListAccessPoliciesSql, Params().Text(Lower(vault)),
+                                        ReadAccessPolicy);
+  });
+}
+
+// ---- role assignments
+
+Status SqlStore::AddRoleAssignment(const RoleAssignmentRecord& a) {
+  if (a.id.empty() || a.principal_id.empty()) {
+    return Status::BadParameter("role assignment id and principal must not be empty");
+  }
+  // A taken id fails the insert: kConflict.
+  return Run(Mode::kWrite, [&](Transaction& txn) -> Status {
+    Params params;
+    params.Text(Lower(a.id))
+        .Text(a.role)
+        .Text(Lower(a.principal_id))
+        .Text(Lower(a.scope))
+        .Int(a.created);
+    return txn.Exec(kInsertRoleAssignmentSql, params).status();
+  });
+}
+
+Status SqlStore::DeleteRoleAssignment(std::string_view id) {
+  return Run(Mode::kWrite, [&](Transaction& txn) -> Status {
+    COFFRE_ASSIGN_OR_RETURN(int64_t deleted,
+                            txn.Exec(kDeleteRoleAssignmentSql, Params().Text(Lower(id))));
+    if (deleted == 0) return Status::NotFound("RoleAssignmentNotFound", "no such role assignment");
+    return Status::Ok();
+  });
+}
+
+Result<std::vector<RoleAssignmentRecord>> SqlStore::ListRoleAssignments() {
+  return Run(Mode::kRead, [&](Transaction& txn) {
+    return QueryAll<RoleAssignmentRecord>(txn, kListRoleAssignmentsSql, Params(),
+                                          ReadRoleAssignment);
+  });
+}
+
+Result<std::vector<RoleAssignmentRecord>> SqlStore::ListRoleAssignmentsFor(
+    std::string_view principal_id) {
+  return Run(Mode::kRead, [&](Transaction& txn) {
+    return QueryAll<RoleAssignmentRecord>(txn, kListRoleAssignmentsForSql,
+                                          Params().Text(Lower(principal_id)), ReadRoleAssignment);
+  });
+}
+
+}  // namespace coffre::store::sql

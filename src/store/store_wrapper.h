@@ -1,0 +1,125 @@
+// StoreWrapper: a Store that forwards every call to another (as LevelDB's EnvWrapper does for
+// Env), so a decorator overrides only what it changes and a method added to Store is forwarded
+// here once instead of in every decorator.
+#pragma once
+
+#include <memory>
+#include <utility>
+
+#include "store/store.h"
+
+namespace coffre::store {
+
+class StoreWrapper : public Store {
+ public:
+  explicit StoreWrapper(std::unique_ptr<Store> target) : target_(std::move(target)) {}
+
+  Store& target() const { return *target_; }
+
+  Status PutVault(const VaultRecord& vault) override { return target_->PutVault(vault); }
+  Result<VaultRecord> GetVault(std::string_view name) override { return target_->GetVault(name); }
+  Result<std::vector<VaultRecord>> ListVaults() override { return target_->ListVaults(); }
+  Status UpdateVault(const VaultRecord& vault) override { return target_->UpdateVault(vault); }
+  Status DeleteVault(std::string_view name) override { return target_->DeleteVault(name); }
+  Status PutAccessPolicy(const AccessPolicyRecord& policy) override {
+    return target_->PutAccessPolicy(policy);
+  }
+  Status DeleteAccessPolicy(std::string_view vault, std::string_view object_id,
+                            std::string_view application_id) override {
+    return target_->DeleteAccessPolicy(vault, object_id, application_id);
+  }
+  Result<std::vector<AccessPolicyRecord>> ListAccessPolicies(std::string_view vault) override {
+    return target_->ListAccessPolicies(vault);
+  }
+  Status AddRoleAssignment(const RoleAssignmentRecord& assignment) override {
+    return target_->AddRoleAssignment(assignment);
+  }
+  Status DeleteRoleAssignment(std::string_view id) override {
+    return target_->DeleteRoleAssignment(id);
+  }
+  Result<std::vector<RoleAssignmentRecord>> ListRoleAssignments() override {
+    return target_->ListRoleAssignments();
+  }
+  Result<std::vector<RoleAssignmentRecord>> ListRoleAssignmentsFor(
+      std::string_view principal_id) override {
+    return target_->ListRoleAssignmentsFor(principal_id);
+  }
+  using Store::AddKeyVersion;
+  Status AddKeyVersion(KeyVersionRecord& record,
+                       std::optional<int64_t> expected_latest_sequence) override {
+    return target_->AddKeyVersion(record, expected_latest_sequence);
+  }
+  Status RestoreKey(std::vector<KeyVersionRecord>& versions,
+                    const std::optional<RotationPolicyRecord>& policy) override {
+    return target_->RestoreKey(versions, policy);
+  }
+  Result<KeyVersionRecord> GetKeyVersion(std::string_view vault, std::string_view name,
+                                         std::string_view version) override {
+    return target_->GetKeyVersion(vault, name, version);
+  }
+  Result<Page<KeyVersionRecord>> ListKeys(std::string_view vault, std::string_view cursor,
+                                          int limit) override {
+    return target_->ListKeys(vault, cursor, limit);
+  }
+  Result<Page<KeyVersionRecord>> ListKeyVersions(std::string_view vault, std::string_view name,
+                                                 std::string_view cursor, int limit) override {
+    return target_->ListKeyVersions(vault, name, cursor, limit);
+  }
+  Result<KeyVersionRecord> UpdateKeyVersion(const KeyVersionRecord& record) override {
+    return target_->UpdateKeyVersion(record);
+  }
+  Result<DeletedKeyRecord> DeleteKey(std::string_view vault, std::string_view name,
+                                     int64_t deleted_date, int64_t scheduled_purge_date) override {
+    return target_->DeleteKey(vault, name, deleted_date, scheduled_purge_date);
+  }
+  Result<DeletedKeyRecord> GetDeletedKey(std::string_view vault, std::string_view name) override {
+    return target_->GetDeletedKey(vault, name);
+  }
+  Result<Page<DeletedKeyRecord>> ListDeletedKeys(std::string_view vault, std::string_view cursor,
+                                                 int limit) override {
+    return target_->ListDeletedKeys(vault, cursor, limit);
+  }
+  Result<KeyVersionRecord> RecoverKey(std::string_view vault, std::string_view name) override {
+    return target_->RecoverKey(vault, name);
+  }
+  Status PurgeKey(std::string_view vault, std::string_view name) override {
+    return target_->PurgeKey(vault, name);
+  }
+  Result<int> PurgeExpiredKeys(int64_t now) override { return target_->PurgeExpiredKeys(now); }
+  Result<std::optional<RotationPolicyRecord>> GetRotationPolicy(std::string_view vault,
+                                                                std::string_view name) override {
+    return target_->GetRotationPolicy(vault, name);
+  }
+  Result<RotationPolicyRecord> PutRotationPolicy(const RotationPolicyRecord& policy) override {
+    return target_->PutRotationPolicy(policy);
+  }
+  Result<std::vector<RotationPolicyRecord>> ListRotationPolicies() override {
+    return target_->ListRotationPolicies();
+  }
+  Result<bool> RecordKeyEvent(const KeyEventRecord& event) override {
+    return target_->RecordKeyEvent(event);
+  }
+  Result<std::vector<KeyEventRecord>> ListKeyEvents(std::string_view vault,
+                                                    std::string_view name) override {
+    return target_->ListKeyEvents(vault, name);
+  }
+  Status AddPrincipal(const PrincipalRecord& principal) override {
+    return target_->AddPrincipal(principal);
+  }
+  Result<PrincipalRecord> GetPrincipalByClientId(std::string_view client_id) override {
+    return target_->GetPrincipalByClientId(client_id);
+  }
+  Result<std::vector<PrincipalRecord>> ListPrincipals() override {
+    return target_->ListPrincipals();
+  }
+  Status DeletePrincipal(std::string_view name) override { return target_->DeletePrincipal(name); }
+  Result<std::string> GetOrPutSetting(std::string_view key, std::string_view value) override {
+    return target_->GetOrPutSetting(key, value);
+  }
+  StoreMaintenance& maintenance() override { return target_->maintenance(); }
+
+ private:
+  std::unique_ptr<Store> target_;
+};
+
+}  // namespace coffre::store
