@@ -133,7 +133,7 @@ int RunServer(const ServerConfig& config) {
   const std::string data_dir = AbsolutePath(config.data_dir);
   auto store = OpenStore(data_dir, config.storage);
   if (!store.ok()) return Fail(store.status());
-  *store = store::WithKeyVersionCache(std::move(*store));
+  *store = store::WithKeyVersionCache(std::move(*store), SystemClock::Instance());
   auto barrier = store::Barrier::LoadOrCreate(
       config.master_key_file.empty() ? JoinPath(data_dir, "master.key") : config.master_key_file);
   if (!barrier.ok()) return Fail(barrier.status());
@@ -148,7 +148,7 @@ int RunServer(const ServerConfig& config) {
   auto admin_token = auth::AdminToken::LoadOrCreate(**store, nullptr);
   if (!admin_token.ok()) return Fail(admin_token.status());
 
-  service::VaultDirectory vaults(**store);
+  service::VaultDirectory vaults(**store, SystemClock::Instance());
   std::vector<std::string> vault_names = config.vaults;
   if (config.dev) vault_names.insert(vault_names.begin(), kDevVault);
   for (const auto& name : vault_names) {
@@ -215,7 +215,7 @@ int RunServer(const ServerConfig& config) {
   service::CryptoService crypto(**store, key_cache, SystemClock::Instance());
   service::RotationScheduler rotations(**store, keys, vaults, SystemClock::Instance());
   auth::IdentityEndpoints identity(**tokens, **store, identity_header, dev_identity);
-  auth::AccessChecker access(**store);
+  auth::AccessChecker access(**store, SystemClock::Instance());
   http::Server* running_server = nullptr;
   std::mutex certificate_mutex;
   http::AdminContext admin{**store, vaults, *admin_token, **tokens, access, SystemClock::Instance(),

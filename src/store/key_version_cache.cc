@@ -12,14 +12,14 @@ namespace {
 
 class KeyVersionCachingStore final : public Store {
  public:
-  KeyVersionCachingStore(std::unique_ptr<Store> inner, size_t capacity)
-      : inner_(std::move(inner)), capacity_(capacity) {}
+  KeyVersionCachingStore(std::unique_ptr<Store> inner, const Clock& clock, size_t capacity)
+      : inner_(std::move(inner)), clock_(clock), capacity_(capacity) {}
 
   Result<KeyVersionRecord> GetKeyVersion(std::string_view vault, std::string_view name,
                                          std::string_view version) override {
     std::string key = KeyOf(vault, name);
     std::string lower_version = AsciiLower(version);
-    const auto now = std::chrono::steady_clock::now();
+    const auto now = clock_.Monotonic();
     uint64_t generation;
     {
       std::lock_guard lock(mutex_);
@@ -222,6 +222,7 @@ class KeyVersionCachingStore final : public Store {
   }
 
   std::unique_ptr<Store> inner_;
+  const Clock& clock_;
   const size_t capacity_;
   std::mutex mutex_;
   // Bumped by every write; a read stores its result only if no write happened meanwhile.
@@ -232,9 +233,10 @@ class KeyVersionCachingStore final : public Store {
 
 }  // namespace
 
-std::unique_ptr<Store> WithKeyVersionCache(std::unique_ptr<Store> inner, size_t capacity) {
+std::unique_ptr<Store> WithKeyVersionCache(std::unique_ptr<Store> inner, const Clock& clock,
+                                           size_t capacity) {
   if (!inner->ReadsAreLocal()) return inner;
-  return std::make_unique<KeyVersionCachingStore>(std::move(inner), capacity);
+  return std::make_unique<KeyVersionCachingStore>(std::move(inner), clock, capacity);
 }
 
 }  // namespace coffre::store
