@@ -88,7 +88,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   coffre::http::ApiRequest request;
   request.method = "POST";
   request.target = std::string(text);
-  (void)coffre::http::Router::KindOf(request);
+  (void)coffre::http::Router::RouteOf(request);
   std::string vault = coffre::http::VaultNameFromHost(text);
   COFFRE_FUZZ_CHECK(vault.find('.') == std::string::npos, vault);
   (void)coffre::http::IsSupportedApiVersion(text);

@@ -165,9 +165,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     http::ApiRequest request = ParseRequest(input.substr(0, end));
     input =
         end == std::string_view::npos ? std::string_view{} : input.substr(end + kSeparator.size());
-    (void)http::Router::KindOf(request);
+    const http::Route route = http::Router::RouteOf(request);
     if (Skipped(request, mentions_rsa)) continue;
-    Check(request, world->router->Handle(request));
+    Check(request, world->router->Handle(request, route));
   }
   ClearVault();
   return 0;

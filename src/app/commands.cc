@@ -8,7 +8,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <iostream>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -23,6 +25,7 @@
 #include "crypto/random.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "service/background_jobs.h"
 #include "service/crypto_service.h"
 #include "service/key_service.h"
 #include "service/rotation_scheduler.h"
@@ -34,18 +37,18 @@
 namespace coffre::app {
 namespace {
 
-// Scheduled purge and policy rotation run this often.
-constexpr std::chrono::seconds kBackgroundInterval{60};
 constexpr const char* kDevVault = "dev";
 
-// COFFRE_BACKGROUND_INTERVAL_SECONDS (1..3600) shortens the interval, for tests.
+// How often the background jobs run: COFFRE_BACKGROUND_INTERVAL_SECONDS (1..3600) shortens the
+// interval, for tests.
 std::chrono::seconds BackgroundInterval() {
+  constexpr auto kDefault = service::BackgroundJobs::kDefaultInterval;
   const char* text = std::getenv("COFFRE_BACKGROUND_INTERVAL_SECONDS");
-  if (text == nullptr || *text == '\0') return kBackgroundInterval;
+  if (text == nullptr || *text == '\0') return kDefault;
   int seconds = 0;
   const char* end = text + std::strlen(text);
   auto [stop, ec] = std::from_chars(text, end, seconds);
-  if (ec != std::errc() || stop != end || seconds < 1 || seconds > 3600) return kBackgroundInterval;
+  if (ec != std::errc() || stop != end || seconds < 1 || seconds > 3600) return kDefault;
   return std::chrono::seconds(seconds);
 }
 
@@ -127,49 +130,30 @@ Result<std::pair<std::string, SecureString>> LoadTlsFiles(const ServerConfig& co
   return std::pair<std::string, SecureString>{*cert, std::move(key_pem)};
 }
 
-}  // namespace
+// ---- start-up
 
-int RunServer(const ServerConfig& config) {
-  const std::string data_dir = AbsolutePath(config.data_dir);
-  auto store = OpenStore(data_dir, config.storage);
-  if (!store.ok()) return Fail(store.status());
-  *store = store::WithKeyVersionCache(std::move(*store));
-  auto barrier = store::Barrier::LoadOrCreate(
-      config.master_key_file.empty() ? JoinPath(data_dir, "master.key") : config.master_key_file);
-  if (!barrier.ok()) return Fail(barrier.status());
-  auto tenant = TenantId(**store);
-  if (!tenant.ok()) return Fail(tenant.status());
-  auto tokens = auth::TokenAuthority::Open(JoinPath(data_dir, "token-signing-key.pem"), *tenant,
-                                           SystemClock::Instance());
-  if (!tokens.ok()) return Fail(tokens.status());
-
-  auto admin_token_text = PrepareAdminToken(**store, data_dir, config.dev);
-  if (!admin_token_text.ok()) return Fail(admin_token_text.status());
-  auto admin_token = auth::AdminToken::LoadOrCreate(**store, nullptr);
-  if (!admin_token.ok()) return Fail(admin_token.status());
-
-  service::VaultDirectory vaults(**store);
-  std::vector<std::string> vault_names = config.vaults;
-  if (config.dev) vault_names.insert(vault_names.begin(), kDevVault);
-  for (const auto& name : vault_names) {
+// The vaults named on the command line (and "dev" in --dev), created if absent.
+Status EnsureVaults(service::VaultDirectory& vaults, const std::vector<std::string>& names,
+                    const Clock& clock) {
+  for (const auto& name : names) {
     store::VaultRecord vault;
     vault.name = name;
-    vault.created = SystemClock::Instance().NowSeconds();
-    if (Status ensured = vaults.Ensure(vault); !ensured.ok()) return Fail(ensured);
+    vault.created = clock.NowSeconds();
+    COFFRE_RETURN_IF_ERROR(vaults.Ensure(vault));
   }
+  return Status::Ok();
+}
 
-  auto audit_log = audit::AuditLog::Open(
-      config.audit_dir.empty() ? JoinPath(data_dir, "audit") : config.audit_dir,
-      config.audit_file_bytes);
-  if (!audit_log.ok()) return Fail(audit_log.status());
-
+// Listeners and threads; the TLS certificate is the caller's to add.
+http::ServerOptions ListenerOptions(const ServerConfig& config, bool reads_are_local,
+                                    audit::AuditLog* audit_log) {
   http::ServerOptions options;
-  options.audit_log = audit_log->get();
+  options.audit_log = audit_log;
   if (!config.bind_addresses.empty()) options.bind_addresses = config.bind_addresses;
   options.https_port = config.https_port;
   options.http_port = config.http_port;
   options.io_threads = config.io_threads;
-  options.compute_on_io_threads = (*store)->maintenance().ReadsAreLocal();
+  options.compute_on_io_threads = reads_are_local;
   // SQLite commits concurrent writes as one group: the more writers wait at once, the more one
   // sync covers, so its worker pool is sized for waiting, not for the cores. PostgreSQL reads
   // and writes queue for the store's 8 connections instead; more threads than that only lengthen
@@ -177,33 +161,116 @@ int RunServer(const ServerConfig& config) {
   const int io_threads = config.io_threads > 0
                              ? config.io_threads
                              : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  options.worker_threads =
-      (*store)->maintenance().ReadsAreLocal() ? std::max(16, 8 * io_threads) : 8;
+  options.worker_threads = reads_are_local ? std::max(16, 8 * io_threads) : 8;
+  return options;
+}
 
-  auth::Identity dev_identity;
-  std::string identity_header;
-  DevTlsFiles dev_tls;
+// ---- --dev
+
+struct DevSetup {
+  auth::Identity identity;      // what the managed-identity endpoint signs in as
+  std::string identity_header;  // the managed-identity secret
+  DevTlsFiles tls;
+};
+
+// The dev identity with full rights on `vault_names`, the managed-identity secret, and the dev
+// certificate covering every vault in the store.
+Result<DevSetup> SetUpDev(store::Store& store, const std::string& data_dir,
+                          const std::vector<std::string>& vault_names) {
+  DevSetup dev;
+  COFFRE_ASSIGN_OR_RETURN(dev.identity, DevIdentity(store));
+  for (const auto& name : vault_names) {
+    COFFRE_RETURN_IF_ERROR(GrantDevIdentity(store, dev.identity, name));
+  }
+  COFFRE_ASSIGN_OR_RETURN(dev.identity_header, LoadOrCreateIdentityHeader(data_dir));
+  COFFRE_ASSIGN_OR_RETURN(auto all_vaults, store.ListVaults());
+  std::vector<std::string> cert_vaults;
+  for (const auto& v : all_vaults) cert_vaults.push_back(v.name);
+  COFFRE_ASSIGN_OR_RETURN(dev.tls, PrepareDevTls(data_dir, cert_vaults));
+  return dev;
+}
+
+// A vault made through the admin API in --dev is reachable as NAME.localhost at once: the dev
+// certificate is reissued to cover it, and the dev identity may use it. Made once `server`
+// exists (it serves the certificate).
+std::function<Status(const store::VaultRecord&)> DevVaultCreatedHook(store::Store& store,
+                                                                     const auth::Identity& identity,
+                                                                     const std::string& data_dir,
+                                                                     http::Server& server) {
+  // Two vaults created at once must not reissue the certificate from stale vault lists.
+  auto certificate_mutex = std::make_shared<std::mutex>();
+  return [&store, &identity, data_dir, &server,
+          certificate_mutex](const store::VaultRecord& vault) -> Status {
+    COFFRE_RETURN_IF_ERROR(GrantDevIdentity(store, identity, vault.name));
+    std::lock_guard lock(*certificate_mutex);
+    COFFRE_ASSIGN_OR_RETURN(auto all, store.ListVaults());
+    std::vector<std::string> names;
+    for (const auto& v : all) names.push_back(v.name);
+    COFFRE_ASSIGN_OR_RETURN(auto tls, PrepareDevTls(data_dir, names));
+    return server.SetCertificate(tls.server.cert_pem, tls.server.key_pem);
+  };
+}
+
+// Writes dev.env and prints it. Called only once the listeners accept requests: the file's
+// presence means "ready".
+Status AnnounceDevEnvironment(const DevSetup& dev, const std::string& data_dir,
+                              const http::Server& server, const std::string& admin_token) {
+  DevEnvValues values{data_dir,
+                      server.https_port(),
+                      server.http_port(),
+                      dev.identity_header,
+                      dev.tls.ca_pem_path,
+                      dev.tls.ca_bundle_path,
+                      admin_token};
+  std::string env = DevEnvText(values);
+  COFFRE_RETURN_IF_ERROR(WriteFileAtomically(JoinPath(data_dir, "dev.env"), env, 0600));
+  std::cout << env << std::flush;
+  return Status::Ok();
+}
+
+}  // namespace
+
+int RunServer(const ServerConfig& config) {
+  const Clock& clock = SystemClock::Instance();
+  const std::string data_dir = AbsolutePath(config.data_dir);
+  auto store = OpenStore(data_dir, config.storage);
+  if (!store.ok()) return Fail(store.status());
+  *store = store::WithKeyVersionCache(std::move(*store), clock);
+  auto barrier = store::Barrier::LoadOrCreate(
+      config.master_key_file.empty() ? JoinPath(data_dir, "master.key") : config.master_key_file);
+  if (!barrier.ok()) return Fail(barrier.status());
+  auto tenant = TenantId(**store);
+  if (!tenant.ok()) return Fail(tenant.status());
+  auto tokens =
+      auth::TokenAuthority::Open(JoinPath(data_dir, "token-signing-key.pem"), *tenant, clock);
+  if (!tokens.ok()) return Fail(tokens.status());
+
+  auto admin_token_text = PrepareAdminToken(**store, data_dir, config.dev);
+  if (!admin_token_text.ok()) return Fail(admin_token_text.status());
+  auto admin_token = auth::AdminToken::LoadOrCreate(**store, nullptr);
+  if (!admin_token.ok()) return Fail(admin_token.status());
+
+  service::VaultDirectory vaults(**store, clock);
+  std::vector<std::string> vault_names = config.vaults;
+  if (config.dev) vault_names.insert(vault_names.begin(), kDevVault);
+  if (Status ensured = EnsureVaults(vaults, vault_names, clock); !ensured.ok()) {
+    return Fail(ensured);
+  }
+
+  auto audit_log = audit::AuditLog::Open(
+      config.audit_dir.empty() ? JoinPath(data_dir, "audit") : config.audit_dir,
+      config.audit_file_bytes);
+  if (!audit_log.ok()) return Fail(audit_log.status());
+
+  http::ServerOptions options =
+      ListenerOptions(config, (*store)->maintenance().ReadsAreLocal(), audit_log->get());
+  DevSetup dev;
   if (config.dev) {
-    auto identity = DevIdentity(**store);
-    if (!identity.ok()) return Fail(identity.status());
-    dev_identity = *identity;
-    for (const auto& name : vault_names) {
-      if (Status granted = GrantDevIdentity(**store, dev_identity, name); !granted.ok()) {
-        return Fail(granted);
-      }
-    }
-    auto header = LoadOrCreateIdentityHeader(data_dir);
-    if (!header.ok()) return Fail(header.status());
-    identity_header = *header;
-    auto all_vaults = (*store)->ListVaults();
-    if (!all_vaults.ok()) return Fail(all_vaults.status());
-    std::vector<std::string> cert_vaults;
-    for (const auto& v : *all_vaults) cert_vaults.push_back(v.name);
-    auto tls = PrepareDevTls(data_dir, cert_vaults);
-    if (!tls.ok()) return Fail(tls.status());
-    dev_tls = std::move(*tls);
-    options.cert_chain_pem = dev_tls.server.cert_pem;
-    options.private_key_pem = dev_tls.server.key_pem;
+    auto set_up = SetUpDev(**store, data_dir, vault_names);
+    if (!set_up.ok()) return Fail(set_up.status());
+    dev = std::move(*set_up);
+    options.cert_chain_pem = dev.tls.server.cert_pem;
+    options.private_key_pem = dev.tls.server.key_pem;
   } else {
     auto tls = LoadTlsFiles(config);
     if (!tls.ok()) return Fail(tls.status());
@@ -212,65 +279,32 @@ int RunServer(const ServerConfig& config) {
   }
 
   service::KeyMaterialCache key_cache(*barrier);
-  service::KeyService keys(**store, *barrier, key_cache, SystemClock::Instance());
-  service::CryptoService crypto(**store, key_cache, SystemClock::Instance());
-  service::RotationScheduler rotations(**store, keys, vaults, SystemClock::Instance());
-  auth::IdentityEndpoints identity(**tokens, **store, identity_header, dev_identity);
-  auth::AccessChecker access(**store);
-  http::Server* running_server = nullptr;
-  std::mutex certificate_mutex;
-  http::AdminContext admin{**store, vaults, *admin_token, **tokens, access, SystemClock::Instance(),
-                           {}};
-  if (config.dev) {
-    // A vault made in --dev is reachable as NAME.localhost at once: the dev certificate is
-    // reissued to cover it, and the dev identity may use it.
-    admin.on_vault_created = [&](const store::VaultRecord& vault) -> Status {
-      COFFRE_RETURN_IF_ERROR(GrantDevIdentity(**store, dev_identity, vault.name));
-      std::lock_guard lock(certificate_mutex);
-      COFFRE_ASSIGN_OR_RETURN(auto all, (*store)->ListVaults());
-      std::vector<std::string> names;
-      for (const auto& v : all) names.push_back(v.name);
-      COFFRE_ASSIGN_OR_RETURN(auto tls, PrepareDevTls(data_dir, names));
-      return running_server->SetCertificate(tls.server.cert_pem, tls.server.key_pem);
-    };
-  }
+  service::KeyService keys(**store, *barrier, key_cache, clock);
+  service::CryptoService crypto(**store, key_cache, clock);
+  service::RotationScheduler rotations(**store, keys, vaults, clock);
+  // Replicas sharing a store take turns; each names itself with a fresh id.
+  service::BackgroundJobs background_jobs(**store, keys, rotations, clock, crypto::RandomUuid(),
+                                          BackgroundInterval());
+  auth::IdentityEndpoints identity(**tokens, **store, dev.identity_header, dev.identity);
+  auth::AccessChecker access(**store, clock);
+  http::AdminContext admin{**store, vaults, *admin_token, **tokens, access, clock, {}};
   http::Router router({keys, crypto, vaults, **tokens, identity, access, &admin});
   http::Server server(std::move(options), router);
-  running_server = &server;
+  // Set before the server starts, so no request sees it half-made.
+  if (config.dev)
+    admin.on_vault_created = DevVaultCreatedHook(**store, dev.identity, data_dir, server);
   if (Status started = server.Start(); !started.ok()) return Fail(started);
   spdlog::info("coffre listening: https port {}, http port {}", server.https_port(),
                server.http_port());
-
   if (config.dev) {
-    DevEnvValues values{data_dir,         server.https_port(), server.http_port(),
-                        identity_header,  dev_tls.ca_pem_path, dev_tls.ca_bundle_path,
-                        *admin_token_text};
-    std::string env = DevEnvText(values);
-    // Written only now that the listeners accept requests: its presence means "ready".
-    if (Status written = WriteFileAtomically(JoinPath(data_dir, "dev.env"), env, 0600);
-        !written.ok()) {
-      return Fail(written);
+    if (Status announced = AnnounceDevEnvironment(dev, data_dir, server, *admin_token_text);
+        !announced.ok()) {
+      return Fail(announced);
     }
-    std::cout << env << std::flush;
   }
 
-  // Replicas sharing a store take turns: only the lease holder runs the jobs.
-  const std::string lease_holder = crypto::RandomUuid();
-  const std::chrono::seconds interval = BackgroundInterval();
-  server.RunPeriodically(interval, [&keys, &rotations, &store, &lease_holder, interval] {
-    auto leased = (*store)->maintenance().TryAcquireJobLease("background-jobs", lease_holder,
-                                                             SystemClock::Instance().NowSeconds(),
-                                                             2 * interval.count());
-    if (!leased.ok() || !*leased) return;
-    auto purged = keys.PurgeExpiredKeys();
-    if (!purged.ok()) {
-      spdlog::warn("scheduled purge failed: {}", purged.status().message());
-    } else if (*purged > 0) {
-      spdlog::info("scheduled purge removed {} deleted keys", *purged);
-    }
-    auto rotated = rotations.RunOnce();
-    if (!rotated.ok()) spdlog::warn("rotation run failed: {}", rotated.status().message());
-  });
+  server.RunPeriodically(background_jobs.interval(),
+                         [&background_jobs] { background_jobs.RunOnce(); });
   server.Wait();
   spdlog::info("coffre stopped");
   return 0;

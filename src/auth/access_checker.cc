@@ -10,10 +10,10 @@ namespace {
 // The cached value if it is younger than `ttl`, else the result of `fetch`, cached unless a
 // Forget happened while it ran (its result may predate the change Forget announced).
 template <typename Value, typename Fetch>
-auto CachedOrFetch(LruCache<Value>& cache, std::string_view key, std::chrono::milliseconds ttl,
-                   std::mutex& mutex, const uint64_t& generation, Fetch fetch)
-    -> Result<decltype(Value::entries)> {
-  auto now = std::chrono::steady_clock::now();
+auto CachedOrFetch(LruCache<Value>& cache, std::string_view key, const Clock& clock,
+                   std::chrono::milliseconds ttl, std::mutex& mutex, const uint64_t& generation,
+                   Fetch fetch) -> Result<decltype(Value::entries)> {
+  const Clock::MonotonicTime now = clock.Monotonic();
   if (auto cached = cache.Get(key); cached && now - cached->at < ttl) return cached->entries;
   uint64_t before;
   {
@@ -31,7 +31,7 @@ auto CachedOrFetch(LruCache<Value>& cache, std::string_view key, std::chrono::mi
 Result<std::shared_ptr<const std::vector<AccessPolicyEntry>>> AccessChecker::PoliciesOf(
     std::string_view vault) const {
   return CachedOrFetch(
-      policies_, vault, kCacheTtl, forget_mutex_, generation_,
+      policies_, vault, clock_, kCacheTtl, forget_mutex_, generation_,
       [&]() -> Result<std::shared_ptr<const std::vector<AccessPolicyEntry>>> {
         COFFRE_ASSIGN_OR_RETURN(auto records, store_.ListAccessPolicies(vault));
         auto policies = std::make_shared<std::vector<AccessPolicyEntry>>();
@@ -46,7 +46,7 @@ Result<std::shared_ptr<const std::vector<AccessPolicyEntry>>> AccessChecker::Pol
 Result<std::shared_ptr<const std::vector<RoleAssignment>>> AccessChecker::AssignmentsOf(
     std::string_view object_id) const {
   return CachedOrFetch(
-      assignments_, object_id, kCacheTtl, forget_mutex_, generation_,
+      assignments_, object_id, clock_, kCacheTtl, forget_mutex_, generation_,
       [&]() -> Result<std::shared_ptr<const std::vector<RoleAssignment>>> {
         COFFRE_ASSIGN_OR_RETURN(auto records, store_.ListRoleAssignmentsFor(object_id));
         auto assignments = std::make_shared<std::vector<RoleAssignment>>();

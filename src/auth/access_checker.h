@@ -15,6 +15,7 @@
 
 #include "auth/access_control.h"
 #include "coffre/status.h"
+#include "common/clock.h"
 #include "common/lru_cache.h"
 #include "store/store.h"
 
@@ -24,7 +25,8 @@ class AccessChecker {
  public:
   static constexpr std::chrono::milliseconds kCacheTtl{1000};
 
-  explicit AccessChecker(store::Store& store) : store_(store) {}
+  explicit AccessChecker(store::Store& store, const Clock& clock = SystemClock::Instance())
+      : store_(store), clock_(clock) {}
 
   // OK, or Key Vault's 403. An empty permission and data action means any authenticated
   // caller may proceed.
@@ -38,7 +40,7 @@ class AccessChecker {
   template <typename T>
   struct Fetched {
     std::shared_ptr<const std::vector<T>> entries;
-    std::chrono::steady_clock::time_point at;
+    Clock::MonotonicTime at;
   };
 
   Result<std::shared_ptr<const std::vector<AccessPolicyEntry>>> PoliciesOf(
@@ -47,6 +49,7 @@ class AccessChecker {
       std::string_view object_id) const;
 
   store::Store& store_;
+  const Clock& clock_;
   // By vault name, and by principal object id.
   mutable LruCache<Fetched<AccessPolicyEntry>> policies_{1024};
   mutable LruCache<Fetched<RoleAssignment>> assignments_{4096};

@@ -51,10 +51,16 @@ struct ApiResponse {
   AuditInfo audit;
 };
 
+// Where a request runs, so that no kind of work queues behind another: compute-bound work that
+// never waits for a disk commit may run on the I/O thread that read it (no thread hand-off),
+// store writes on a pool whose threads may block on commits, and slow work (key generation,
+// password hashing) on its own pool.
+enum class WorkKind { kCompute, kBlocking, kSlow };
+
 // Headers the HTTP layer copies into ApiRequest::headers (everything else is dropped).
 inline constexpr std::string_view kForwardedHeaders[] = {
-    "authorization",   "content-type",         "x-identity-header", "x-ms-client-request-id",
-    "metadata",        "client-request-id",
+    "authorization",          "content-type", "x-identity-header",
+    "x-ms-client-request-id", "metadata",     "client-request-id",
 };
 
 }  // namespace coffre::http

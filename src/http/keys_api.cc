@@ -17,57 +17,70 @@ namespace {
 using Op = KeysOperation;
 constexpr int kMaxPageSize = 25;
 
+// Where an operation runs: a WorkKind, or decided by the key type a create asks for.
+enum class Placement { kCompute, kBlocking, kSlow, kByKeyType };
+using P = Placement;
+
 struct OperationInfo {
   Op op;
   std::string_view name;
   std::string_view permission;
   std::string_view data_action;
+  Placement placement;
 };
 
-// One row per operation: its audit name, access-policy permission and RBAC data action.
+// One row per operation: its audit name, access-policy permission, RBAC data action and where it
+// runs. Reads and cryptography with cached key material are compute; anything that writes may
+// block on a commit; key generation is slow (rotation too: the request does not say the type).
 constexpr std::array kOperations = {
-    OperationInfo{Op::kListKeys, "GetKeys", "list", "Microsoft.KeyVault/vaults/keys/read"},
+    OperationInfo{Op::kListKeys, "GetKeys", "list", "Microsoft.KeyVault/vaults/keys/read",
+                  P::kCompute},
     OperationInfo{Op::kListKeyVersions, "GetKeyVersions", "list",
-                  "Microsoft.KeyVault/vaults/keys/read"},
-    OperationInfo{Op::kGetKey, "GetKey", "get", "Microsoft.KeyVault/vaults/keys/read"},
+                  "Microsoft.KeyVault/vaults/keys/read", P::kCompute},
+    OperationInfo{Op::kGetKey, "GetKey", "get", "Microsoft.KeyVault/vaults/keys/read", P::kCompute},
     OperationInfo{Op::kCreateKey, "CreateKey", "create",
-                  "Microsoft.KeyVault/vaults/keys/create/action"},
+                  "Microsoft.KeyVault/vaults/keys/create/action", P::kByKeyType},
     OperationInfo{Op::kImportKey, "ImportKey", "import",
-                  "Microsoft.KeyVault/vaults/keys/import/action"},
+                  "Microsoft.KeyVault/vaults/keys/import/action", P::kBlocking},
     OperationInfo{Op::kUpdateKey, "UpdateKey", "update",
-                  "Microsoft.KeyVault/vaults/keys/update/action"},
-    OperationInfo{Op::kDeleteKey, "DeleteKey", "delete", "Microsoft.KeyVault/vaults/keys/delete"},
+                  "Microsoft.KeyVault/vaults/keys/update/action", P::kBlocking},
+    OperationInfo{Op::kDeleteKey, "DeleteKey", "delete", "Microsoft.KeyVault/vaults/keys/delete",
+                  P::kBlocking},
     OperationInfo{Op::kBackupKey, "BackupKey", "backup",
-                  "Microsoft.KeyVault/vaults/keys/backup/action"},
+                  "Microsoft.KeyVault/vaults/keys/backup/action", P::kBlocking},
     OperationInfo{Op::kRestoreKey, "RestoreKey", "restore",
-                  "Microsoft.KeyVault/vaults/keys/restore/action"},
+                  "Microsoft.KeyVault/vaults/keys/restore/action", P::kBlocking},
     OperationInfo{Op::kRotateKey, "RotateKey", "rotate",
-                  "Microsoft.KeyVault/vaults/keys/rotate/action"},
+                  "Microsoft.KeyVault/vaults/keys/rotate/action", P::kSlow},
     OperationInfo{Op::kGetRotationPolicy, "GetKeyRotationPolicy", "getrotationpolicy",
-                  "Microsoft.KeyVault/vaults/keyrotationpolicies/read"},
+                  "Microsoft.KeyVault/vaults/keyrotationpolicies/read", P::kCompute},
     OperationInfo{Op::kUpdateRotationPolicy, "UpdateKeyRotationPolicy", "setrotationpolicy",
-                  "Microsoft.KeyVault/vaults/keyrotationpolicies/write"},
+                  "Microsoft.KeyVault/vaults/keyrotationpolicies/write", P::kBlocking},
     OperationInfo{Op::kEncrypt, "Encrypt", "encrypt",
-                  "Microsoft.KeyVault/vaults/keys/encrypt/action"},
+                  "Microsoft.KeyVault/vaults/keys/encrypt/action", P::kCompute},
     OperationInfo{Op::kDecrypt, "Decrypt", "decrypt",
-                  "Microsoft.KeyVault/vaults/keys/decrypt/action"},
-    OperationInfo{Op::kWrapKey, "WrapKey", "wrapKey", "Microsoft.KeyVault/vaults/keys/wrap/action"},
+                  "Microsoft.KeyVault/vaults/keys/decrypt/action", P::kCompute},
+    OperationInfo{Op::kWrapKey, "WrapKey", "wrapKey", "Microsoft.KeyVault/vaults/keys/wrap/action",
+                  P::kCompute},
     OperationInfo{Op::kUnwrapKey, "UnwrapKey", "unwrapKey",
-                  "Microsoft.KeyVault/vaults/keys/unwrap/action"},
-    OperationInfo{Op::kSign, "Sign", "sign", "Microsoft.KeyVault/vaults/keys/sign/action"},
-    OperationInfo{Op::kVerify, "Verify", "verify", "Microsoft.KeyVault/vaults/keys/verify/action"},
+                  "Microsoft.KeyVault/vaults/keys/unwrap/action", P::kCompute},
+    OperationInfo{Op::kSign, "Sign", "sign", "Microsoft.KeyVault/vaults/keys/sign/action",
+                  P::kCompute},
+    OperationInfo{Op::kVerify, "Verify", "verify", "Microsoft.KeyVault/vaults/keys/verify/action",
+                  P::kCompute},
     OperationInfo{Op::kRelease, "Release", "release",
-                  "Microsoft.KeyVault/vaults/keys/release/action"},
+                  "Microsoft.KeyVault/vaults/keys/release/action", P::kBlocking},
     OperationInfo{Op::kGetKeyAttestation, "GetKeyAttestation", "get",
-                  "Microsoft.KeyVault/vaults/keys/read"},
+                  "Microsoft.KeyVault/vaults/keys/read", P::kCompute},
     OperationInfo{Op::kListDeletedKeys, "GetDeletedKeys", "list",
-                  "Microsoft.KeyVault/vaults/keys/read"},
-    OperationInfo{Op::kGetDeletedKey, "GetDeletedKey", "get", "Microsoft.KeyVault/vaults/keys/read"},
+                  "Microsoft.KeyVault/vaults/keys/read", P::kCompute},
+    OperationInfo{Op::kGetDeletedKey, "GetDeletedKey", "get", "Microsoft.KeyVault/vaults/keys/read",
+                  P::kCompute},
     OperationInfo{Op::kPurgeDeletedKey, "PurgeDeletedKey", "purge",
-                  "Microsoft.KeyVault/vaults/keys/purge/action"},
+                  "Microsoft.KeyVault/vaults/keys/purge/action", P::kBlocking},
     OperationInfo{Op::kRecoverDeletedKey, "RecoverDeletedKey", "recover",
-                  "Microsoft.KeyVault/vaults/keys/recover/action"},
-    OperationInfo{Op::kGetRandomBytes, "GetRandomBytes", "", ""},
+                  "Microsoft.KeyVault/vaults/keys/recover/action", P::kBlocking},
+    OperationInfo{Op::kGetRandomBytes, "GetRandomBytes", "", "", P::kCompute},
 };
 
 const OperationInfo& Info(Op op) {
@@ -132,11 +145,12 @@ std::variant<KeysRoute, ApiResponse> ClassifyKeys(std::string_view method,
   }
   if (!service::IsValidObjectName(name)) return InvalidName(name);
   if (n == 2) {
-    return ByMethod(
-        method,
-        {{"GET", Op::kGetKey}, {"PATCH", Op::kUpdateKey}, {"DELETE", Op::kDeleteKey},
-         {"PUT", Op::kImportKey}},
-        name);
+    return ByMethod(method,
+                    {{"GET", Op::kGetKey},
+                     {"PATCH", Op::kUpdateKey},
+                     {"DELETE", Op::kDeleteKey},
+                     {"PUT", Op::kImportKey}},
+                    name);
   }
   std::string third = AsciiLower(seg[2]);
   if (n == 3) {
@@ -176,8 +190,7 @@ std::variant<KeysRoute, ApiResponse> ClassifyDeletedKeys(std::string_view method
   const std::string& name = seg[1];
   if (!service::IsValidObjectName(name)) return InvalidName(name);
   if (n == 2) {
-    return ByMethod(method, {{"GET", Op::kGetDeletedKey}, {"DELETE", Op::kPurgeDeletedKey}},
-                    name);
+    return ByMethod(method, {{"GET", Op::kGetDeletedKey}, {"DELETE", Op::kPurgeDeletedKey}}, name);
   }
   if (n == 3 && AsciiLower(seg[2]) == "recover") {
     return ByMethod(method, {{"POST", Op::kRecoverDeletedKey}}, name);
@@ -209,8 +222,7 @@ Result<service::PageRequest> ParsePageRequest(const VaultRequest& request) {
 
 // {"value":[...],"nextLink":url|null}; the next link carries the cursor as $skiptoken.
 template <typename T, typename List, typename Render>
-ApiResponse ListPage(const VaultRequest& request, std::string_view path, List list,
-                     Render render) {
+ApiResponse ListPage(const VaultRequest& request, std::string_view path, List list, Render render) {
   auto page = ParsePageRequest(request);
   if (!page.ok()) return ErrorResponse(page.status());
   Result<service::Page<T>> result = list(*page);
@@ -222,8 +234,8 @@ ApiResponse ListPage(const VaultRequest& request, std::string_view path, List li
   if (result->next_cursor.empty()) {
     body["nextLink"] = nullptr;
   } else {
-    body["nextLink"] = request.base_url + std::string(path) + "?api-version=" +
-                       request.api_version +
+    body["nextLink"] = request.base_url + std::string(path) +
+                       "?api-version=" + request.api_version +
                        "&$skiptoken=" + Base64UrlEncode(AsBytes(result->next_cursor)) +
                        "&maxresults=" + std::to_string(page->max_results);
   }
@@ -241,12 +253,18 @@ auto ParseBody(const VaultRequest& request, Parse parse)
 
 service::KeyOperation ServiceOperation(Op op) {
   switch (op) {
-    case Op::kEncrypt: return service::KeyOperation::kEncrypt;
-    case Op::kDecrypt: return service::KeyOperation::kDecrypt;
-    case Op::kWrapKey: return service::KeyOperation::kWrapKey;
-    case Op::kUnwrapKey: return service::KeyOperation::kUnwrapKey;
-    case Op::kVerify: return service::KeyOperation::kVerify;
-    default: return service::KeyOperation::kSign;
+    case Op::kEncrypt:
+      return service::KeyOperation::kEncrypt;
+    case Op::kDecrypt:
+      return service::KeyOperation::kDecrypt;
+    case Op::kWrapKey:
+      return service::KeyOperation::kWrapKey;
+    case Op::kUnwrapKey:
+      return service::KeyOperation::kUnwrapKey;
+    case Op::kVerify:
+      return service::KeyOperation::kVerify;
+    default:
+      return service::KeyOperation::kSign;
   }
 }
 
@@ -276,11 +294,38 @@ ApiResponse RotationPolicyResponse(const Result<service::RotationPolicy>& policy
   return Ok(RotationPolicyJson(*policy, request.base_url, name));
 }
 
+// Whether a create request asks for an RSA key (tens of milliseconds of key generation). A body
+// that does not parse counts as RSA: it is answered quickly either way, and misplacing a real
+// RSA create would hold up the store writers behind it.
+bool CreatesRsaKey(std::string_view body) {
+  boost::system::error_code ec;
+  json::value value = json::parse(body, ec);
+  if (ec || !value.is_object()) return true;
+  const json::value* kty = value.get_object().if_contains("kty");
+  if (kty == nullptr || !kty->is_string()) return true;
+  std::string_view type = kty->get_string();
+  return type != "EC" && type != "EC-HSM" && type != "oct" && type != "oct-HSM";
+}
+
 }  // namespace
 
 std::string_view OperationName(KeysOperation op) { return Info(op).name; }
 std::string_view AccessPolicyPermission(KeysOperation op) { return Info(op).permission; }
 std::string_view RbacDataAction(KeysOperation op) { return Info(op).data_action; }
+
+WorkKind WorkKindOf(KeysOperation op, std::string_view body) {
+  switch (Info(op).placement) {
+    case Placement::kCompute:
+      return WorkKind::kCompute;
+    case Placement::kBlocking:
+      return WorkKind::kBlocking;
+    case Placement::kSlow:
+      return WorkKind::kSlow;
+    case Placement::kByKeyType:
+      return CreatesRsaKey(body) ? WorkKind::kSlow : WorkKind::kBlocking;
+  }
+  return WorkKind::kBlocking;
+}
 
 std::variant<KeysRoute, ApiResponse> ClassifyKeysRoute(std::string_view method,
                                                        const std::vector<std::string>& segments) {
@@ -308,12 +353,11 @@ ApiResponse HandleKeysOperation(const KeysApi& api, const VaultRequest& request,
     case Op::kListKeyVersions:
       return ListPage<service::KeyItem>(
           request, "/keys/" + name + "/versions",
-          [&](const auto& page) { return keys.ListKeyVersions(vault, name, page); },
-          KeyItemJson);
+          [&](const auto& page) { return keys.ListKeyVersions(vault, name, page); }, KeyItemJson);
     case Op::kListDeletedKeys:
       return ListPage<service::DeletedKeyItem>(
-          request, "/deletedkeys", [&](const auto& page) { return keys.ListDeletedKeys(vault, page); },
-          DeletedKeyItemJson);
+          request, "/deletedkeys",
+          [&](const auto& page) { return keys.ListDeletedKeys(vault, page); }, DeletedKeyItemJson);
     case Op::kGetKey:
       return OkOr(keys.GetKey(vault, name, route.version), KeyBundleJson, base);
     case Op::kCreateKey: {
@@ -341,9 +385,8 @@ ApiResponse HandleKeysOperation(const KeysApi& api, const VaultRequest& request,
       return Ok(json::object{{"value", Base64UrlEncode(*blob)}});
     }
     case Op::kRestoreKey: {
-      auto blob = ParseBody(request, [](const json::object& body) {
-        return RequiredBase64Url(body, "value");
-      });
+      auto blob = ParseBody(
+          request, [](const json::object& body) { return RequiredBase64Url(body, "value"); });
       if (!blob.ok()) return ErrorResponse(blob.status());
       return OkOr(keys.RestoreKey(vault, *blob), KeyBundleJson, base);
     }

@@ -16,12 +16,14 @@
 
 namespace coffre::http {
 
+// clang-format off
 enum class KeysOperation {
   kListKeys, kListKeyVersions, kGetKey, kCreateKey, kImportKey, kUpdateKey, kDeleteKey,
   kBackupKey, kRestoreKey, kRotateKey, kGetRotationPolicy, kUpdateRotationPolicy,
   kEncrypt, kDecrypt, kWrapKey, kUnwrapKey, kSign, kVerify, kRelease, kGetKeyAttestation,
   kListDeletedKeys, kGetDeletedKey, kPurgeDeletedKey, kRecoverDeletedKey, kGetRandomBytes,
 };
+// clang-format on
 
 struct KeysRoute {
   KeysOperation operation;
@@ -36,6 +38,9 @@ std::string_view OperationName(KeysOperation op);
 std::string_view AccessPolicyPermission(KeysOperation op);
 // The RBAC data action ("Microsoft.KeyVault/vaults/keys/read", ...), or "" as above.
 std::string_view RbacDataAction(KeysOperation op);
+// Where the operation runs. A create's place depends on the key type its body asks for: RSA key
+// generation is slow, EC and oct creates are plain store writes.
+WorkKind WorkKindOf(KeysOperation op, std::string_view body);
 
 // The route a method and decoded path ask for, or the error to answer: 404 for an unknown
 // path, 405 for a known path with the wrong method, 400 for an invalid key name.

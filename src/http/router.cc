@@ -1,13 +1,11 @@
 #include "http/router.h"
 
 #include <algorithm>
-#include <boost/json.hpp>
+#include <array>
 #include <cctype>
 
 #include "common/strings.h"
 #include "http/key_json.h"
-#include "http/keys_api.h"
-#include "http/request_target.h"
 
 namespace coffre::http {
 namespace {
@@ -67,37 +65,72 @@ ApiResponse FromEndpoint(const auth::EndpointResponse& endpoint) {
   return JsonResponse(endpoint.status, endpoint.body);
 }
 
-std::optional<ApiResponse> IdentityRoute(const RouterContext& context, const ApiRequest& request,
-                                         const RequestTarget& target) {
-  const auto& seg = target.segments;
-  if (seg.size() == 1 && seg[0] == "healthz") {
-    ApiResponse response = JsonResponse(200, R"({"status":"ok"})");
-    response.audit.skip = true;
-    return response;
-  }
-  if (seg.size() == 2 && seg[0] == "msi" && seg[1] == "token") {
-    if (request.method != "GET") {
-      return ErrorResponse(Status(ErrorKind::kMethodNotAllowed, "MethodNotAllowed",
-                                  "Use GET for the managed identity endpoint."));
+// The endpoints outside the data plane with a fixed path, and where each runs. Those that serve
+// one method answer any other with 405 at once: such a request is placed like an unknown one.
+struct FixedEndpoint {
+  Endpoint endpoint;
+  std::array<std::string_view, 3> path;  // unused trailing entries are empty
+  std::string_view method;               // the one it serves; empty: any
+  WorkKind kind;
+};
+
+constexpr FixedEndpoint kFixedEndpoints[] = {
+    {Endpoint::kHealth, {"healthz"}, "", WorkKind::kCompute},
+    {Endpoint::kManagedIdentityToken, {"msi", "token"}, "GET", WorkKind::kCompute},
+    {Endpoint::kOpenIdConfiguration,
+     {"adfs", ".well-known", "openid-configuration"},
+     "",
+     WorkKind::kCompute},
+    {Endpoint::kSigningKeys, {"adfs", "discovery", "keys"}, "", WorkKind::kCompute},
+    // Checks a client secret: password hashing is slow by design.
+    {Endpoint::kClientCredentialsToken, {"adfs", "oauth2", "token"}, "POST", WorkKind::kSlow},
+};
+
+const FixedEndpoint* FindFixedEndpoint(const std::vector<std::string>& segments) {
+  for (const FixedEndpoint& e : kFixedEndpoints) {
+    size_t length = 0;
+    while (length < e.path.size() && !e.path[length].empty()) ++length;
+    if (segments.size() == length && std::equal(segments.begin(), segments.end(), e.path.begin())) {
+      return &e;
     }
-    const std::string* secret = request.Header("x-identity-header");
-    ApiResponse response = FromEndpoint(
-        context.identity.ManagedIdentityToken(target.query, secret ? *secret : std::string()));
-    response.audit.operation = "ManagedIdentityToken";
-    return response;
   }
-  if (!seg.empty() && seg[0] == "adfs") {
-    if (!request.secure) {
-      return ErrorResponse(Status::Forbidden("The sign-in endpoints are served over HTTPS only."));
+  return nullptr;
+}
+
+// Health, managed identity and sign-in: every endpoint but kAdmin and kVault.
+ApiResponse SignInResponse(const RouterContext& context, const ApiRequest& request,
+                           const RequestTarget& target, Endpoint endpoint) {
+  switch (endpoint) {
+    case Endpoint::kHealth: {
+      ApiResponse response = JsonResponse(200, R"({"status":"ok"})");
+      response.audit.skip = true;
+      return response;
     }
-    if (seg.size() == 3 && seg[1] == ".well-known" && seg[2] == "openid-configuration") {
+    case Endpoint::kManagedIdentityToken: {
+      if (request.method != "GET") {
+        return ErrorResponse(Status(ErrorKind::kMethodNotAllowed, "MethodNotAllowed",
+                                    "Use GET for the managed identity endpoint."));
+      }
+      const std::string* secret = request.Header("x-identity-header");
+      ApiResponse response = FromEndpoint(
+          context.identity.ManagedIdentityToken(target.query, secret ? *secret : std::string()));
+      response.audit.operation = "ManagedIdentityToken";
+      return response;
+    }
+    default:
+      break;
+  }
+  // The rest is /adfs/...
+  if (!request.secure) {
+    return ErrorResponse(Status::Forbidden("The sign-in endpoints are served over HTTPS only."));
+  }
+  switch (endpoint) {
+    case Endpoint::kOpenIdConfiguration:
       return FromEndpoint(
           context.identity.OpenIdConfiguration("https://" + AsciiLower(request.host) + "/adfs"));
-    }
-    if (seg.size() == 3 && seg[1] == "discovery" && seg[2] == "keys") {
+    case Endpoint::kSigningKeys:
       return FromEndpoint(context.identity.SigningKeys());
-    }
-    if (seg.size() == 3 && seg[1] == "oauth2" && seg[2] == "token") {
+    case Endpoint::kClientCredentialsToken: {
       if (request.method != "POST") {
         return ErrorResponse(Status(ErrorKind::kMethodNotAllowed, "MethodNotAllowed",
                                     "Use POST for the token endpoint."));
@@ -116,9 +149,9 @@ std::optional<ApiResponse> IdentityRoute(const RouterContext& context, const Api
       }
       return response;
     }
-    return ErrorResponse(Status::NotFound("NotFound", "The requested resource was not found."));
+    default:
+      return ErrorResponse(Status::NotFound("NotFound", "The requested resource was not found."));
   }
-  return std::nullopt;
 }
 
 Status CheckApiVersion(const auth::FieldMap& query) {
@@ -216,58 +249,61 @@ bool IsSupportedApiVersion(std::string_view version) {
   return false;
 }
 
-namespace {
-
-// Whether a create request asks for an RSA key (tens of milliseconds of key generation). A body
-// that does not parse counts as RSA: it is answered quickly either way, and misplacing a real
-// RSA create would hold up the store writers behind it.
-bool CreatesRsaKey(std::string_view body) {
-  boost::system::error_code ec;
-  boost::json::value value = boost::json::parse(body, ec);
-  if (ec || !value.is_object()) return true;
-  const boost::json::value* kty = value.get_object().if_contains("kty");
-  if (kty == nullptr || !kty->is_string()) return true;
-  std::string_view type = kty->get_string();
-  return type != "EC" && type != "EC-HSM" && type != "oct" && type != "oct-HSM";
-}
-
-}  // namespace
-
-Router::WorkKind Router::KindOf(const ApiRequest& request) {
-  // Decoded as routing decodes it, so "/keys/k/cre%61te" counts as the create it is.
-  auto target = ParseRequestTarget(request.target);
-  if (!target) return WorkKind::kCompute;  // answered with an error at once
-  auto& segments = target->segments;
-  while (!segments.empty() && segments.back().empty()) segments.pop_back();
-  if (request.method == "GET") return WorkKind::kCompute;
-  if (request.method != "POST" || segments.empty()) return WorkKind::kBlocking;
-  std::string last = AsciiLower(segments.back());
-  if (last == "rotate") return WorkKind::kSlow;  // the key type is not in the request
-  if (last == "create") return CreatesRsaKey(request.body) ? WorkKind::kSlow : WorkKind::kBlocking;
-  if (segments.size() == 3 && segments[0] == "adfs" && last == "token") return WorkKind::kSlow;
-  if (segments.size() == 1 && last == "rng") return WorkKind::kCompute;
-  // POST /keys/NAME[/VERSION]/OPERATION: cryptography with cached key material, no writes.
-  static constexpr std::string_view kCryptoOperations[] = {"encrypt", "decrypt", "sign",
-                                                           "verify",  "wrapkey", "unwrapkey"};
-  if ((segments.size() == 3 || segments.size() == 4) && AsciiLower(segments[0]) == "keys") {
-    for (std::string_view operation : kCryptoOperations) {
-      if (last == operation) return WorkKind::kCompute;
-    }
+Route Router::RouteOf(const ApiRequest& request) {
+  Route route;
+  route.target = ParseRequestTarget(request.target);
+  if (!route.target) return route;  // answered with an error at once
+  const std::vector<std::string>& segments = route.target->segments;
+  // Unless a table below says otherwise: reads never wait for a commit, anything else may.
+  route.kind = request.method == "GET" ? WorkKind::kCompute : WorkKind::kBlocking;
+  if (const FixedEndpoint* fixed = FindFixedEndpoint(segments)) {
+    route.endpoint = fixed->endpoint;
+    if (fixed->method.empty() || fixed->method == request.method) route.kind = fixed->kind;
+    return route;
   }
-  return WorkKind::kBlocking;
+  if (!segments.empty() && segments[0] == "adfs") {
+    route.endpoint = Endpoint::kUnknownSignIn;
+    return route;
+  }
+  if (!segments.empty() && segments[0] == kAdminPathSegment) {
+    route.endpoint = Endpoint::kAdmin;
+    return route;
+  }
+  route.endpoint = Endpoint::kVault;
+  route.keys = ClassifyKeysRoute(request.method, segments);
+  const KeysRoute* keys = std::get_if<KeysRoute>(&route.keys);
+  if (keys == nullptr && !segments.empty() && segments.back().empty()) {
+    // Answered from the exact path (with an error), but placed as the operation the path names
+    // without its trailing slashes: a create written "/keys/k/create/" stays off the store
+    // writers' pool.
+    std::vector<std::string> trimmed = segments;
+    while (!trimmed.empty() && trimmed.back().empty()) trimmed.pop_back();
+    auto placed = ClassifyKeysRoute(request.method, trimmed);
+    if (const KeysRoute* as = std::get_if<KeysRoute>(&placed)) {
+      route.kind = WorkKindOf(as->operation, request.body);
+    }
+  } else if (keys != nullptr) {
+    route.kind = WorkKindOf(keys->operation, request.body);
+  }
+  return route;
 }
 
-ApiResponse Router::Handle(const ApiRequest& request) const {
-  auto target = ParseRequestTarget(request.target);
-  if (!target) {
+ApiResponse Router::Handle(const ApiRequest& request, const Route& route) const {
+  if (!route.target) {
     return ErrorResponse(Status::BadParameter("The request URI is not valid."));
   }
-  if (auto response = IdentityRoute(context_, request, *target)) return std::move(*response);
-  if (!target->segments.empty() && target->segments[0] == kAdminPathSegment) {
-    if (context_.admin == nullptr) {
-      return ErrorResponse(Status::NotFound("NotFound", "The admin API is not enabled."));
-    }
-    return HandleAdminRequest(*context_.admin, request, *target);
+  const RequestTarget& target = *route.target;
+  switch (route.endpoint) {
+    case Endpoint::kInvalidTarget:
+    case Endpoint::kVault:
+      break;
+    case Endpoint::kAdmin:
+      if (context_.admin == nullptr) {
+        return ErrorResponse(Status::NotFound("NotFound", "The admin API is not enabled."));
+      }
+      return HandleAdminRequest(*context_.admin, request, target);
+    default:
+      return SignInResponse(context_, request, target, route.endpoint);
   }
 
   if (!request.secure) {
@@ -288,14 +324,13 @@ ApiResponse Router::Handle(const ApiRequest& request) const {
 
   // Authentication comes before any validation of the route, query or body: the SDKs' first
   // request is a body-less probe that expects the challenge.
-  auto classified = ClassifyKeysRoute(request.method, target->segments);
-  const KeysRoute* route = std::get_if<KeysRoute>(&classified);
+  const KeysRoute* keys_route = std::get_if<KeysRoute>(&route.keys);
   AuditInfo audit;
   audit.vault = (*vault)->name;
-  audit.operation = route ? std::string(OperationName(route->operation)) : "Unknown";
-  if (route) {
-    audit.key_name = route->name;
-    audit.key_version = route->version;
+  audit.operation = keys_route ? std::string(OperationName(keys_route->operation)) : "Unknown";
+  if (keys_route) {
+    audit.key_name = keys_route->name;
+    audit.key_version = keys_route->version;
   }
   auto finish = [&audit](ApiResponse response) {
     response.audit = std::move(audit);
@@ -313,21 +348,22 @@ ApiResponse Router::Handle(const ApiRequest& request) const {
   audit.caller_object_id = claims->object_id;
   audit.caller_app_id = claims->app_id;
 
-  if (Status version = CheckApiVersion(target->query); !version.ok()) {
+  if (Status version = CheckApiVersion(target.query); !version.ok()) {
     return finish(ErrorResponse(version));
   }
-  if (route == nullptr) return finish(std::get<ApiResponse>(std::move(classified)));
-  Status allowed = context_.access.Check(
-      **vault, {claims->object_id, claims->app_id, context_.tokens.issuer()},
-      AccessPolicyPermission(route->operation), RbacDataAction(route->operation), route->name);
+  if (keys_route == nullptr) return finish(std::get<ApiResponse>(route.keys));
+  Status allowed =
+      context_.access.Check(**vault, {claims->object_id, claims->app_id, context_.tokens.issuer()},
+                            AccessPolicyPermission(keys_route->operation),
+                            RbacDataAction(keys_route->operation), keys_route->name);
   if (!allowed.ok()) return finish(ErrorResponse(allowed));
   VaultRequest vault_request{.http = request,
                              .vault = **vault,
                              .base_url = "https://" + AsciiLower(request.host),
-                             .api_version = QueryValue(target->query, "api-version"),
-                             .skip_token = QueryValue(target->query, "$skiptoken"),
-                             .max_results = QueryValue(target->query, "maxresults")};
-  return finish(HandleKeysOperation({context_.keys, context_.crypto}, vault_request, *route));
+                             .api_version = QueryValue(target.query, "api-version"),
+                             .skip_token = QueryValue(target.query, "$skiptoken"),
+                             .max_results = QueryValue(target.query, "maxresults")};
+  return finish(HandleKeysOperation({context_.keys, context_.crypto}, vault_request, *keys_route));
 }
 
 }  // namespace coffre::http

@@ -2,17 +2,21 @@
 // the admin API (own token), vault from Host (unknown -> 404), bearer token (missing or bad ->
 // 401 with the Key Vault challenge, before anything looks at the body or route), api-version,
 // the vault's permission model (403), then the keys API.
-// Handle() blocks (it may generate keys or commit to disk): run it off the I/O threads.
+// RouteOf() says where Handle() may run: Handle() may generate keys or wait for a commit.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 
 #include "auth/access_checker.h"
 #include "auth/identity_endpoints.h"
 #include "auth/token_authority.h"
 #include "http/admin_api.h"
 #include "http/api_request.h"
+#include "http/keys_api.h"
+#include "http/request_target.h"
 #include "service/crypto_service.h"
 #include "service/key_service.h"
 #include "service/vault_directory.h"
@@ -29,18 +33,39 @@ struct RouterContext {
   const AdminContext* admin = nullptr;  // null: no admin API
 };
 
+// What a request's path addresses.
+enum class Endpoint {
+  kInvalidTarget,  // not a valid origin-form target: 400
+  kHealth,
+  kManagedIdentityToken,
+  kOpenIdConfiguration,
+  kSigningKeys,
+  kClientCredentialsToken,
+  kUnknownSignIn,  // any other /adfs/...: 404
+  kAdmin,          // /coffre-admin/...: routed by the admin API
+  kVault,          // the Key Vault data plane
+};
+
+// What routing works out from a request's method, target and (for creates) body, once, on the
+// I/O thread that read it: which endpoint it addresses and where it runs. Handle takes it, so
+// the target is parsed and the keys route classified only here.
+struct Route {
+  Endpoint endpoint = Endpoint::kInvalidTarget;
+  WorkKind kind = WorkKind::kCompute;
+  std::optional<RequestTarget> target;  // set unless endpoint is kInvalidTarget
+  // For kVault: the keys operation, or the answer (404, 405, 400) to give once the caller is
+  // authenticated.
+  std::variant<KeysRoute, ApiResponse> keys;
+};
+
 class Router {
  public:
   explicit Router(RouterContext context) : context_(context) {}
 
-  ApiResponse Handle(const ApiRequest& request) const;
-
-  // What kind of work a request is, so the server can place it: compute-bound work that never
-  // waits for a disk commit may run on an I/O thread (no thread hand-off), store writes go to a
-  // pool whose threads may block on commits, and slow work (key generation, password hashing)
-  // to its own pool so it never queues ahead of the rest.
-  enum class WorkKind { kCompute, kBlocking, kSlow };
-  static WorkKind KindOf(const ApiRequest& request);
+  // Never blocks: cheap enough for an I/O thread.
+  static Route RouteOf(const ApiRequest& request);
+  // `route` is RouteOf(request).
+  ApiResponse Handle(const ApiRequest& request, const Route& route) const;
 
  private:
   RouterContext context_;

@@ -197,24 +197,24 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     server_.in_flight.fetch_add(1);
     request->request_id = crypto::RandomUuid();
     const auto started = Clock::now();
-    const Router::WorkKind kind = Router::KindOf(*request);
-    if (kind == Router::WorkKind::kCompute && server_.options.compute_on_io_threads) {
-      return Process(std::move(request), started);
+    Route route = Router::RouteOf(*request);
+    if (route.kind == WorkKind::kCompute && server_.options.compute_on_io_threads) {
+      return Process(std::move(request), route, started);
     }
-    auto& pool = kind == Router::WorkKind::kSlow ? server_.slow_pool : server_.fast_pool;
-    asio::post(pool, [self = this->shared_from_this(), request, started] {
-      self->Process(request, started);
+    auto& pool = route.kind == WorkKind::kSlow ? server_.slow_pool : server_.fast_pool;
+    asio::post(pool, [self = this->shared_from_this(), request, route = std::move(route), started] {
+      self->Process(request, route, started);
     });
   }
 
-  void Process(std::shared_ptr<ApiRequest> request, Clock::time_point started) {
+  void Process(std::shared_ptr<ApiRequest> request, const Route& route, Clock::time_point started) {
     ApiResponse response;
     if (audit::AuditLog* log = server_.options.audit_log; log != nullptr && !log->Health().ok()) {
       // Once the log cannot be written, nothing runs: a request that ran could not be recorded.
       response = AuditFailureResponse();
     } else {
       try {
-        response = server_.router.Handle(*request);
+        response = server_.router.Handle(*request, route);
       } catch (const std::exception&) {
         response = ErrorResponse(Status::Internal("The server failed to process the request."));
       }

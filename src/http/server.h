@@ -36,7 +36,7 @@ struct ServerOptions {
   std::chrono::seconds request_timeout{30};
   std::chrono::seconds idle_timeout{120};
   std::chrono::seconds drain_timeout{10};
-  // Reads and cryptography (Router::WorkKind::kCompute) run on the I/O thread that read the
+  // Reads and cryptography (WorkKind::kCompute) run on the I/O thread that read the
   // request, saving two thread hand-offs. Off when the store's reads wait on the network
   // (PostgreSQL): then they go to the worker pool like writes, so an I/O thread never idles.
   bool compute_on_io_threads = true;

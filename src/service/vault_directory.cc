@@ -1,14 +1,11 @@
 #include "service/vault_directory.h"
-#include "common/strings.h"
 
 #include <algorithm>
 #include <cctype>
 
+#include "common/strings.h"
+
 namespace coffre::service {
-namespace {
-
-
-}  // namespace
 
 bool IsValidVaultName(std::string_view name) {
   if (name.size() < 3 || name.size() > 24) return false;
@@ -27,7 +24,7 @@ Result<std::optional<store::VaultRecord>> VaultDirectory::Find(std::string_view 
   {
     std::lock_guard lock(mutex_);
     auto it = cache_.find(key);
-    if (it != cache_.end() && std::chrono::steady_clock::now() - it->second.fetched < kCacheTtl) {
+    if (it != cache_.end() && clock_.Monotonic() - it->second.fetched < kCacheTtl) {
       return std::optional<store::VaultRecord>(it->second.vault);
     }
   }
@@ -40,7 +37,7 @@ Result<std::optional<store::VaultRecord>> VaultDirectory::Find(std::string_view 
     return vault.status();
   }
   std::lock_guard lock(mutex_);
-  cache_[key] = Entry{*vault, std::chrono::steady_clock::now()};
+  cache_[key] = Entry{*vault, clock_.Monotonic()};
   return std::optional<store::VaultRecord>{*vault};
 }
 

@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "coffre/status.h"
+#include "common/clock.h"
 #include "store/store.h"
 
 namespace coffre::service {
@@ -19,7 +20,8 @@ class VaultDirectory {
  public:
   static constexpr std::chrono::milliseconds kCacheTtl{1000};
 
-  explicit VaultDirectory(store::Store& store) : store_(store) {}
+  explicit VaultDirectory(store::Store& store, const Clock& clock = SystemClock::Instance())
+      : store_(store), clock_(clock) {}
 
   // The vault called `name` (case-insensitive), or nullopt if there is none.
   Result<std::optional<store::VaultRecord>> Find(std::string_view name);
@@ -30,10 +32,11 @@ class VaultDirectory {
 
  private:
   store::Store& store_;
+  const Clock& clock_;
   std::mutex mutex_;
   struct Entry {
     store::VaultRecord vault;
-    std::chrono::steady_clock::time_point fetched;
+    Clock::MonotonicTime fetched;
   };
   std::unordered_map<std::string, Entry> cache_;
 };

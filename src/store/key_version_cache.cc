@@ -13,14 +13,14 @@ namespace {
 
 class KeyVersionCachingStore final : public StoreWrapper {
  public:
-  KeyVersionCachingStore(std::unique_ptr<Store> inner, size_t capacity)
-      : StoreWrapper(std::move(inner)), capacity_(capacity) {}
+  KeyVersionCachingStore(std::unique_ptr<Store> inner, const Clock& clock, size_t capacity)
+      : StoreWrapper(std::move(inner)), clock_(clock), capacity_(capacity) {}
 
   Result<KeyVersionRecord> GetKeyVersion(std::string_view vault, std::string_view name,
                                          std::string_view version) override {
     std::string key = KeyOf(vault, name);
     std::string lower_version = AsciiLower(version);
-    const auto now = std::chrono::steady_clock::now();
+    const auto now = clock_.Monotonic();
     uint64_t generation;
     {
       std::lock_guard lock(mutex_);
@@ -138,6 +138,7 @@ class KeyVersionCachingStore final : public StoreWrapper {
     size_ = 0;
   }
 
+  const Clock& clock_;
   const size_t capacity_;
   std::mutex mutex_;
   // Bumped by every write; a read stores its result only if no write happened meanwhile.
@@ -148,9 +149,10 @@ class KeyVersionCachingStore final : public StoreWrapper {
 
 }  // namespace
 
-std::unique_ptr<Store> WithKeyVersionCache(std::unique_ptr<Store> inner, size_t capacity) {
+std::unique_ptr<Store> WithKeyVersionCache(std::unique_ptr<Store> inner, const Clock& clock,
+                                           size_t capacity) {
   if (!inner->maintenance().ReadsAreLocal()) return inner;
-  return std::make_unique<KeyVersionCachingStore>(std::move(inner), capacity);
+  return std::make_unique<KeyVersionCachingStore>(std::move(inner), clock, capacity);
 }
 
 }  // namespace coffre::store

@@ -13,13 +13,17 @@
 #include <chrono>
 #include <memory>
 
+#include "common/clock.h"
 #include "store/store.h"
 
 namespace coffre::store {
 
 inline constexpr std::chrono::milliseconds kKeyVersionCacheTtl{1000};
 
-// Wraps `inner` if its reads are local; otherwise returns it unchanged.
-std::unique_ptr<Store> WithKeyVersionCache(std::unique_ptr<Store> inner, size_t capacity = 4096);
+// Wraps `inner` if its reads are local; otherwise returns it unchanged. Entries age by `clock`'s
+// monotonic time.
+std::unique_ptr<Store> WithKeyVersionCache(std::unique_ptr<Store> inner,
+                                           const Clock& clock = SystemClock::Instance(),
+                                           size_t capacity = 4096);
 
 }  // namespace coffre::store

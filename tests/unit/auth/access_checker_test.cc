@@ -4,7 +4,8 @@
 
 #include <filesystem>
 #include <memory>
-#include <thread>
+
+#include "common/clock.h"
 
 namespace coffre::auth {
 namespace {
@@ -35,13 +36,14 @@ class AccessCheckerTest : public ::testing::Test {
   }
 
   std::string dir_;
+  ManualClock clock_{1'700'000'000};
   std::unique_ptr<store::Store> store_;
   store::VaultRecord vault_;
   const Caller alice_{"alice", "app", "issuer"};
 };
 
 TEST_F(AccessCheckerTest, GrantsWhatThePolicyGrantsAndNothingElse) {
-  AccessChecker checker(*store_);
+  AccessChecker checker(*store_, clock_);
   EXPECT_TRUE(checker.Check(vault_, alice_, "get", "", "k").ok());
   Status denied = checker.Check(vault_, alice_, "create", "", "k");
   EXPECT_EQ(denied.kind(), ErrorKind::kForbidden);
@@ -49,7 +51,7 @@ TEST_F(AccessCheckerTest, GrantsWhatThePolicyGrantsAndNothingElse) {
 }
 
 TEST_F(AccessCheckerTest, AChangeInTheStoreAppliesOnceForgotten) {
-  AccessChecker checker(*store_);
+  AccessChecker checker(*store_, clock_);
   ASSERT_TRUE(checker.Check(vault_, alice_, "get", "", "k").ok());
   ASSERT_TRUE(store_->DeleteAccessPolicy("v1", "alice", "").ok());
   // Cached for at most kCacheTtl (another replica's change)...
@@ -60,10 +62,10 @@ TEST_F(AccessCheckerTest, AChangeInTheStoreAppliesOnceForgotten) {
 }
 
 TEST_F(AccessCheckerTest, AChangeInTheStoreAppliesWithinTheCacheBound) {
-  AccessChecker checker(*store_);
+  AccessChecker checker(*store_, clock_);
   ASSERT_TRUE(checker.Check(vault_, alice_, "get", "", "k").ok());
   ASSERT_TRUE(store_->DeleteAccessPolicy("v1", "alice", "").ok());
-  std::this_thread::sleep_for(AccessChecker::kCacheTtl + std::chrono::milliseconds(50));
+  clock_.Advance(AccessChecker::kCacheTtl + std::chrono::milliseconds(50));
   EXPECT_EQ(checker.Check(vault_, alice_, "get", "", "k").kind(), ErrorKind::kForbidden);
 }
 

@@ -88,7 +88,7 @@ TEST(IsSupportedApiVersion, Table) {
   }
 }
 
-// ---- Router::KindOf
+// ---- Router::RouteOf: where a request runs
 
 ApiRequest Request(std::string method, std::string target) {
   ApiRequest r;
@@ -98,58 +98,58 @@ ApiRequest Request(std::string method, std::string target) {
   return r;
 }
 
+WorkKind KindOf(const ApiRequest& request) { return Router::RouteOf(request).kind; }
+
 TEST(RouterKindOf, KeyGenerationAndPasswordChecksAreSlow) {
-  using Kind = Router::WorkKind;
-  EXPECT_EQ(Router::KindOf(Request("POST", "/keys/k1/create?api-version=7.4")), Kind::kSlow);
-  EXPECT_EQ(Router::KindOf(Request("POST", "/keys/k1/create")), Kind::kSlow);
-  EXPECT_EQ(Router::KindOf(Request("POST", "/keys/k1/create/")), Kind::kSlow);
-  EXPECT_EQ(Router::KindOf(Request("POST", "/keys/k1/CREATE?api-version=7.4")), Kind::kSlow);
-  EXPECT_EQ(Router::KindOf(Request("POST", "/keys/k1/rotate?api-version=7.4")), Kind::kSlow);
+  using Kind = WorkKind;
+  EXPECT_EQ(KindOf(Request("POST", "/keys/k1/create?api-version=7.4")), Kind::kSlow);
+  EXPECT_EQ(KindOf(Request("POST", "/keys/k1/create")), Kind::kSlow);
+  EXPECT_EQ(KindOf(Request("POST", "/keys/k1/create/")), Kind::kSlow);
+  EXPECT_EQ(KindOf(Request("POST", "/keys/k1/CREATE?api-version=7.4")), Kind::kSlow);
+  EXPECT_EQ(KindOf(Request("POST", "/keys/k1/rotate?api-version=7.4")), Kind::kSlow);
   // Routing decodes the path, so an encoded "create" is still key generation.
-  EXPECT_EQ(Router::KindOf(Request("POST", "/keys/k1/cre%61te?api-version=7.4")), Kind::kSlow);
-  EXPECT_EQ(Router::KindOf(Request("POST", "/adfs/oauth2/token")), Kind::kSlow);
+  EXPECT_EQ(KindOf(Request("POST", "/keys/k1/cre%61te?api-version=7.4")), Kind::kSlow);
+  EXPECT_EQ(KindOf(Request("POST", "/adfs/oauth2/token")), Kind::kSlow);
   ApiRequest rsa = Request("POST", "/keys/k1/create?api-version=7.4");
   rsa.body = R"({"kty":"RSA","key_size":4096})";
-  EXPECT_EQ(Router::KindOf(rsa), Kind::kSlow);
+  EXPECT_EQ(KindOf(rsa), Kind::kSlow);
   rsa.body = R"({"kty":"RSA-HSM"})";
-  EXPECT_EQ(Router::KindOf(rsa), Kind::kSlow);
+  EXPECT_EQ(KindOf(rsa), Kind::kSlow);
 }
 
 TEST(RouterKindOf, ECAndOctCreatesAreStoreWrites) {
-  using Kind = Router::WorkKind;
+  using Kind = WorkKind;
   ApiRequest create = Request("POST", "/keys/k1/create?api-version=7.4");
   for (const char* body : {R"({"kty":"EC","crv":"P-256"})", R"({"kty":"EC-HSM"})",
                            R"({"kty":"oct","key_size":256})", R"({"kty":"oct-HSM"})"}) {
     create.body = body;
-    EXPECT_EQ(Router::KindOf(create), Kind::kBlocking) << body;
+    EXPECT_EQ(KindOf(create), Kind::kBlocking) << body;
   }
   // Anything unclear is treated as the slow kind.
   for (const char* body : {"", "[]", R"({"kty":1})", R"({"kty":"ec"})", "{"}) {
     create.body = body;
-    EXPECT_EQ(Router::KindOf(create), Kind::kSlow) << body;
+    EXPECT_EQ(KindOf(create), Kind::kSlow) << body;
   }
 }
 
 TEST(RouterKindOf, ReadsAndCryptographyAreCompute) {
-  using Kind = Router::WorkKind;
-  EXPECT_EQ(Router::KindOf(Request("GET", "/keys/k1/create?api-version=7.4")), Kind::kCompute);
-  EXPECT_EQ(Router::KindOf(Request("GET", "/keys?api-version=7.4")), Kind::kCompute);
-  EXPECT_EQ(Router::KindOf(Request("POST", "/keys/k1/sign?api-version=7.4")), Kind::kCompute);
-  EXPECT_EQ(Router::KindOf(Request("POST", "/keys/k1/v1/unwrapKey?api-version=7.4")),
-            Kind::kCompute);
-  EXPECT_EQ(Router::KindOf(Request("POST", "/rng?api-version=7.4")), Kind::kCompute);
+  using Kind = WorkKind;
+  EXPECT_EQ(KindOf(Request("GET", "/keys/k1/create?api-version=7.4")), Kind::kCompute);
+  EXPECT_EQ(KindOf(Request("GET", "/keys?api-version=7.4")), Kind::kCompute);
+  EXPECT_EQ(KindOf(Request("POST", "/keys/k1/sign?api-version=7.4")), Kind::kCompute);
+  EXPECT_EQ(KindOf(Request("POST", "/keys/k1/v1/unwrapKey?api-version=7.4")), Kind::kCompute);
+  EXPECT_EQ(KindOf(Request("POST", "/rng?api-version=7.4")), Kind::kCompute);
 }
 
 TEST(RouterKindOf, StoreWritesAndUnknownRequestsMayBlock) {
-  using Kind = Router::WorkKind;
-  EXPECT_EQ(Router::KindOf(Request("POST", "/deletedkeys/k1/recover?api-version=7.4")),
-            Kind::kBlocking);
-  EXPECT_EQ(Router::KindOf(Request("PATCH", "/keys/k1/?api-version=7.4")), Kind::kBlocking);
-  EXPECT_EQ(Router::KindOf(Request("DELETE", "/keys/k1?api-version=7.4")), Kind::kBlocking);
-  EXPECT_EQ(Router::KindOf(Request("PUT", "/keys/k1?api-version=7.4")), Kind::kBlocking);
-  EXPECT_EQ(Router::KindOf(Request("POST", "/coffre-admin/v1/vaults/sign/x")), Kind::kBlocking);
-  EXPECT_EQ(Router::KindOf(Request("POST", "/")), Kind::kBlocking);
-  EXPECT_EQ(Router::KindOf(Request("POST", "")), Kind::kCompute);  // not a valid target
+  using Kind = WorkKind;
+  EXPECT_EQ(KindOf(Request("POST", "/deletedkeys/k1/recover?api-version=7.4")), Kind::kBlocking);
+  EXPECT_EQ(KindOf(Request("PATCH", "/keys/k1/?api-version=7.4")), Kind::kBlocking);
+  EXPECT_EQ(KindOf(Request("DELETE", "/keys/k1?api-version=7.4")), Kind::kBlocking);
+  EXPECT_EQ(KindOf(Request("PUT", "/keys/k1?api-version=7.4")), Kind::kBlocking);
+  EXPECT_EQ(KindOf(Request("POST", "/coffre-admin/v1/vaults/sign/x")), Kind::kBlocking);
+  EXPECT_EQ(KindOf(Request("POST", "/")), Kind::kBlocking);
+  EXPECT_EQ(KindOf(Request("POST", "")), Kind::kCompute);  // not a valid target
 }
 
 // ---- Router::Handle end to end
@@ -235,6 +235,8 @@ class RouterTest : public ::testing::Test {
                           "bbbbbbbb-0000-4000-8000-000000000002", "dev"};
   }
 
+  // Routes and handles a request, as the server does.
+  ApiResponse Handle(const ApiRequest& r) const { return router_->Handle(r, Router::RouteOf(r)); }
   ApiResponse Call(std::string method, std::string target, std::string body = {},
                    std::string host = kHost) const {
     ApiRequest r = Request(std::move(method), std::move(target));
@@ -242,12 +244,12 @@ class RouterTest : public ::testing::Test {
     r.headers["authorization"] = "Bearer " + token_;
     if (!body.empty()) r.headers["content-type"] = "application/json";
     r.body = std::move(body);
-    return router_->Handle(r);
+    return Handle(r);
   }
   ApiResponse Anonymous(std::string method, std::string target, std::string body = {}) const {
     ApiRequest r = Request(std::move(method), std::move(target));
     r.body = std::move(body);
-    return router_->Handle(r);
+    return Handle(r);
   }
 
   // Parses a JSON response body, checking the Content-Type on the way.
@@ -340,14 +342,14 @@ TEST_F(RouterTest, MalformedAuthorizationGetsTheChallenge) {
         std::string("Bearer not.a.jwt"), std::string("Bearer ") + token_ + "x", token_}) {
     ApiRequest r = Request("GET", "/keys?api-version=7.4");
     r.headers["authorization"] = header;
-    ExpectChallenge(router_->Handle(r));
+    ExpectChallenge(Handle(r));
   }
 }
 
 TEST_F(RouterTest, SchemeIsCaseInsensitive) {
   ApiRequest r = Request("GET", "/keys?api-version=7.4");
   r.headers["authorization"] = "bearer " + token_;
-  EXPECT_EQ(router_->Handle(r).status, 200);
+  EXPECT_EQ(Handle(r).status, 200);
 }
 
 TEST_F(RouterTest, TokenForAnotherAudienceIsRejected) {
@@ -355,7 +357,7 @@ TEST_F(RouterTest, TokenForAnotherAudienceIsRejected) {
   ASSERT_TRUE(issued.ok());
   ApiRequest r = Request("GET", "/keys?api-version=7.4");
   r.headers["authorization"] = "Bearer " + issued->access_token;
-  ApiResponse response = router_->Handle(r);
+  ApiResponse response = Handle(r);
   ExpectChallenge(response);
   std::string message = At(Body(response), "/error/message");
   EXPECT_NE(message.find("AKV10022"), std::string::npos) << message;
@@ -661,7 +663,7 @@ TEST_F(RouterTest, DataPlaneRequiresTls) {
   ApiRequest r = Request("GET", "/keys?api-version=7.4");
   r.secure = false;
   r.headers["authorization"] = "Bearer " + token_;
-  ApiResponse response = router_->Handle(r);
+  ApiResponse response = Handle(r);
   EXPECT_EQ(response.status, 403) << response.body;
 }
 
@@ -673,7 +675,7 @@ TEST_F(RouterTest, InvalidRequestTargetIs400) {
 TEST_F(RouterTest, HealthzNeedsNoTokenOrVault) {
   ApiRequest r = Request("GET", "/healthz");
   r.host = "anything.example.com";
-  ApiResponse response = router_->Handle(r);
+  ApiResponse response = Handle(r);
   EXPECT_EQ(response.status, 200);
   EXPECT_EQ(Body(response), (json::object{{"status", "ok"}}));
 }
@@ -682,7 +684,7 @@ TEST_F(RouterTest, ManagedIdentityTokenWorksForTheDataPlane) {
   ApiRequest r =
       Request("GET", "/msi/token?api-version=2019-08-01&resource=https%3A%2F%2Flocalhost%3A8443");
   r.headers["x-identity-header"] = kIdentityHeader;
-  ApiResponse response = router_->Handle(r);
+  ApiResponse response = Handle(r);
   ASSERT_EQ(response.status, 200) << response.body;
   json::object body = Body(response);
   EXPECT_EQ(body.at("resource"), kResource);
@@ -691,23 +693,23 @@ TEST_F(RouterTest, ManagedIdentityTokenWorksForTheDataPlane) {
 
   ApiRequest data = Request("GET", "/keys?api-version=7.4");
   data.headers["authorization"] = "Bearer " + token;
-  EXPECT_EQ(router_->Handle(data).status, 200);
+  EXPECT_EQ(Handle(data).status, 200);
 }
 
 TEST_F(RouterTest, ManagedIdentityTokenRejectsBadHeader) {
   const std::string target = "/msi/token?api-version=2019-08-01&resource=https://localhost:8443";
   ApiRequest wrong = Request("GET", target);
   wrong.headers["x-identity-header"] = "wrong";
-  ApiResponse response = router_->Handle(wrong);
+  ApiResponse response = Handle(wrong);
   EXPECT_EQ(response.status, 401) << response.body;
   EXPECT_FALSE(Body(response).contains("access_token"));
 
   ApiRequest missing = Request("GET", target);
-  EXPECT_EQ(router_->Handle(missing).status, 401);
+  EXPECT_EQ(Handle(missing).status, 401);
 
   ApiRequest post = Request("POST", target);
   post.headers["x-identity-header"] = kIdentityHeader;
-  EXPECT_EQ(router_->Handle(post).status, 405);
+  EXPECT_EQ(Handle(post).status, 405);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/clock.h"
 #include "store_test_support.h"
 
 namespace coffre::store {
@@ -24,7 +25,7 @@ class KeyVersionCacheTest : public ::testing::Test {
     db_ = std::move(*db);
     auto inner = db_->Open();
     ASSERT_TRUE(inner.ok());
-    cached_ = WithKeyVersionCache(std::move(*inner));
+    cached_ = WithKeyVersionCache(std::move(*inner), clock_);
     auto other = db_->Open();  // another process on the same file
     ASSERT_TRUE(other.ok());
     other_ = std::move(*other);
@@ -45,6 +46,7 @@ class KeyVersionCacheTest : public ::testing::Test {
     return r.ok() ? r->version : r.status().ToString();
   }
 
+  ManualClock clock_{1'700'000'000};
   std::unique_ptr<TestDatabase> db_;
   std::unique_ptr<Store> cached_;
   std::unique_ptr<Store> other_;
@@ -80,7 +82,7 @@ TEST_F(KeyVersionCacheTest, WritesElsewhereAreSeenWithinTheBound) {
   ASSERT_TRUE(other_->AddKeyVersion(r).ok());
   // Served from memory: this is what the cache saves, and why its bound is documented.
   EXPECT_EQ(Latest(), VersionId(1));
-  std::this_thread::sleep_for(kKeyVersionCacheTtl + std::chrono::milliseconds(50));
+  clock_.Advance(kKeyVersionCacheTtl + std::chrono::milliseconds(50));
   EXPECT_EQ(Latest(), VersionId(2));
 }
 

@@ -1,0 +1,39 @@
+#include "service/background_jobs.h"
+
+#include <spdlog/spdlog.h>
+
+namespace coffre::service {
+namespace {
+
+constexpr std::string_view kLeaseName = "background-jobs";
+
+}  // namespace
+
+BackgroundRunSummary BackgroundJobs::RunOnce() {
+  BackgroundRunSummary summary;
+  auto leased = store_.maintenance().TryAcquireJobLease(kLeaseName, holder_, clock_.NowSeconds(),
+                                                        2 * interval_.count());
+  if (!leased.ok()) {
+    spdlog::debug("background jobs: the lease could not be taken: {}", leased.status().message());
+    return summary;
+  }
+  if (!*leased) return summary;
+  summary.leased = true;
+
+  auto purged = keys_.PurgeExpiredKeys();
+  if (!purged.ok()) {
+    spdlog::warn("scheduled purge failed: {}", purged.status().message());
+  } else {
+    summary.purged = *purged;
+    if (*purged > 0) spdlog::info("scheduled purge removed {} deleted keys", *purged);
+  }
+  auto rotated = rotations_.RunOnce();
+  if (!rotated.ok()) {
+    spdlog::warn("rotation run failed: {}", rotated.status().message());
+  } else {
+    summary.rotations = *rotated;
+  }
+  return summary;
+}
+
+}  // namespace coffre::service

@@ -1,0 +1,56 @@
+// BackgroundJobs: the work a server does on its own schedule, not for a request: the scheduled
+// purge of deleted keys past their retention, then a run of the rotation policies.
+//
+// Replicas sharing a store take turns: a round runs only on the replica holding the job lease,
+// which lasts two intervals, so a holder that stops (crashes, is shut down) is replaced within
+// two rounds while a live holder keeps renewing it. Whoever calls RunOnce decides when rounds
+// happen (the server: every interval(), on a worker thread).
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <utility>
+
+#include "common/clock.h"
+#include "service/key_service.h"
+#include "service/rotation_scheduler.h"
+#include "store/store.h"
+
+namespace coffre::service {
+
+struct BackgroundRunSummary {
+  bool leased = false;  // false: another replica holds the lease; nothing ran
+  int purged = 0;
+  RotationRunSummary rotations;
+};
+
+class BackgroundJobs {
+ public:
+  static constexpr std::chrono::seconds kDefaultInterval{60};
+
+  // `holder` names this replica in the lease; it must differ between replicas.
+  BackgroundJobs(store::Store& store, KeyService& keys, RotationScheduler& rotations,
+                 const Clock& clock, std::string holder,
+                 std::chrono::seconds interval = kDefaultInterval)
+      : store_(store),
+        keys_(keys),
+        rotations_(rotations),
+        clock_(clock),
+        holder_(std::move(holder)),
+        interval_(interval) {}
+
+  // One round. A failing job is logged and does not stop the other.
+  BackgroundRunSummary RunOnce();
+
+  std::chrono::seconds interval() const { return interval_; }
+
+ private:
+  store::Store& store_;
+  KeyService& keys_;
+  RotationScheduler& rotations_;
+  const Clock& clock_;
+  const std::string holder_;
+  const std::chrono::seconds interval_;
+};
+
+}  // namespace coffre::service
