@@ -25,9 +25,9 @@
 #include "http/server.h"
 #include "service/crypto_service.h"
 #include "service/key_service.h"
+#include "service/material_barrier.h"
 #include "service/rotation_scheduler.h"
 #include "service/vault_directory.h"
-#include "store/barrier.h"
 #include "store/key_version_cache.h"
 #include "store/store.h"
 
@@ -134,7 +134,7 @@ int RunServer(const ServerConfig& config) {
   auto store = OpenStore(data_dir, config.storage);
   if (!store.ok()) return Fail(store.status());
   *store = store::WithKeyVersionCache(std::move(*store));
-  auto barrier = store::Barrier::LoadOrCreate(
+  auto barrier = service::Barrier::LoadOrCreate(
       config.master_key_file.empty() ? JoinPath(data_dir, "master.key") : config.master_key_file);
   if (!barrier.ok()) return Fail(barrier.status());
   auto tenant = TenantId(**store);
@@ -210,9 +210,9 @@ int RunServer(const ServerConfig& config) {
     options.private_key_pem = std::move(tls->second);
   }
 
-  service::KeyMaterialCache key_cache(*barrier);
-  service::KeyService keys(**store, *barrier, key_cache, SystemClock::Instance());
-  service::CryptoService crypto(**store, key_cache, SystemClock::Instance());
+  service::MaterialBarrier material(std::move(*barrier));
+  service::KeyService keys(**store, material, SystemClock::Instance());
+  service::CryptoService crypto(**store, material, SystemClock::Instance());
   service::RotationScheduler rotations(**store, keys, vaults, SystemClock::Instance());
   auth::IdentityEndpoints identity(**tokens, **store, identity_header, dev_identity);
   auth::AccessChecker access(**store);

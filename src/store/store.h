@@ -1,7 +1,7 @@
 // Store: the one storage interface. SQLite (embedded default) and PostgreSQL implement it.
 //
 // The store keeps records; it knows nothing of Key Vault JSON or HTTP. Private key material
-// reaches it only sealed by the Barrier (store/barrier.h). Key and vault names compare
+// reaches it only sealed: opaque bytes it stores and returns as given. Key and vault names compare
 // case-insensitively (ASCII): implementations index by the lowercased name and keep the name as
 // first written for display. Every mutating call is one transaction, durable when it returns OK.
 //
@@ -71,7 +71,7 @@ struct KeyVersionRecord {
   int64_t updated = 0;
   Tags tags;
   Bytes public_key;          // opaque public material (SubjectPublicKeyInfo DER)
-  Bytes sealed_private_key;  // Barrier output; never plaintext
+  Bytes sealed_private_key;  // sealed before it gets here; never plaintext
 };
 
 struct DeletedKeyRecord {
