@@ -95,6 +95,9 @@ class KeyVersionCachingStore final : public Store {
   Status PutAccessPolicy(const AccessPolicyRecord& policy) override {
     return inner_->PutAccessPolicy(policy);
   }
+  Result<AccessPolicyRecord> MergeAccessPolicy(const AccessPolicyChange& change) override {
+    return inner_->MergeAccessPolicy(change);
+  }
   Status DeleteAccessPolicy(std::string_view vault, std::string_view object_id,
                             std::string_view application_id) override {
     return inner_->DeleteAccessPolicy(vault, object_id, application_id);

@@ -323,6 +323,16 @@ constexpr char kPutAccessPolicySql[] =
     "INSERT INTO access_policies (vault, object_id, application_id, keys, secrets, certificates) "
     "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (vault, object_id, application_id) DO UPDATE "
     "SET keys = excluded.keys, secrets = excluded.secrets, certificates = excluded.certificates";
+// $7..$9: whether the change replaces keys, secrets, certificates. One statement (the conflict
+// locks the row), so two merges of one entry never lose each other's lists.
+constexpr char kMergeAccessPolicySql[] =
+    "INSERT INTO access_policies (vault, object_id, application_id, keys, secrets, certificates) "
+    "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (vault, object_id, application_id) DO UPDATE "
+    "SET keys = CASE WHEN $7::boolean THEN excluded.keys ELSE access_policies.keys END, "
+    "secrets = CASE WHEN $8::boolean THEN excluded.secrets ELSE access_policies.secrets END, "
+    "certificates = CASE WHEN $9::boolean THEN excluded.certificates "
+    "ELSE access_policies.certificates END "
+    "RETURNING vault, object_id, application_id, keys, secrets, certificates";
 constexpr char kDeleteAccessPolicySql[] =
     "DELETE FROM access_policies WHERE vault = $1 AND object_id = $2 AND application_id = $3";
 constexpr char kListAccessPoliciesSql[] =
@@ -1192,6 +1202,28 @@ class PostgresStore final : public Store {
           .Blob(EncodeKeyOps(policy.secrets))
           .Blob(EncodeKeyOps(policy.certificates));
       return conn.Query(kPutAccessPolicySql, params).status();
+    });
+  }
+
+  Result<AccessPolicyRecord> MergeAccessPolicy(const AccessPolicyChange& change) override {
+    const std::string vault = Lower(change.vault);
+    if (change.object_id.empty()) return Status::BadParameter("object id is empty");
+    const std::vector<std::string> none;
+    return Run(Txn::kWrite, [&](Connection& conn) -> Result<AccessPolicyRecord> {
+      COFFRE_RETURN_IF_ERROR(CheckVaultExists(conn, vault));
+      Params params;
+      params.Text(vault)
+          .Text(Lower(change.object_id))
+          .Text(Lower(change.application_id))
+          .Blob(EncodeKeyOps(change.keys.value_or(none)))
+          .Blob(EncodeKeyOps(change.secrets.value_or(none)))
+          .Blob(EncodeKeyOps(change.certificates.value_or(none)))
+          .Bool(change.keys.has_value())
+          .Bool(change.secrets.has_value())
+          .Bool(change.certificates.has_value());
+      COFFRE_ASSIGN_OR_RETURN(PgResult r, conn.Query(kMergeAccessPolicySql, params));
+      if (r.rows() != 1) return Status::Internal("access policy merge returned no row");
+      return ReadAccessPolicy(r, 0);
     });
   }
 

@@ -271,6 +271,15 @@ constexpr char kPutAccessPolicySql[] =
     "INSERT INTO access_policies (vault, object_id, application_id, keys, secrets, certificates) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (vault, object_id, application_id) DO UPDATE "
     "SET keys = excluded.keys, secrets = excluded.secrets, certificates = excluded.certificates";
+// ?7..?9: whether the change replaces keys, secrets, certificates. One statement, so two merges
+// of one entry never lose each other's lists.
+constexpr char kMergeAccessPolicySql[] =
+    "INSERT INTO access_policies (vault, object_id, application_id, keys, secrets, certificates) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (vault, object_id, application_id) DO UPDATE "
+    "SET keys = CASE WHEN ?7 THEN excluded.keys ELSE access_policies.keys END, "
+    "secrets = CASE WHEN ?8 THEN excluded.secrets ELSE access_policies.secrets END, "
+    "certificates = CASE WHEN ?9 THEN excluded.certificates ELSE access_policies.certificates END "
+    "RETURNING vault, object_id, application_id, keys, secrets, certificates";
 constexpr char kDeleteAccessPolicySql[] =
     "DELETE FROM access_policies WHERE vault = ?1 AND object_id = ?2 AND application_id = ?3";
 constexpr char kListAccessPoliciesSql[] =
@@ -977,6 +986,28 @@ class SqliteStore final : public Store {
           .Bind(EncodeKeyOps(policy.secrets))
           .Bind(EncodeKeyOps(policy.certificates));
       return st.Run();
+    });
+  }
+
+  Result<AccessPolicyRecord> MergeAccessPolicy(const AccessPolicyChange& change) override {
+    std::string vault = Lower(change.vault);
+    if (change.object_id.empty()) return Status::BadParameter("object id is empty");
+    const std::vector<std::string> none;
+    return Write([&](Connection& conn) -> Result<AccessPolicyRecord> {
+      COFFRE_RETURN_IF_ERROR(CheckVaultExists(conn, vault));
+      COFFRE_ASSIGN_OR_RETURN(auto st, conn.Prepare(kMergeAccessPolicySql));
+      st.Bind(vault)
+          .Bind(Lower(change.object_id))
+          .Bind(Lower(change.application_id))
+          .Bind(EncodeKeyOps(change.keys.value_or(none)))
+          .Bind(EncodeKeyOps(change.secrets.value_or(none)))
+          .Bind(EncodeKeyOps(change.certificates.value_or(none)))
+          .Bind(change.keys.has_value())
+          .Bind(change.secrets.has_value())
+          .Bind(change.certificates.has_value());
+      COFFRE_ASSIGN_OR_RETURN(auto rows, ReadAll<AccessPolicyRecord>(st, ReadAccessPolicy));
+      if (rows.size() != 1) return Status::Internal("access policy merge returned no row");
+      return std::move(rows.front());
     });
   }
 
