@@ -27,6 +27,7 @@
 #include "service/key_service.h"
 #include "service/material_barrier.h"
 #include "service/rotation_scheduler.h"
+#include "service/vault_admin.h"
 #include "service/vault_directory.h"
 #include "store/key_version_cache.h"
 #include "store/store.h"
@@ -218,12 +219,12 @@ int RunServer(const ServerConfig& config) {
   auth::AccessChecker access(**store);
   http::Server* running_server = nullptr;
   std::mutex certificate_mutex;
-  http::AdminContext admin{**store, vaults, *admin_token, **tokens, access, SystemClock::Instance(),
-                           {}};
+  service::VaultAdmin::Hooks admin_hooks;
+  admin_hooks.access_changed = [&access] { access.Forget(); };
   if (config.dev) {
     // A vault made in --dev is reachable as NAME.localhost at once: the dev certificate is
     // reissued to cover it, and the dev identity may use it.
-    admin.on_vault_created = [&](const store::VaultRecord& vault) -> Status {
+    admin_hooks.vault_created = [&](const store::VaultRecord& vault) -> Status {
       COFFRE_RETURN_IF_ERROR(GrantDevIdentity(**store, dev_identity, vault.name));
       std::lock_guard lock(certificate_mutex);
       COFFRE_ASSIGN_OR_RETURN(auto all, (*store)->ListVaults());
@@ -233,6 +234,8 @@ int RunServer(const ServerConfig& config) {
       return running_server->SetCertificate(tls.server.cert_pem, tls.server.key_pem);
     };
   }
+  service::VaultAdmin vault_admin(**store, vaults, SystemClock::Instance(), std::move(admin_hooks));
+  http::AdminContext admin{vault_admin, *admin_token, **tokens, SystemClock::Instance()};
   http::Router router({keys, crypto, vaults, **tokens, identity, access, &admin});
   http::Server server(std::move(options), router);
   running_server = &server;
