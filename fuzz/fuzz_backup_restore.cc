@@ -13,7 +13,6 @@
 #include <string>
 #include <vector>
 
-#include "crypto/aead.h"
 #include "fuzz/fuzz_common.h"
 
 namespace {
@@ -36,8 +35,7 @@ coffre::store::VaultRecord source;
 std::string Aad() { return std::string(kMagic) + kFormatVersion; }
 
 Bytes Seal(ByteSpan payload) {
-  auto key = world->barrier->DeriveKey(kBackupKeyPurpose);
-  auto sealed = coffre::crypto::SealAes256Gcm(key, payload, AsBytes(Aad()));
+  auto sealed = world->barrier->SealBackup(kBackupKeyPurpose, payload, AsBytes(Aad()));
   if (!sealed.ok()) fz::Fail("sealing failed", sealed.status().ToString());
   Bytes blob(kMagic.begin(), kMagic.end());
   blob.push_back(kFormatVersion);
@@ -47,8 +45,8 @@ Bytes Seal(ByteSpan payload) {
 
 std::optional<coffre::SecureBytes> Open(ByteSpan blob) {
   if (blob.size() <= kMagic.size() + 1) return std::nullopt;
-  auto key = world->barrier->DeriveKey(kBackupKeyPurpose);
-  auto opened = coffre::crypto::OpenAes256Gcm(key, blob.subspan(kMagic.size() + 1), AsBytes(Aad()));
+  auto opened = world->barrier->OpenBackup(kBackupKeyPurpose, blob.subspan(kMagic.size() + 1),
+                                           AsBytes(Aad()));
   if (!opened.ok()) return std::nullopt;
   return std::move(*opened);
 }

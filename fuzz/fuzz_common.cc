@@ -108,7 +108,7 @@ World::World(const std::string& dir) {
   auto opened = store::OpenSqliteStore(dir + "/coffre.db");
   if (!opened.ok()) Fail("cannot open the SQLite store", opened.status().ToString());
   store = std::move(opened).value();
-  barrier = std::make_unique<store::Barrier>(MasterKey());
+  barrier = std::make_unique<service::MaterialBarrier>(service::Barrier(MasterKey()));
   tokens = std::make_unique<auth::TokenAuthority>(TokenSigningKey(), kTenant, clock);
   identity = std::make_unique<auth::IdentityEndpoints>(
       *tokens, *store, "identity-header-secret-for-fuzzing", DevIdentity());
@@ -125,9 +125,8 @@ World::World(const std::string& dir) {
   if (Status s = store->PutAccessPolicy(policy); !s.ok()) {
     Fail("cannot add the access policy", s.ToString());
   }
-  cache = std::make_unique<service::KeyMaterialCache>(*barrier);
-  keys = std::make_unique<service::KeyService>(*store, *barrier, *cache, clock);
-  crypto = std::make_unique<service::CryptoService>(*store, *cache, clock);
+  keys = std::make_unique<service::KeyService>(*store, *barrier, clock);
+  crypto = std::make_unique<service::CryptoService>(*store, *barrier, clock);
   router = std::make_unique<http::Router>(
       http::RouterContext{*keys, *crypto, *vaults, *tokens, *identity, *access});
   auto issued = tokens->Issue(DevIdentity(), kResource);

@@ -28,8 +28,8 @@
 #include "service/crypto_service.h"
 #include "service/key_material.h"
 #include "service/key_service.h"
+#include "service/material_barrier.h"
 #include "service/vault_directory.h"
-#include "store/barrier.h"
 #include "store/store.h"
 
 namespace coffre::fuzz {
@@ -105,12 +105,11 @@ class World {
 
   ManualClock clock{kNow};
   std::unique_ptr<store::Store> store;
-  std::unique_ptr<store::Barrier> barrier;
+  std::unique_ptr<service::MaterialBarrier> barrier;
   std::unique_ptr<auth::TokenAuthority> tokens;
   std::unique_ptr<auth::IdentityEndpoints> identity;
   std::unique_ptr<auth::AccessChecker> access;
   std::unique_ptr<service::VaultDirectory> vaults;
-  std::unique_ptr<service::KeyMaterialCache> cache;
   std::unique_ptr<service::KeyService> keys;
   std::unique_ptr<service::CryptoService> crypto;
   std::unique_ptr<http::Router> router;

@@ -28,9 +28,10 @@
 #include "service/background_jobs.h"
 #include "service/crypto_service.h"
 #include "service/key_service.h"
+#include "service/material_barrier.h"
 #include "service/rotation_scheduler.h"
+#include "service/vault_admin.h"
 #include "service/vault_directory.h"
-#include "store/barrier.h"
 #include "store/key_version_cache.h"
 #include "store/store.h"
 
@@ -236,7 +237,7 @@ int RunServer(const ServerConfig& config) {
   auto store = OpenStore(data_dir, config.storage);
   if (!store.ok()) return Fail(store.status());
   *store = store::WithKeyVersionCache(std::move(*store), clock);
-  auto barrier = store::Barrier::LoadOrCreate(
+  auto barrier = service::Barrier::LoadOrCreate(
       config.master_key_file.empty() ? JoinPath(data_dir, "master.key") : config.master_key_file);
   if (!barrier.ok()) return Fail(barrier.status());
   auto tenant = TenantId(**store);
@@ -278,21 +279,25 @@ int RunServer(const ServerConfig& config) {
     options.private_key_pem = std::move(tls->second);
   }
 
-  service::KeyMaterialCache key_cache(*barrier);
-  service::KeyService keys(**store, *barrier, key_cache, clock);
-  service::CryptoService crypto(**store, key_cache, clock);
+  service::MaterialBarrier material(std::move(*barrier));
+  service::KeyService keys(**store, material, clock);
+  service::CryptoService crypto(**store, material, clock);
   service::RotationScheduler rotations(**store, keys, vaults, clock);
   // Replicas sharing a store take turns; each names itself with a fresh id.
   service::BackgroundJobs background_jobs(**store, keys, rotations, clock, crypto::RandomUuid(),
                                           BackgroundInterval());
   auth::IdentityEndpoints identity(**tokens, **store, dev.identity_header, dev.identity);
   auth::AccessChecker access(**store, clock);
-  http::AdminContext admin{**store, vaults, *admin_token, **tokens, access, clock, {}};
+  service::VaultAdmin::Hooks admin_hooks;
+  admin_hooks.access_changed = [&access] { access.Forget(); };
+  service::VaultAdmin vault_admin(**store, vaults, clock, std::move(admin_hooks));
+  http::AdminContext admin{vault_admin, *admin_token, **tokens, clock};
   http::Router router({keys, crypto, vaults, **tokens, identity, access, &admin});
   http::Server server(std::move(options), router);
   // Set before the server starts, so no request sees it half-made.
-  if (config.dev)
-    admin.on_vault_created = DevVaultCreatedHook(**store, dev.identity, data_dir, server);
+  if (config.dev) {
+    vault_admin.OnVaultCreated(DevVaultCreatedHook(**store, dev.identity, data_dir, server));
+  }
   if (Status started = server.Start(); !started.ok()) return Fail(started);
   spdlog::info("coffre listening: https port {}, http port {}", server.https_port(),
                server.http_port());

@@ -24,11 +24,10 @@ std::string Describe(const store::StoredKeyVersion& item) {
 
 // Checks one version's sealed private key; appends what is wrong. Returns false if it did not
 // open at all.
-bool CheckVersion(const store::StoredKeyVersion& item, const store::Barrier& barrier,
+bool CheckVersion(const store::StoredKeyVersion& item, const service::MaterialBarrier& material,
                   std::vector<std::string>* problems) {
   const store::KeyVersionRecord& r = item.record;
-  auto opened = barrier.Open(r.sealed_private_key,
-                             store::Barrier::KeyMaterialContext(r.vault, r.name, r.version));
+  auto opened = material.OpenKeyVersion(r);
   if (!opened.ok()) {
     // Damaged, copied from another row, or sealed with another master key: the barrier cannot
     // tell these apart, and neither can we.
@@ -75,7 +74,7 @@ std::string Absolute(const std::string& path) {
 
 }  // namespace
 
-Result<StoreCheckReport> CheckStore(store::Store& store, const store::Barrier& barrier,
+Result<StoreCheckReport> CheckStore(store::Store& store, const service::MaterialBarrier& material,
                                     int page_size) {
   StoreCheckReport report;
   COFFRE_ASSIGN_OR_RETURN(report.problems, store.maintenance().CheckConsistency());
@@ -94,7 +93,7 @@ Result<StoreCheckReport> CheckStore(store::Store& store, const store::Barrier& b
         last_key = key;
       }
       ++report.versions;
-      if (!CheckVersion(item, barrier, &report.problems)) ++report.unopened;
+      if (!CheckVersion(item, material, &report.problems)) ++report.unopened;
     }
     if (page.next_cursor.empty()) break;
     if (page.next_cursor == cursor || page.items.empty()) {
@@ -137,11 +136,12 @@ int StoreCheckCommand(const StoreCheckConfig& config, std::ostream& out, std::os
     err << "store check: master key file " << key_path << " does not exist" << std::endl;
     return 1;
   }
-  auto barrier = store::Barrier::LoadOrCreate(key_path);
+  auto barrier = service::Barrier::LoadOrCreate(key_path);
   if (!barrier.ok()) {
     err << "store check: " << barrier.status().message() << std::endl;
     return 1;
   }
+  const service::MaterialBarrier material(std::move(*barrier));
 
   out << "store: " << where << std::endl;
   auto opened = store::OpenStore(url);
@@ -150,7 +150,7 @@ int StoreCheckCommand(const StoreCheckConfig& config, std::ostream& out, std::os
     return 1;
   }
   out << "schema: current" << std::endl;
-  auto report = CheckStore(**opened, *barrier);
+  auto report = CheckStore(**opened, material);
   if (!report.ok()) {
     err << "store check: the check could not finish: " << report.status().message() << std::endl;
     return 1;

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "coffre/status.h"
-#include "store/barrier.h"
+#include "service/material_barrier.h"
 #include "store/store.h"
 
 namespace coffre::app {
@@ -35,9 +35,10 @@ struct StoreCheckReport {
   bool ok() const { return problems.empty(); }
 };
 
-// Checks an open store with the master key's barrier. An error status means the check could not
-// run to its end (e.g. the database failed mid-scan); problems found are in the report.
-Result<StoreCheckReport> CheckStore(store::Store& store, const store::Barrier& barrier,
+// Checks an open store, opening its sealed material through `material` (which holds the master
+// key). An error status means the check could not run to its end (e.g. the database failed
+// mid-scan); problems found are in the report.
+Result<StoreCheckReport> CheckStore(store::Store& store, const service::MaterialBarrier& material,
                                     int page_size = 256);
 
 // The command: opens the store and the master key (neither is created if missing), checks, and

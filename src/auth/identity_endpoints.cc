@@ -289,8 +289,7 @@ EndpointResponse IdentityEndpoints::ClientCredentialsToken(
   return {200, json::serialize(body)};
 }
 
-Result<CreatedPrincipal> CreatePrincipal(store::Store& store, std::string_view name,
-                                         const Clock& clock) {
+Result<CreatedPrincipal> NewPrincipal(std::string_view name, const Clock& clock) {
   if (!IsValidPrincipalName(name)) {
     return Status::BadParameter(
         "The principal name must be 1 to 128 characters of letters, digits, space, '.', '_' "
@@ -304,6 +303,12 @@ Result<CreatedPrincipal> CreatePrincipal(store::Store& store, std::string_view n
   created.secret = Base64UrlEncode(random);
   created.record.secret_hash = crypto::HashSecret(created.secret);
   created.record.created = clock.NowSeconds();
+  return created;
+}
+
+Result<CreatedPrincipal> CreatePrincipal(store::Store& store, std::string_view name,
+                                         const Clock& clock) {
+  COFFRE_ASSIGN_OR_RETURN(CreatedPrincipal created, NewPrincipal(name, clock));
   COFFRE_RETURN_IF_ERROR(store.AddPrincipal(created.record));
   return created;
 }

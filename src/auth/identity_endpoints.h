@@ -30,8 +30,8 @@ class IdentityEndpoints {
   // identity_header: the secret callers of the managed-identity endpoint must present.
   // dev_identity: who the managed-identity endpoint issues tokens for (empty object_id: the
   // endpoint is off and answers 404).
-  IdentityEndpoints(const TokenAuthority& tokens, store::Store& store,
-                    std::string identity_header, Identity dev_identity);
+  IdentityEndpoints(const TokenAuthority& tokens, store::Store& store, std::string identity_header,
+                    Identity dev_identity);
 
   // GET /msi/token?api-version=2019-08-01&resource=R[&client_id=...]
   // 200 {"access_token","expires_on":"<unix seconds>","resource","token_type":"Bearer","client_id"}
@@ -62,12 +62,15 @@ class IdentityEndpoints {
   Identity dev_identity_;
 };
 
-// Creates a principal: a fresh client id, object id and secret; only a slow hash of the secret
-// is stored. The secret is returned once.
+// A new principal: a fresh client id, object id and secret; the record holds only a slow hash
+// of the secret. The secret is shown once.
 struct CreatedPrincipal {
   store::PrincipalRecord record;
   std::string secret;
 };
+// Makes one (nothing is stored); kBadRequest for an invalid name.
+Result<CreatedPrincipal> NewPrincipal(std::string_view name, const Clock& clock);
+// Makes one and stores it.
 Result<CreatedPrincipal> CreatePrincipal(store::Store& store, std::string_view name,
                                          const Clock& clock);
 

@@ -6,16 +6,12 @@
 #include "auth/access_control.h"
 #include "auth/identity_endpoints.h"
 #include "common/strings.h"
-#include "crypto/random.h"
 #include "http/key_json.h"
 #include "http/router.h"
 
 namespace coffre::http {
 namespace json = boost::json;
 namespace {
-
-constexpr int kMinRetentionDays = 7;
-constexpr int kMaxRetentionDays = 90;
 
 ApiResponse Json(int status, const json::value& body) {
   return JsonResponse(status, json::serialize(body));
@@ -27,6 +23,13 @@ ApiResponse Error(ErrorKind kind, std::string code, std::string message) {
 
 ApiResponse NotFound(std::string message) {
   return Error(ErrorKind::kNotFound, "NotFound", std::move(message));
+}
+
+ApiResponse NoContentOr(const Status& status) {
+  if (!status.ok()) return ErrorResponse(status);
+  ApiResponse response;
+  response.status = 204;
+  return response;
 }
 
 ApiResponse MethodNotAllowed() {
@@ -52,7 +55,7 @@ std::string VaultUri(std::string_view vault, std::string_view host) {
   return "https://" + std::string(vault) + ".localhost" + port;
 }
 
-json::object VaultJson(const store::VaultRecord& v, std::string_view host) {
+json::object VaultJson(const service::Vault& v, std::string_view host) {
   return json::object{{"name", v.name},
                       {"uri", VaultUri(v.name, host)},
                       {"retentionDays", v.retention_days},
@@ -67,7 +70,7 @@ json::array Strings(const std::vector<std::string>& values) {
   return out;
 }
 
-json::object PolicyJson(const store::AccessPolicyRecord& p) {
+json::object PolicyJson(const service::AccessPolicy& p) {
   json::object o{{"objectId", p.object_id},
                  {"permissions", json::object{{"keys", Strings(p.keys)},
                                               {"secrets", Strings(p.secrets)},
@@ -76,7 +79,7 @@ json::object PolicyJson(const store::AccessPolicyRecord& p) {
   return o;
 }
 
-json::object AssignmentJson(const store::RoleAssignmentRecord& a) {
+json::object AssignmentJson(const service::RoleAssignment& a) {
   const auth::BuiltInRole* role = auth::FindBuiltInRole(a.role);
   return json::object{{"id", a.id},
                       {"roleName", a.role},
@@ -117,6 +120,16 @@ Result<std::string> RequiredString(const json::object& o, std::string_view name)
   return std::string(it->value().get_string());
 }
 
+// The vault settings of a create or update body.
+Result<service::VaultSettings> Settings(const json::object& body) {
+  service::VaultSettings settings;
+  COFFRE_ASSIGN_OR_RETURN(settings.retention_days, OptionalInteger(body, "retentionDays"));
+  COFFRE_ASSIGN_OR_RETURN(settings.purge_protection, OptionalBool(body, "enablePurgeProtection"));
+  COFFRE_ASSIGN_OR_RETURN(settings.rbac_authorization,
+                          OptionalBool(body, "enableRbacAuthorization"));
+  return settings;
+}
+
 // Permission lists of a set-policy body, canonicalised; kinds absent from the body are nullopt.
 Result<std::optional<std::vector<std::string>>> Permissions(const json::object& permissions,
                                                             std::string_view kind_name,
@@ -146,6 +159,7 @@ Result<std::optional<std::vector<std::string>>> Permissions(const json::object& 
   return std::optional<std::vector<std::string>>{std::move(out)};
 }
 
+// Parses an admin request, calls VaultAdmin, and writes the answer. Holds no rules of its own.
 class AdminHandler {
  public:
   AdminHandler(const AdminContext& context, const ApiRequest& request, const RequestTarget& target)
@@ -163,17 +177,12 @@ class AdminHandler {
 
  private:
   const std::string& method() const { return request_.method; }
-
-  Result<store::VaultRecord> FindVault(const std::string& name) {
-    COFFRE_ASSIGN_OR_RETURN(auto vault, c_.vaults.Find(name));
-    if (!vault) return Status::NotFound("VaultNotFound", "Vault not found: " + name.substr(0, 64));
-    return *vault;
-  }
+  service::VaultAdmin& admin() const { return c_.admin; }
 
   ApiResponse Vaults() {
     if (seg_.size() == 3) {
       if (method() == "GET") {
-        auto vaults = c_.store.ListVaults();
+        auto vaults = admin().ListVaults();
         if (!vaults.ok()) return ErrorResponse(vaults.status());
         json::array value;
         for (const auto& v : *vaults) value.push_back(VaultJson(v, request_.host));
@@ -182,28 +191,15 @@ class AdminHandler {
       if (method() == "POST") return CreateVault();
       return MethodNotAllowed();
     }
-    std::string name = AsciiLower(seg_[3]);
+    const std::string& name = seg_[3];
     if (seg_.size() == 4) {
       if (method() == "GET") {
-        auto vault = FindVault(name);
+        auto vault = admin().GetVault(name);
         if (!vault.ok()) return ErrorResponse(vault.status());
         return Json(200, VaultJson(*vault, request_.host));
       }
       if (method() == "PATCH") return UpdateVault(name);
-      if (method() == "DELETE") {
-        Status deleted = c_.store.DeleteVault(name);
-        c_.vaults.Forget(name);
-        if (deleted.kind() == ErrorKind::kConflict) {
-          return ErrorResponse(
-              Status::Conflict("The vault " + name +
-                               " still holds keys (active or deleted); delete and purge "
-                               "them first."));
-        }
-        if (!deleted.ok()) return ErrorResponse(deleted);
-        ApiResponse response;
-        response.status = 204;
-        return response;
-      }
+      if (method() == "DELETE") return NoContentOr(admin().DeleteVault(name));
       return MethodNotAllowed();
     }
     if (seg_[4] == "accessPolicies") return AccessPolicies(name);
@@ -215,117 +211,60 @@ class AdminHandler {
     if (!body.ok()) return ErrorResponse(body.status());
     auto name = RequiredString(*body, "name");
     if (!name.ok()) return ErrorResponse(name.status());
-    store::VaultRecord vault;
-    vault.name = AsciiLower(*name);
-    auto retention = OptionalInteger(*body, "retentionDays");
-    auto purge_protection = OptionalBool(*body, "enablePurgeProtection");
-    auto rbac = OptionalBool(*body, "enableRbacAuthorization");
-    for (const Status* s : {&retention.status(), &purge_protection.status(), &rbac.status()}) {
-      if (!s->ok()) return ErrorResponse(*s);
-    }
-    vault.retention_days = static_cast<int>(retention->value_or(90));
-    if (vault.retention_days < kMinRetentionDays || vault.retention_days > kMaxRetentionDays) {
-      return ErrorResponse(Status::BadParameter("retentionDays must be from 7 to 90."));
-    }
-    vault.purge_protection = purge_protection->value_or(false);
-    vault.rbac_authorization = rbac->value_or(false);
-    vault.created = c_.clock.NowSeconds();
-    if (!service::IsValidVaultName(vault.name)) {
-      return ErrorResponse(Status::BadParameter(
-          "Invalid vault name: " + vault.name.substr(0, 64) +
-          ". Vault names are 3-24 letters, digits and hyphens, starting with a letter."));
-    }
-    auto existing = c_.vaults.Find(vault.name);
-    if (!existing.ok()) return ErrorResponse(existing.status());
-    if (existing->has_value()) {
-      return ErrorResponse(Status::Conflict("A vault named " + vault.name + " already exists."));
-    }
-    if (Status put = c_.vaults.Ensure(vault); !put.ok()) return ErrorResponse(put);
-    if (c_.on_vault_created) {
-      if (Status hook = c_.on_vault_created(vault); !hook.ok()) return ErrorResponse(hook);
-    }
-    return Json(201, VaultJson(vault, request_.host));
+    auto settings = Settings(*body);
+    if (!settings.ok()) return ErrorResponse(settings.status());
+    auto vault = admin().CreateVault(*name, *settings);
+    if (!vault.ok()) return ErrorResponse(vault.status());
+    return Json(201, VaultJson(*vault, request_.host));
   }
 
   ApiResponse UpdateVault(const std::string& name) {
-    auto vault = FindVault(name);
-    if (!vault.ok()) return ErrorResponse(vault.status());
+    // An unknown vault is a 404 whatever the body holds.
+    if (auto vault = admin().GetVault(name); !vault.ok()) return ErrorResponse(vault.status());
     auto body = Body(request_);
     if (!body.ok()) return ErrorResponse(body.status());
-    auto retention = OptionalInteger(*body, "retentionDays");
-    auto purge_protection = OptionalBool(*body, "enablePurgeProtection");
-    auto rbac = OptionalBool(*body, "enableRbacAuthorization");
-    for (const Status* s : {&retention.status(), &purge_protection.status(), &rbac.status()}) {
-      if (!s->ok()) return ErrorResponse(*s);
-    }
-    store::VaultRecord updated = *vault;
-    if (*retention) {
-      // As on Azure, a retention period protects deleted keys: it may grow, never shrink.
-      if (**retention < vault->retention_days || **retention > kMaxRetentionDays) {
-        return ErrorResponse(Status::BadParameter("retentionDays can only be raised (now " +
-                                                  std::to_string(vault->retention_days) +
-                                                  ", at most 90)."));
-      }
-      updated.retention_days = static_cast<int>(**retention);
-    }
-    if (*purge_protection) {
-      if (!**purge_protection && vault->purge_protection) {
-        return ErrorResponse(
-            Status::BadParameter("Purge protection cannot be turned off once it is on."));
-      }
-      updated.purge_protection = **purge_protection;
-    }
-    if (*rbac) updated.rbac_authorization = **rbac;
-    if (Status s = c_.store.UpdateVault(updated); !s.ok()) return ErrorResponse(s);
-    c_.vaults.Forget(name);
-    return Json(200, VaultJson(updated, request_.host));
+    auto settings = Settings(*body);
+    if (!settings.ok()) return ErrorResponse(settings.status());
+    auto updated = admin().UpdateVault(name, *settings);
+    if (!updated.ok()) return ErrorResponse(updated.status());
+    return Json(200, VaultJson(*updated, request_.host));
   }
 
   ApiResponse AccessPolicies(const std::string& vault_name) {
-    auto vault = FindVault(vault_name);
-    if (!vault.ok()) return ErrorResponse(vault.status());
+    // An unknown vault is a 404 whatever the method or body.
+    if (auto vault = admin().GetVault(vault_name); !vault.ok()) {
+      return ErrorResponse(vault.status());
+    }
     if (seg_.size() == 5) {
       if (method() != "GET") return MethodNotAllowed();
-      auto policies = c_.store.ListAccessPolicies(vault_name);
+      auto policies = admin().ListAccessPolicies(vault_name);
       if (!policies.ok()) return ErrorResponse(policies.status());
       json::array value;
       for (const auto& p : *policies) value.push_back(PolicyJson(p));
       return Json(200, json::object{{"value", std::move(value)}});
     }
     if (seg_.size() != 6) return NotFound("Unknown admin resource.");
-    std::string object_id = AsciiLower(seg_[5]);
-    std::string application_id;
+    service::AccessPolicyChange change;
+    change.vault = vault_name;
+    change.object_id = seg_[5];
     if (auto it = target_.query.find("applicationId"); it != target_.query.end()) {
-      application_id = AsciiLower(it->second);
+      change.application_id = it->second;
     }
     if (method() == "DELETE") {
-      Status deleted = c_.store.DeleteAccessPolicy(vault_name, object_id, application_id);
-      if (!deleted.ok()) return ErrorResponse(deleted);
-      ApiResponse response;
-      response.status = 204;
-      return response;
+      return NoContentOr(
+          admin().DeleteAccessPolicy(change.vault, change.object_id, change.application_id));
     }
     if (method() != "PUT") return MethodNotAllowed();
     auto body = Body(request_);
     if (!body.ok()) return ErrorResponse(body.status());
     if (auto it = body->find("applicationId"); it != body->end() && it->value().is_string()) {
-      application_id = AsciiLower(it->value().get_string());
-    }
-    store::AccessPolicyRecord record;
-    record.vault = vault_name;
-    record.object_id = object_id;
-    record.application_id = application_id;
-    auto existing = c_.store.ListAccessPolicies(vault_name);
-    if (!existing.ok()) return ErrorResponse(existing.status());
-    for (const auto& p : *existing) {
-      if (p.object_id == object_id && p.application_id == application_id) record = p;
+      change.application_id = std::string(it->value().get_string());
     }
     const json::object empty;
     const json::object* permissions = &empty;
     if (auto it = body->find("permissions"); it != body->end() && it->value().is_object()) {
       permissions = &it->value().get_object();
     }
-    // Like `az keyvault set-policy`: the kinds named replace what was there, the rest stay.
     auto keys = Permissions(*permissions, "keys", auth::PermissionKind::kKeys);
     auto secrets = Permissions(*permissions, "secrets", auth::PermissionKind::kSecrets);
     auto certificates =
@@ -333,27 +272,26 @@ class AdminHandler {
     for (const Status* s : {&keys.status(), &secrets.status(), &certificates.status()}) {
       if (!s->ok()) return ErrorResponse(*s);
     }
-    if (*keys) record.keys = std::move(**keys);
-    if (*secrets) record.secrets = std::move(**secrets);
-    if (*certificates) record.certificates = std::move(**certificates);
-    if (Status put = c_.store.PutAccessPolicy(record); !put.ok()) return ErrorResponse(put);
-    return Json(200, PolicyJson(record));
+    change.keys = std::move(*keys);
+    change.secrets = std::move(*secrets);
+    change.certificates = std::move(*certificates);
+    auto policy = admin().SetAccessPolicy(std::move(change));
+    if (!policy.ok()) return ErrorResponse(policy.status());
+    return Json(200, PolicyJson(*policy));
   }
 
   ApiResponse RoleAssignments() {
     if (seg_.size() == 3) {
       if (method() == "GET") {
-        auto all = c_.store.ListRoleAssignments();
-        if (!all.ok()) return ErrorResponse(all.status());
         std::optional<std::string> scope;
         if (auto it = target_.query.find("scope"); it != target_.query.end()) {
           scope = auth::NormalizeScope(it->second);
           if (!scope) return ErrorResponse(Status::BadParameter("Invalid scope."));
         }
+        auto assignments = admin().ListRoleAssignments(scope);
+        if (!assignments.ok()) return ErrorResponse(assignments.status());
         json::array value;
-        for (const auto& a : *all) {
-          if (!scope || a.scope == *scope) value.push_back(AssignmentJson(a));
-        }
+        for (const auto& a : *assignments) value.push_back(AssignmentJson(a));
         return Json(200, json::object{{"value", std::move(value)}});
       }
       if (method() != "POST") return MethodNotAllowed();
@@ -374,25 +312,12 @@ class AdminHandler {
         return ErrorResponse(
             Status::BadParameter("A scope is /, /vaults/NAME or /vaults/NAME/keys/KEY."));
       }
-      // A scope names a vault (and key) that must exist, as an Azure resource scope does.
-      if (scope->starts_with("/vaults/")) {
-        std::string vault_name = scope->substr(8, scope->find('/', 8) - 8);
-        auto vault = FindVault(vault_name);
-        if (!vault.ok()) return ErrorResponse(vault.status());
-      }
-      store::RoleAssignmentRecord record{crypto::RandomUuid(), std::string(role->name),
-                                         AsciiLower(*principal), *scope, c_.clock.NowSeconds()};
-      if (Status added = c_.store.AddRoleAssignment(record); !added.ok()) {
-        return ErrorResponse(added);
-      }
-      return Json(201, AssignmentJson(record));
+      auto added = admin().AddRoleAssignment(role->name, *principal, *scope);
+      if (!added.ok()) return ErrorResponse(added.status());
+      return Json(201, AssignmentJson(*added));
     }
     if (seg_.size() == 4 && method() == "DELETE") {
-      Status deleted = c_.store.DeleteRoleAssignment(AsciiLower(seg_[3]));
-      if (!deleted.ok()) return ErrorResponse(deleted);
-      ApiResponse response;
-      response.status = 204;
-      return response;
+      return NoContentOr(admin().DeleteRoleAssignment(seg_[3]));
     }
     return MethodNotAllowed();
   }
@@ -400,7 +325,7 @@ class AdminHandler {
   ApiResponse Principals() {
     if (seg_.size() == 3) {
       if (method() == "GET") {
-        auto principals = c_.store.ListPrincipals();
+        auto principals = admin().ListPrincipals();
         if (!principals.ok()) return ErrorResponse(principals.status());
         json::array value;
         for (const auto& p : *principals) {
@@ -416,8 +341,14 @@ class AdminHandler {
       if (!body.ok()) return ErrorResponse(body.status());
       auto name = RequiredString(*body, "name");
       if (!name.ok()) return ErrorResponse(name.status());
-      auto created = auth::CreatePrincipal(c_.store, *name, c_.clock);
+      // auth makes the credentials (secret and its hash); the service keeps the record.
+      auto created = auth::NewPrincipal(*name, c_.clock);
       if (!created.ok()) return ErrorResponse(created.status());
+      Status added = admin().AddPrincipal(created->record);
+      if (!added.ok()) {
+        SecureWipe(created->secret.data(), created->secret.size());
+        return ErrorResponse(added);
+      }
       ApiResponse response = Json(201, json::object{{"appId", created->record.client_id},
                                                     {"displayName", created->record.name},
                                                     {"password", created->secret},
@@ -427,14 +358,10 @@ class AdminHandler {
       SecureWipe(created->secret.data(), created->secret.size());
       return response;
     }
-    auto principal = FindPrincipal(seg_[3]);
+    auto principal = admin().FindPrincipal(seg_[3]);
     if (!principal.ok()) return ErrorResponse(principal.status());
     if (seg_.size() == 4 && method() == "DELETE") {
-      Status deleted = c_.store.DeletePrincipal(principal->name);
-      if (!deleted.ok()) return ErrorResponse(deleted);
-      ApiResponse response;
-      response.status = 204;
-      return response;
+      return NoContentOr(admin().DeletePrincipal(*principal));
     }
     if (seg_.size() == 5 && seg_[4] == "token" && method() == "POST") {
       auto body = Body(request_);
@@ -457,17 +384,6 @@ class AdminHandler {
     return MethodNotAllowed();
   }
 
-  // By display name or client id.
-  Result<store::PrincipalRecord> FindPrincipal(const std::string& name_or_id) {
-    if (auto by_id = c_.store.GetPrincipalByClientId(name_or_id); by_id.ok()) return *by_id;
-    COFFRE_ASSIGN_OR_RETURN(auto all, c_.store.ListPrincipals());
-    for (auto& p : all) {
-      if (AsciiLower(p.name) == AsciiLower(name_or_id)) return p;
-    }
-    return Status::NotFound("PrincipalNotFound",
-                            "No principal is called " + name_or_id.substr(0, 128) + ".");
-  }
-
   const AdminContext& c_;
   const ApiRequest& request_;
   const RequestTarget& target_;
@@ -478,28 +394,28 @@ class AdminHandler {
 
 ApiResponse HandleAdminRequest(const AdminContext& context, const ApiRequest& request,
                                const RequestTarget& target) {
+  // The data plane's stages (Router::Handle), with the admin token as the credential: transport,
+  // authentication, authorization, the operation. The admin token is the one admin credential
+  // and allows every admin operation, so checking it is the authorization too. Every answer,
+  // refusals included, carries its audit fields; the server writes the audit line before it
+  // sends the answer, as for the data plane.
+  AuditInfo audit;
   // e.g. "Admin POST /v1/vaults": what was administered (also for refused calls).
   std::string path;
   for (size_t i = 1; i < target.segments.size(); ++i) path += "/" + target.segments[i];
-  std::string operation = ("Admin " + request.method.substr(0, 16) + " " + path).substr(0, 256);
-  auto audited = [&operation](ApiResponse response, bool as_admin) {
-    response.audit.operation = operation;
-    if (as_admin) response.audit.caller_object_id = "admin";
+  audit.operation = ("Admin " + request.method.substr(0, 16) + " " + path).substr(0, 256);
+  auto finish = [&audit](ApiResponse response) {
+    response.audit = std::move(audit);
     return response;
   };
   if (!request.secure) {
-    return audited(ErrorResponse(Status::Forbidden("The admin API is served over HTTPS only.")),
-                   false);
+    return finish(ErrorResponse(Status::Forbidden("The admin API is served over HTTPS only.")));
   }
   if (!context.admin_token.Verify(BearerToken(request))) {
-    return audited(ErrorResponse(Status::Unauthorized("The admin API requires the admin token.")),
-                   false);
+    return finish(ErrorResponse(Status::Unauthorized("The admin API requires the admin token.")));
   }
-  ApiResponse response = AdminHandler(context, request, target).Handle();
-  // Vaults, access policies and role assignments may have changed: the data plane must see it
-  // on its next request, not after its cache expires.
-  if (request.method != "GET") context.access.Forget();
-  return audited(std::move(response), true);
+  audit.caller_object_id = "admin";
+  return finish(AdminHandler(context, request, target).Handle());
 }
 
 }  // namespace coffre::http

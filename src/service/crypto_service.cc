@@ -312,7 +312,7 @@ Result<CryptoService::LoadedKey> CryptoService::Load(const store::VaultRecord& v
     return Status::Forbidden("Operation " + op_name + " is not allowed on an expired key.",
                              "KeyExpired");
   }
-  COFFRE_ASSIGN_OR_RETURN(auto material, cache_.Get(*record));
+  COFFRE_ASSIGN_OR_RETURN(auto material, material_.KeyMaterialOf(*record));
   return LoadedKey{std::move(record).value(), std::move(material)};
 }
 

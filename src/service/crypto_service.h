@@ -12,6 +12,7 @@
 #include "common/bytes.h"
 #include "common/clock.h"
 #include "service/key_material.h"
+#include "service/material_barrier.h"
 #include "store/store.h"
 
 namespace coffre::service {
@@ -39,14 +40,14 @@ struct KeyOperationResult {
 
 struct VerifyRequest {
   std::string algorithm;
-  Bytes digest;     // for HS*: the data that was MACed
+  Bytes digest;  // for HS*: the data that was MACed
   Bytes signature;
 };
 
 class CryptoService {
  public:
-  CryptoService(store::Store& store, KeyMaterialCache& cache, const Clock& clock)
-      : store_(store), cache_(cache), clock_(clock) {}
+  CryptoService(store::Store& store, MaterialBarrier& material, const Clock& clock)
+      : store_(store), material_(material), clock_(clock) {}
 
   // op is one of encrypt, decrypt, wrapKey, unwrapKey, sign. Empty version: latest.
   Result<KeyOperationResult> Perform(const store::VaultRecord& vault, std::string_view name,
@@ -67,7 +68,7 @@ class CryptoService {
                          std::string_view version, KeyOperation op);
 
   store::Store& store_;
-  KeyMaterialCache& cache_;
+  MaterialBarrier& material_;
   const Clock& clock_;
 };
 

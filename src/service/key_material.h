@@ -1,9 +1,5 @@
-// KeyMaterial: a key version's unsealed private material, ready for OpenSSL; and the bounded
-// cache that keeps it, so the hot path never unseals or re-parses PKCS#8 per request.
-//
-// A version's material never changes (updates touch attributes only), so a cached entry is
-// never stale; entries are dropped when their key is deleted or purged, and the least
-// recently used ones when the cache is full.
+// KeyMaterial: a key version's unsealed private material, ready for OpenSSL. MaterialBarrier
+// (service/material_barrier.h) opens it from the store and keeps it in its cache.
 #pragma once
 
 #include <memory>
@@ -11,11 +7,9 @@
 #include <variant>
 
 #include "coffre/status.h"
-#include "common/lru_cache.h"
+#include "common/bytes.h"
 #include "crypto/asymmetric_key.h"
 #include "service/key_model.h"
-#include "store/barrier.h"
-#include "store/store.h"
 
 namespace coffre::service {
 
@@ -30,23 +24,9 @@ struct KeyMaterial {
   const SecureBytes* symmetric() const { return std::get_if<SecureBytes>(&material); }
 };
 
-// Unseals and parses one stored version's private material.
-Result<std::shared_ptr<const KeyMaterial>> UnsealKeyMaterial(const store::Barrier& barrier,
-                                                             const store::KeyVersionRecord& r);
-
-class KeyMaterialCache {
- public:
-  explicit KeyMaterialCache(const store::Barrier& barrier, size_t capacity = 4096)
-      : barrier_(barrier), cache_(capacity) {}
-
-  // The material of this version, from the cache or unsealed now.
-  Result<std::shared_ptr<const KeyMaterial>> Get(const store::KeyVersionRecord& record);
-  // Drops every cached version of a key (on delete and purge).
-  void Invalidate(std::string_view vault, std::string_view name);
-
- private:
-  const store::Barrier& barrier_;
-  LruCache<std::shared_ptr<const KeyMaterial>> cache_;
-};
+// Parses one version's opened private material (PKCS#8 DER for RSA/EC, the raw key for oct)
+// as a key of the stored type `key_type`.
+Result<std::shared_ptr<const KeyMaterial>> ParseKeyMaterial(std::string_view key_type,
+                                                            SecureBytes opened);
 
 }  // namespace coffre::service

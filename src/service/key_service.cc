@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "common/binary_codec.h"
-#include "crypto/aead.h"
 #include "crypto/asymmetric_key.h"
 #include "crypto/key_operations.h"
 #include "crypto/random.h"
@@ -197,9 +196,8 @@ Status KeyService::DeletedKeyNotFound(std::string_view name) {
   return Status::NotFound("KeyNotFound", "Deleted Key not found: " + std::string(name));
 }
 
-KeyService::KeyService(store::Store& store, const store::Barrier& barrier, KeyMaterialCache& cache,
-                       const Clock& clock)
-    : store_(store), barrier_(barrier), cache_(cache), clock_(clock) {}
+KeyService::KeyService(store::Store& store, MaterialBarrier& material, const Clock& clock)
+    : store_(store), material_(material), clock_(clock) {}
 
 namespace {
 
@@ -269,10 +267,8 @@ Result<KeyBundle> KeyService::StoreNewVersion(
   record.vault = vault.name;
   record.version = crypto::RandomHex(16);
   record.created = record.updated = clock_.NowSeconds();
-  COFFRE_ASSIGN_OR_RETURN(
-      record.sealed_private_key,
-      barrier_.Seal(private_material,
-                    store::Barrier::KeyMaterialContext(vault.name, record.name, record.version)));
+  COFFRE_ASSIGN_OR_RETURN(record.sealed_private_key,
+                          material_.SealKeyVersion(record, private_material));
   std::string name = record.name;
   Status added = store_.AddKeyVersion(record, expected_latest_sequence);
   if (added.kind() == ErrorKind::kConflict && added.inner_code() == "deleted") {
@@ -410,7 +406,7 @@ Result<DeletedKeyBundle> KeyService::DeleteKey(const store::VaultRecord& vault,
   int64_t now = clock_.NowSeconds();
   auto deleted =
       store_.DeleteKey(vault.name, name, now, now + int64_t{vault.retention_days} * kSecondsPerDay);
-  cache_.Invalidate(vault.name, name);
+  material_.ForgetKey(vault.name, name);
   if (!deleted.ok()) {
     if (deleted.status().kind() == ErrorKind::kNotFound) return KeyNotFound(name);
     return deleted.status();
@@ -462,7 +458,7 @@ Status KeyService::PurgeDeletedKey(const store::VaultRecord& vault, std::string_
         "ForbiddenByPolicy");
   }
   Status purged = store_.PurgeKey(vault.name, name);
-  cache_.Invalidate(vault.name, name);
+  material_.ForgetKey(vault.name, name);
   if (purged.kind() == ErrorKind::kNotFound) return DeletedKeyNotFound(name);
   return purged;
 }
@@ -476,7 +472,7 @@ Result<KeyBundle> KeyService::AddRotatedVersion(const store::VaultRecord& vault,
                                                 std::optional<int64_t> expected_latest_sequence) {
   auto kty = KeyTypeFromName(latest.key_type);
   if (!kty) return Status::Internal("A stored key has an unknown type.");
-  COFFRE_ASSIGN_OR_RETURN(auto material, cache_.Get(latest));
+  COFFRE_ASSIGN_OR_RETURN(auto material, material_.KeyMaterialOf(latest));
   COFFRE_ASSIGN_OR_RETURN(NewKeyMaterial fresh, GenerateKey(SameKindAs(latest, *kty, *material)));
 
   store::KeyVersionRecord record;
@@ -617,10 +613,7 @@ Result<Bytes> KeyService::BackupKey(const store::VaultRecord& vault, std::string
   w.PutString(versions.front().name);
   w.PutU32(static_cast<uint32_t>(versions.size()));
   for (const auto& v : versions) {
-    COFFRE_ASSIGN_OR_RETURN(
-        SecureBytes material,
-        barrier_.Open(v.sealed_private_key,
-                      store::Barrier::KeyMaterialContext(vault.name, v.name, v.version)));
+    COFFRE_ASSIGN_OR_RETURN(SecureBytes material, material_.OpenKeyVersion(v));
     w.PutString(v.version);
     w.PutString(v.key_type);
     w.PutU32(static_cast<uint32_t>(v.key_ops.size()));
@@ -651,9 +644,8 @@ Result<Bytes> KeyService::BackupKey(const store::VaultRecord& vault, std::string
     w.PutI64(policy->created);
     w.PutI64(policy->updated);
   }
-  SecureBytes key = barrier_.DeriveKey(kBackupKeyPurpose);
   COFFRE_ASSIGN_OR_RETURN(Bytes sealed,
-                          crypto::SealAes256Gcm(key, w.bytes(), AsBytes(BackupAad())));
+                          material_.SealBackup(kBackupKeyPurpose, w.bytes(), AsBytes(BackupAad())));
   Bytes blob(kBackupMagic.begin(), kBackupMagic.end());
   blob.push_back(kBackupFormatVersion);
   blob.insert(blob.end(), sealed.begin(), sealed.end());
@@ -666,9 +658,8 @@ Result<KeyBundle> KeyService::RestoreKey(const store::VaultRecord& vault, ByteSp
       backup[kBackupMagic.size()] != kBackupFormatVersion) {
     return InvalidBackup();
   }
-  SecureBytes key = barrier_.DeriveKey(kBackupKeyPurpose);
-  auto payload =
-      crypto::OpenAes256Gcm(key, backup.subspan(kBackupMagic.size() + 1), AsBytes(BackupAad()));
+  auto payload = material_.OpenBackup(kBackupKeyPurpose, backup.subspan(kBackupMagic.size() + 1),
+                                      AsBytes(BackupAad()));
   if (!payload.ok()) return InvalidBackup();
 
   BinaryReader r(*payload);
@@ -712,9 +703,7 @@ Result<KeyBundle> KeyService::RestoreKey(const store::VaultRecord& vault, ByteSp
     auto material = r.Bytes();
     if (!public_key || !material) return InvalidBackup();
     v.public_key.assign(public_key->begin(), public_key->end());
-    COFFRE_ASSIGN_OR_RETURN(v.sealed_private_key,
-                            barrier_.Seal(*material, store::Barrier::KeyMaterialContext(
-                                                         vault.name, v.name, v.version)));
+    COFFRE_ASSIGN_OR_RETURN(v.sealed_private_key, material_.SealKeyVersion(v, *material));
     // A version whose public key does not parse would be stored and then fail every read (500).
     if (!BundleOf(vault, v).ok()) return InvalidBackup();
     versions.push_back(std::move(v));

@@ -12,18 +12,16 @@
 #include "common/clock.h"
 #include "common/lru_cache.h"
 #include "crypto/asymmetric_key.h"
-#include "service/key_material.h"
 #include "service/key_model.h"
+#include "service/material_barrier.h"
 #include "service/rotation_policy.h"
-#include "store/barrier.h"
 #include "store/store.h"
 
 namespace coffre::service {
 
 class KeyService {
  public:
-  KeyService(store::Store& store, const store::Barrier& barrier, KeyMaterialCache& cache,
-             const Clock& clock);
+  KeyService(store::Store& store, MaterialBarrier& material, const Clock& clock);
 
   Result<KeyBundle> CreateKey(const store::VaultRecord& vault, const CreateKeyRequest& request);
   Result<KeyBundle> ImportKey(const store::VaultRecord& vault, const ImportKeyRequest& request);
@@ -79,8 +77,7 @@ class KeyService {
   Result<KeyBundle> BundleOf(const store::VaultRecord& vault, const store::KeyVersionRecord& r);
 
   store::Store& store_;
-  const store::Barrier& barrier_;
-  KeyMaterialCache& cache_;
+  MaterialBarrier& material_;
   const Clock& clock_;
   // Decoded public keys by their SPKI DER.
   LruCache<crypto::PublicKeyParams> public_params_{4096};

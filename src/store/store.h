@@ -49,6 +49,17 @@ struct AccessPolicyRecord {
   std::vector<std::string> certificates;
 };
 
+// A change to one access-policy entry (Store::MergeAccessPolicy): the permission lists given
+// replace the stored ones, those not given (nullopt) stay as they are.
+struct AccessPolicyChange {
+  std::string vault;
+  std::string object_id;       // lowercase
+  std::string application_id;  // lowercase; empty: any application
+  std::optional<std::vector<std::string>> keys;
+  std::optional<std::vector<std::string>> secrets;
+  std::optional<std::vector<std::string>> certificates;
+};
+
 // A role granted to a principal at a scope ("/", "/vaults/V", "/vaults/V/keys/K").
 struct RoleAssignmentRecord {
   std::string id;            // lowercase UUID
@@ -74,7 +85,7 @@ struct KeyVersionRecord {
   int64_t updated = 0;
   Tags tags;
   Bytes public_key;          // opaque public material (SubjectPublicKeyInfo DER)
-  Bytes sealed_private_key;  // Barrier output; never plaintext
+  Bytes sealed_private_key;  // sealed before it gets here; never plaintext
 };
 
 struct DeletedKeyRecord {
@@ -188,6 +199,10 @@ class Store {
   // ---- access policies (one per vault, object id and application id)
   // Creates or replaces; kNotFound if the vault does not exist.
   virtual Status PutAccessPolicy(const AccessPolicyRecord& policy) = 0;
+  // Applies `change` to its entry as one atomic step (concurrent merges of different lists of
+  // one entry both take effect), creating the entry with empty lists first if absent. Returns
+  // the entry as stored. kNotFound if the vault does not exist.
+  virtual Result<AccessPolicyRecord> MergeAccessPolicy(const AccessPolicyChange& change) = 0;
   virtual Status DeleteAccessPolicy(std::string_view vault, std::string_view object_id,
                                     std::string_view application_id) = 0;
   virtual Result<std::vector<AccessPolicyRecord>> ListAccessPolicies(std::string_view vault) = 0;

@@ -24,6 +24,9 @@ class StoreWrapper : public Store {
   Status PutAccessPolicy(const AccessPolicyRecord& policy) override {
     return target_->PutAccessPolicy(policy);
   }
+  Result<AccessPolicyRecord> MergeAccessPolicy(const AccessPolicyChange& change) override {
+    return target_->MergeAccessPolicy(change);
+  }
   Status DeleteAccessPolicy(std::string_view vault, std::string_view object_id,
                             std::string_view application_id) override {
     return target_->DeleteAccessPolicy(vault, object_id, application_id);

@@ -36,6 +36,17 @@ constexpr char kPutAccessPolicySql[] =
     "INSERT INTO access_policies (vault, object_id, application_id, keys, secrets, certificates) "
     "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (vault, object_id, application_id) DO UPDATE "
     "SET keys = excluded.keys, secrets = excluded.secrets, certificates = excluded.certificates";
+// $7..$9: whether the change replaces keys, secrets, certificates. One statement (the conflict
+// locks the row), so two merges of one entry never lose each other's lists.
+constexpr char kMergeAccessPolicySql[] =
+    "INSERT INTO access_policies (vault, object_id, application_id, keys, secrets, certificates) "
+    "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (vault, object_id, application_id) DO UPDATE "
+    "SET keys = CASE WHEN CAST($7 AS BOOLEAN) THEN excluded.keys ELSE access_policies.keys END, "
+    "secrets = CASE WHEN CAST($8 AS BOOLEAN) THEN excluded.secrets "
+    "ELSE access_policies.secrets END, "
+    "certificates = CASE WHEN CAST($9 AS BOOLEAN) THEN excluded.certificates "
+    "ELSE access_policies.certificates END "
+    "RETURNING vault, object_id, application_id, keys, secrets, certificates";
 constexpr char kDeleteAccessPolicySql[] =
     "DELETE FROM access_policies WHERE vault = $1 AND object_id = $2 AND application_id = $3";
 constexpr char kListAccessPoliciesSql[] =
@@ -162,6 +173,31 @@ Status SqlStore::PutAccessPolicy(const AccessPolicyRecord& policy) {
         .Document(EncodeKeyOps(policy.secrets))
         .Document(EncodeKeyOps(policy.certificates));
     return txn.Exec(kPutAccessPolicySql, params).status();
+  });
+}
+
+Result<AccessPolicyRecord> SqlStore::MergeAccessPolicy(const AccessPolicyChange& change) {
+  const std::string vault = Lower(change.vault);
+  if (change.object_id.empty()) return Status::BadParameter("object id is empty");
+  const std::vector<std::string> none;
+  return Run(Mode::kWrite, [&](Transaction& txn) -> Result<AccessPolicyRecord> {
+    COFFRE_ASSIGN_OR_RETURN(bool exists, Exists(txn, kShareVaultSql, Params().Text(vault)));
+    if (!exists) return VaultNotFound(vault);
+    Params params;
+    params.Text(vault)
+        .Text(Lower(change.object_id))
+        .Text(Lower(change.application_id))
+        .Document(EncodeKeyOps(change.keys.value_or(none)))
+        .Document(EncodeKeyOps(change.secrets.value_or(none)))
+        .Document(EncodeKeyOps(change.certificates.value_or(none)))
+        .Bool(change.keys.has_value())
+        .Bool(change.secrets.has_value())
+        .Bool(change.certificates.has_value());
+    COFFRE_ASSIGN_OR_RETURN(
+        std::vector<AccessPolicyRecord> stored,
+        QueryAll<AccessPolicyRecord>(txn, kMergeAccessPolicySql, params, ReadAccessPolicy));
+    if (stored.size() != 1) return Status::Internal("store: access policy merge returned no row");
+    return std::move(stored.front());
   });
 }
 

@@ -39,6 +39,7 @@ class SqlStore final : public Store, public StoreMaintenance {
   Status UpdateVault(const VaultRecord& vault) override;
   Status DeleteVault(std::string_view name) override;
   Status PutAccessPolicy(const AccessPolicyRecord& policy) override;
+  Result<AccessPolicyRecord> MergeAccessPolicy(const AccessPolicyChange& change) override;
   Status DeleteAccessPolicy(std::string_view vault, std::string_view object_id,
                             std::string_view application_id) override;
   Result<std::vector<AccessPolicyRecord>> ListAccessPolicies(std::string_view vault) override;

@@ -18,7 +18,7 @@
 #include "../store/store_test_support.h"
 #include "crypto/asymmetric_key.h"
 #include "gtest/gtest.h"
-#include "store/barrier.h"
+#include "service/material_barrier.h"
 #include "store/store.h"
 
 namespace coffre::app {
@@ -105,7 +105,7 @@ class StoreCheckTest : public ::testing::TestWithParam<Backend> {
       secret = key.PrivateDer();
       r.public_key = key.PublicDer();
     }
-    auto sealed = barrier_.Seal(secret, store::Barrier::KeyMaterialContext(vault, name, r.version));
+    auto sealed = barrier_.Seal(service::SealBinding::KeyVersion(vault, name, r.version), secret);
     ASSERT_TRUE(sealed.ok());
     r.sealed_private_key = *sealed;
     Status added = store_->AddKeyVersion(r);
@@ -129,7 +129,7 @@ class StoreCheckTest : public ::testing::TestWithParam<Backend> {
   }
 
   StoreCheckReport Check(uint8_t master_fill = 0x11) {
-    store::Barrier barrier(MasterKey(master_fill));
+    service::MaterialBarrier barrier{service::Barrier(MasterKey(master_fill))};
     // A small page, so the scan crosses page boundaries.
     auto report = CheckStore(*store_, barrier, 2);
     EXPECT_TRUE(report.ok()) << report.status().ToString();
@@ -177,7 +177,7 @@ class StoreCheckTest : public ::testing::TestWithParam<Backend> {
 
   std::unique_ptr<TestDatabase> db_;
   std::unique_ptr<store::Store> store_;
-  store::Barrier barrier_{MasterKey(0x11)};
+  service::MaterialBarrier barrier_{service::Barrier(MasterKey(0x11))};
   std::map<int, store::KeyVersionRecord> records_;
   Bytes oct_secret_;
   std::string key_dir_;

@@ -25,8 +25,8 @@
 #include "service/crypto_service.h"
 #include "service/key_material.h"
 #include "service/key_service.h"
+#include "service/material_barrier.h"
 #include "service/vault_directory.h"
-#include "store/barrier.h"
 #include "store/store.h"
 
 namespace coffre::http {
@@ -188,7 +188,8 @@ class RouterTest : public ::testing::Test {
     auto opened = store::OpenSqliteStore(dir_ + "/coffre.db");
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     store_ = std::move(opened).value();
-    barrier_ = std::make_unique<store::Barrier>(crypto::RandomSecureBytes(32));
+    barrier_ =
+        std::make_unique<service::MaterialBarrier>(service::Barrier(crypto::RandomSecureBytes(32)));
     auto tokens = auth::TokenAuthority::Open(dir_ + "/token-signing.pem", kTenant, clock_);
     ASSERT_TRUE(tokens.ok()) << tokens.status().ToString();
     tokens_ = std::move(tokens).value();
@@ -200,9 +201,8 @@ class RouterTest : public ::testing::Test {
     dev.retention_days = 90;
     dev.created = clock_.NowSeconds();
     ASSERT_TRUE(vaults_->Ensure(dev).ok());
-    cache_ = std::make_unique<service::KeyMaterialCache>(*barrier_);
-    keys_ = std::make_unique<service::KeyService>(*store_, *barrier_, *cache_, clock_);
-    crypto_ = std::make_unique<service::CryptoService>(*store_, *cache_, clock_);
+    keys_ = std::make_unique<service::KeyService>(*store_, *barrier_, clock_);
+    crypto_ = std::make_unique<service::CryptoService>(*store_, *barrier_, clock_);
     access_ = std::make_unique<auth::AccessChecker>(*store_);
     // As in --dev: the dev identity may do everything in the vault.
     store::AccessPolicyRecord policy;
@@ -222,7 +222,6 @@ class RouterTest : public ::testing::Test {
     access_.reset();
     crypto_.reset();
     keys_.reset();
-    cache_.reset();
     vaults_.reset();
     identity_.reset();
     tokens_.reset();
@@ -301,11 +300,10 @@ class RouterTest : public ::testing::Test {
   std::string dir_;
   ManualClock clock_{static_cast<int64_t>(std::time(nullptr))};
   std::unique_ptr<store::Store> store_;
-  std::unique_ptr<store::Barrier> barrier_;
+  std::unique_ptr<service::MaterialBarrier> barrier_;
   std::unique_ptr<auth::TokenAuthority> tokens_;
   std::unique_ptr<auth::IdentityEndpoints> identity_;
   std::unique_ptr<service::VaultDirectory> vaults_;
-  std::unique_ptr<service::KeyMaterialCache> cache_;
   std::unique_ptr<service::KeyService> keys_;
   std::unique_ptr<service::CryptoService> crypto_;
   std::unique_ptr<auth::AccessChecker> access_;

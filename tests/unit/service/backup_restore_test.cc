@@ -1,7 +1,7 @@
 // Tests for KeyService::BackupKey / RestoreKey (every version with its ids, attributes, tags,
 // material and the rotation policy; conflicts; blobs that are damaged or from another master
 // key) and ImportKey (RSA/EC/oct JWKs, -HSM types, inconsistent keys, deleted names), over a real
-// SQLite store, a Barrier with a random master key and a ManualClock.
+// SQLite store, a MaterialBarrier with a random master key and a ManualClock.
 // Expected texts come from the AKV keys wire reference (akv-keys-api.md §2.2, §3.3, §7).
 #include <gtest/gtest.h>
 #include <openssl/bn.h>
@@ -24,9 +24,9 @@
 #include "service/crypto_service.h"
 #include "service/key_material.h"
 #include "service/key_service.h"
+#include "service/material_barrier.h"
 #include "service/rotation_policy.h"
 #include "service/vault_directory.h"
-#include "store/barrier.h"
 #include "store/store.h"
 
 namespace coffre::service {
@@ -151,10 +151,9 @@ class BackupRestoreTest : public ::testing::Test {
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     store_ = std::move(opened).value();
     master_key_ = crypto::RandomSecureBytes(32);
-    barrier_ = std::make_unique<store::Barrier>(master_key_);
-    cache_ = std::make_unique<KeyMaterialCache>(*barrier_);
-    keys_ = std::make_unique<KeyService>(*store_, *barrier_, *cache_, clock_);
-    crypto_ = std::make_unique<CryptoService>(*store_, *cache_, clock_);
+    barrier_ = std::make_unique<MaterialBarrier>(Barrier(master_key_));
+    keys_ = std::make_unique<KeyService>(*store_, *barrier_, clock_);
+    crypto_ = std::make_unique<CryptoService>(*store_, *barrier_, clock_);
     vaults_ = std::make_unique<VaultDirectory>(*store_);
     ASSERT_TRUE(vaults_->Ensure(vault_).ok());
     ASSERT_TRUE(vaults_->Ensure(vault2_).ok());
@@ -164,7 +163,6 @@ class BackupRestoreTest : public ::testing::Test {
     vaults_.reset();
     crypto_.reset();
     keys_.reset();
-    cache_.reset();
     barrier_.reset();
     store_.reset();
     std::filesystem::remove_all(dir_);
@@ -271,8 +269,7 @@ class BackupRestoreTest : public ::testing::Test {
   store::VaultRecord vault2_{.name = "othervault", .retention_days = 90, .created = kNow};
   SecureBytes master_key_;
   std::unique_ptr<store::Store> store_;
-  std::unique_ptr<store::Barrier> barrier_;
-  std::unique_ptr<KeyMaterialCache> cache_;
+  std::unique_ptr<MaterialBarrier> barrier_;
   std::unique_ptr<KeyService> keys_;
   std::unique_ptr<CryptoService> crypto_;
   std::unique_ptr<VaultDirectory> vaults_;
@@ -305,8 +302,8 @@ TEST_F(BackupRestoreTest, RestoreAfterPurgeBringsBackEverything) {
   Bytes blob = MustBackup("multi");
   ASSERT_FALSE(blob.empty());
   // The blob does not carry private material in the clear.
-  auto v1_private = barrier_->Open(before[0].sealed_private_key, store::Barrier::KeyMaterialContext(
-                                                                     vault_.name, "multi", ids[0]));
+  auto v1_private = barrier_->Open(SealBinding::KeyVersion(vault_.name, "multi", ids[0]),
+                                   before[0].sealed_private_key);
   ASSERT_TRUE(v1_private.ok());
   EXPECT_EQ(
       std::search(blob.begin(), blob.end(), v1_private->begin() + 8, v1_private->begin() + 40),
@@ -541,9 +538,8 @@ TEST_F(BackupRestoreTest, BlobFromAnotherMasterKeyIsRejected) {
   ASSERT_NO_FATAL_FAILURE(DeleteAndPurge("foreign"));
 
   // Another server, another master key, same database: cannot read our blob...
-  store::Barrier other_barrier(crypto::RandomSecureBytes(32));
-  KeyMaterialCache other_cache(other_barrier);
-  KeyService other(*store_, other_barrier, other_cache, clock_);
+  MaterialBarrier other_barrier(Barrier(crypto::RandomSecureBytes(32)));
+  KeyService other(*store_, other_barrier, clock_);
   ExpectInvalidBackup(other, blob, "blob of another master key");
   EXPECT_FALSE(keys_->GetKey(vault_, "foreign", "").ok());
 
@@ -563,9 +559,8 @@ TEST_F(BackupRestoreTest, BlobFromAnotherMasterKeyIsRejected) {
   {
     auto peer_store = store::OpenSqliteStore(tmpl + "/coffre.db");
     ASSERT_TRUE(peer_store.ok());
-    store::Barrier peer_barrier(master_key_);
-    KeyMaterialCache peer_cache(peer_barrier);
-    KeyService peer(**peer_store, peer_barrier, peer_cache, clock_);
+    MaterialBarrier peer_barrier{Barrier(master_key_)};
+    KeyService peer(**peer_store, peer_barrier, clock_);
     ASSERT_TRUE((*peer_store)->PutVault(vault_).ok());
     auto restored = peer.RestoreKey(vault_, blob);
     ASSERT_TRUE(restored.ok()) << restored.status().ToString();

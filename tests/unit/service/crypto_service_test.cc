@@ -26,8 +26,8 @@
 #include "crypto/random.h"
 #include "service/key_material.h"
 #include "service/key_service.h"
+#include "service/material_barrier.h"
 #include "service/vault_directory.h"
-#include "store/barrier.h"
 #include "store/store.h"
 
 namespace coffre::service {
@@ -200,11 +200,10 @@ class CryptoServiceTest : public ::testing::Test {
     auto opened = store::OpenSqliteStore(*dir_ + "/coffre.db");
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     store_ = opened->release();
-    barrier_ = new store::Barrier(crypto::RandomSecureBytes(32));
-    cache_ = new KeyMaterialCache(*barrier_);
+    barrier_ = new MaterialBarrier(Barrier(crypto::RandomSecureBytes(32)));
     clock_ = new ManualClock(kNow);
-    keys_ = new KeyService(*store_, *barrier_, *cache_, *clock_);
-    crypto_ = new CryptoService(*store_, *cache_, *clock_);
+    keys_ = new KeyService(*store_, *barrier_, *clock_);
+    crypto_ = new CryptoService(*store_, *barrier_, *clock_);
     vaults_ = new VaultDirectory(*store_);
     ASSERT_TRUE(vaults_->Ensure(Vault()).ok());
 
@@ -235,7 +234,6 @@ class CryptoServiceTest : public ::testing::Test {
     delete crypto_;
     delete keys_;
     delete clock_;
-    delete cache_;
     delete barrier_;
     delete store_;
     std::filesystem::remove_all(*dir_);
@@ -306,8 +304,7 @@ class CryptoServiceTest : public ::testing::Test {
 
   static std::string* dir_;
   static store::Store* store_;
-  static store::Barrier* barrier_;
-  static KeyMaterialCache* cache_;
+  static MaterialBarrier* barrier_;
   static ManualClock* clock_;
   static KeyService* keys_;
   static CryptoService* crypto_;
@@ -316,8 +313,7 @@ class CryptoServiceTest : public ::testing::Test {
 
 std::string* CryptoServiceTest::dir_ = nullptr;
 store::Store* CryptoServiceTest::store_ = nullptr;
-store::Barrier* CryptoServiceTest::barrier_ = nullptr;
-KeyMaterialCache* CryptoServiceTest::cache_ = nullptr;
+MaterialBarrier* CryptoServiceTest::barrier_ = nullptr;
 ManualClock* CryptoServiceTest::clock_ = nullptr;
 KeyService* CryptoServiceTest::keys_ = nullptr;
 CryptoService* CryptoServiceTest::crypto_ = nullptr;

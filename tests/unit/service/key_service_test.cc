@@ -1,6 +1,6 @@
 // Tests for KeyService: Key Vault key semantics (create, versions, update, soft delete, recover,
-// purge, listing) over a real SQLite store, a Barrier with a random master key and a ManualClock.
-// Expected texts and shapes come from the AKV keys wire reference (akv-keys-api.md).
+// purge, listing) over a real SQLite store, a MaterialBarrier with a random master key and a
+// ManualClock. Expected texts and shapes come from the AKV keys wire reference (akv-keys-api.md).
 #include "service/key_service.h"
 
 #include <gtest/gtest.h>
@@ -18,7 +18,7 @@
 #include "crypto/asymmetric_key.h"
 #include "crypto/random.h"
 #include "service/key_material.h"
-#include "store/barrier.h"
+#include "service/material_barrier.h"
 #include "store/store.h"
 
 namespace coffre::service {
@@ -85,16 +85,14 @@ class KeyServiceTest : public ::testing::Test {
     auto opened = store::OpenSqliteStore(dir_ + "/coffre.db");
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     store_ = std::move(opened).value();
-    barrier_ = std::make_unique<store::Barrier>(crypto::RandomSecureBytes(32));
-    cache_ = std::make_unique<KeyMaterialCache>(*barrier_);
-    service_ = std::make_unique<KeyService>(*store_, *barrier_, *cache_, clock_);
+    barrier_ = std::make_unique<MaterialBarrier>(Barrier(crypto::RandomSecureBytes(32)));
+    service_ = std::make_unique<KeyService>(*store_, *barrier_, clock_);
     for (const auto& v : {vault_, short_vault_, protected_vault_, protected30_vault_}) {
       ASSERT_TRUE(store_->PutVault(v).ok());
     }
   }
   void TearDown() override {
     service_.reset();
-    cache_.reset();
     store_.reset();
     std::filesystem::remove_all(dir_);
   }
@@ -129,8 +127,7 @@ class KeyServiceTest : public ::testing::Test {
   std::string dir_;
   ManualClock clock_{kNow};
   std::unique_ptr<store::Store> store_;
-  std::unique_ptr<store::Barrier> barrier_;
-  std::unique_ptr<KeyMaterialCache> cache_;
+  std::unique_ptr<MaterialBarrier> barrier_;
   std::unique_ptr<KeyService> service_;
   store::VaultRecord vault_ = Vault("dev", 90, false);
   store::VaultRecord short_vault_ = Vault("short", 7, false);
@@ -934,8 +931,7 @@ TEST_F(KeyServiceTest, PrivateKeyIsSealedBoundToItsKeyVersion) {
   const Bytes& sealed = record->sealed_private_key;
   ASSERT_FALSE(sealed.empty());
 
-  auto opened =
-      barrier_->Open(sealed, store::Barrier::KeyMaterialContext("dev", "sealed", b.version));
+  auto opened = barrier_->Open(SealBinding::KeyVersion("dev", "sealed", b.version), sealed);
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
   const Bytes plaintext(opened->begin(), opened->end());
   ASSERT_FALSE(plaintext.empty());
@@ -952,19 +948,13 @@ TEST_F(KeyServiceTest, PrivateKeyIsSealedBoundToItsKeyVersion) {
   EXPECT_EQ(key->PublicParams().x, b.key.params.x);
 
   // Bound to vault, name and version.
+  EXPECT_FALSE(barrier_->Open(SealBinding::KeyVersion("dev", "other", b.version), sealed).ok());
+  EXPECT_FALSE(barrier_->Open(SealBinding::KeyVersion("short", "sealed", b.version), sealed).ok());
   EXPECT_FALSE(
-      barrier_->Open(sealed, store::Barrier::KeyMaterialContext("dev", "other", b.version)).ok());
-  EXPECT_FALSE(
-      barrier_->Open(sealed, store::Barrier::KeyMaterialContext("short", "sealed", b.version))
-          .ok());
-  EXPECT_FALSE(
-      barrier_
-          ->Open(sealed, store::Barrier::KeyMaterialContext("dev", "sealed", std::string(32, '0')))
-          .ok());
+      barrier_->Open(SealBinding::KeyVersion("dev", "sealed", std::string(32, '0')), sealed).ok());
   // A different master key cannot open it.
-  store::Barrier other(crypto::RandomSecureBytes(32));
-  EXPECT_FALSE(
-      other.Open(sealed, store::Barrier::KeyMaterialContext("dev", "sealed", b.version)).ok());
+  MaterialBarrier other(Barrier(crypto::RandomSecureBytes(32)));
+  EXPECT_FALSE(other.Open(SealBinding::KeyVersion("dev", "sealed", b.version), sealed).ok());
 }
 
 TEST_F(KeyServiceTest, RsaPrivateKeyIsSealedToo) {
@@ -973,8 +963,8 @@ TEST_F(KeyServiceTest, RsaPrivateKeyIsSealedToo) {
   ASSERT_TRUE(record.ok());
   EXPECT_EQ(record->version, b.version);
   EXPECT_EQ(record->key_type, "RSA");
-  auto opened = barrier_->Open(record->sealed_private_key,
-                               store::Barrier::KeyMaterialContext("dev", "sealed-rsa", b.version));
+  auto opened = barrier_->Open(SealBinding::KeyVersion("dev", "sealed-rsa", b.version),
+                               record->sealed_private_key);
   ASSERT_TRUE(opened.ok());
   const Bytes plaintext(opened->begin(), opened->end());
   EXPECT_NE(record->sealed_private_key, plaintext);
@@ -982,8 +972,8 @@ TEST_F(KeyServiceTest, RsaPrivateKeyIsSealedToo) {
   ASSERT_TRUE(key.ok());
   EXPECT_EQ(key->PublicParams().n, b.key.params.n);
   EXPECT_FALSE(barrier_
-                   ->Open(record->sealed_private_key,
-                          store::Barrier::KeyMaterialContext("dev", "wrong-name", b.version))
+                   ->Open(SealBinding::KeyVersion("dev", "wrong-name", b.version),
+                          record->sealed_private_key)
                    .ok());
 }
 

@@ -1,6 +1,6 @@
 // Tests for RotationScheduler and KeyService's rotation entry points (RotateKey, RotateIfLatest,
-// Get/UpdateRotationPolicy) over a real SQLite store, a Barrier with a random master key and a
-// ManualClock. The rules come from the AKV keys wire reference (akv-keys-api.md §6): a Rotate
+// Get/UpdateRotationPolicy) over a real SQLite store, a MaterialBarrier with a random master key
+// and a ManualClock. The rules come from the AKV keys wire reference (akv-keys-api.md §6): a Rotate
 // trigger creates one new version (exp = now + expiryTime), a Notify trigger fires once per
 // version, and no trigger ever acts twice, across runs, restarts and concurrent schedulers.
 #include "service/rotation_scheduler.h"
@@ -20,9 +20,9 @@
 #include "crypto/random.h"
 #include "service/key_material.h"
 #include "service/key_service.h"
+#include "service/material_barrier.h"
 #include "service/rotation_policy.h"
 #include "service/vault_directory.h"
-#include "store/barrier.h"
 #include "store/store.h"
 
 namespace coffre::service {
@@ -55,7 +55,7 @@ class RotationSchedulerTest : public ::testing::Test {
     std::string tmpl = (std::filesystem::temp_directory_path() / "coffre-rotation-XXXXXX").string();
     ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
     dir_ = tmpl;
-    barrier_ = std::make_unique<store::Barrier>(crypto::RandomSecureBytes(32));
+    barrier_ = std::make_unique<MaterialBarrier>(Barrier(crypto::RandomSecureBytes(32)));
     ASSERT_NO_FATAL_FAILURE(Open());
   }
 
@@ -68,8 +68,7 @@ class RotationSchedulerTest : public ::testing::Test {
     auto opened = store::OpenSqliteStore(dir_ + "/coffre.db");
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     store_ = std::move(opened).value();
-    cache_ = std::make_unique<KeyMaterialCache>(*barrier_);
-    keys_ = std::make_unique<KeyService>(*store_, *barrier_, *cache_, clock_);
+    keys_ = std::make_unique<KeyService>(*store_, *barrier_, clock_);
     vaults_ = std::make_unique<VaultDirectory>(*store_);
     ASSERT_TRUE(vaults_->Ensure(vault_).ok());
   }
@@ -77,7 +76,6 @@ class RotationSchedulerTest : public ::testing::Test {
   void Close() {
     vaults_.reset();
     keys_.reset();
-    cache_.reset();
     store_.reset();
   }
 
@@ -127,9 +125,8 @@ class RotationSchedulerTest : public ::testing::Test {
   std::string dir_;
   ManualClock clock_{kStart};
   store::VaultRecord vault_{.name = "rotvault", .retention_days = 90, .created = kStart};
-  std::unique_ptr<store::Barrier> barrier_;
+  std::unique_ptr<MaterialBarrier> barrier_;
   std::unique_ptr<store::Store> store_;
-  std::unique_ptr<KeyMaterialCache> cache_;
   std::unique_ptr<KeyService> keys_;
   std::unique_ptr<VaultDirectory> vaults_;
 };
@@ -522,7 +519,7 @@ TEST_F(RotationSchedulerTest, RotateKeyOctKeepsSize) {
   EXPECT_EQ(rotated->key.kty, KeyType::kOctHsm);
   auto versions = Versions("oct-rot");
   ASSERT_EQ(versions.size(), 2u);
-  auto material = cache_->Get(versions[1]);
+  auto material = barrier_->KeyMaterialOf(versions[1]);
   ASSERT_TRUE(material.ok());
   ASSERT_NE((*material)->symmetric(), nullptr);
   EXPECT_EQ((*material)->symmetric()->size(), 24u);

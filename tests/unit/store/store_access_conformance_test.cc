@@ -106,6 +106,41 @@ TEST_P(StoreAccessConformanceTest, AccessPoliciesPutReplaceListDelete) {
   EXPECT_EQ(listed->size(), 1u);
 }
 
+TEST_P(StoreAccessConformanceTest, MergeAccessPolicyReplacesOnlyTheListsGiven) {
+  PutVault("v");
+  // Absent: created, with empty lists for the kinds not given.
+  auto merged = store_->MergeAccessPolicy({"V", "OID", "APP", {{"get", "sign"}}, {}, {}});
+  ASSERT_TRUE(merged.ok()) << merged.status().ToString();
+  EXPECT_EQ(merged->vault, "v");
+  EXPECT_EQ(merged->object_id, "oid");
+  EXPECT_EQ(merged->application_id, "app");
+  EXPECT_EQ(merged->keys, (std::vector<std::string>{"get", "sign"}));
+  EXPECT_TRUE(merged->secrets.empty());
+  EXPECT_TRUE(merged->certificates.empty());
+
+  // Present: the lists given replace, the rest stay (an empty list given clears).
+  merged = store_->MergeAccessPolicy({"v", "oid", "app", {}, {{"list"}}, {{"get"}}});
+  ASSERT_TRUE(merged.ok()) << merged.status().ToString();
+  EXPECT_EQ(merged->keys, (std::vector<std::string>{"get", "sign"}));
+  EXPECT_EQ(merged->secrets, std::vector<std::string>{"list"});
+  EXPECT_EQ(merged->certificates, std::vector<std::string>{"get"});
+  merged = store_->MergeAccessPolicy({"v", "oid", "app", {std::vector<std::string>{}}, {}, {}});
+  ASSERT_TRUE(merged.ok());
+  EXPECT_TRUE(merged->keys.empty());
+  EXPECT_EQ(merged->secrets, std::vector<std::string>{"list"});
+
+  auto listed = store_->ListAccessPolicies("v");
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_TRUE((*listed)[0].keys.empty());
+  EXPECT_EQ((*listed)[0].certificates, std::vector<std::string>{"get"});
+
+  EXPECT_EQ(store_->MergeAccessPolicy({"nope", "oid", "", {}, {}, {}}).status().kind(),
+            ErrorKind::kNotFound);
+  EXPECT_EQ(store_->MergeAccessPolicy({"v", "", "", {}, {}, {}}).status().kind(),
+            ErrorKind::kBadRequest);
+}
+
 TEST_P(StoreAccessConformanceTest, RoleAssignmentsAddListDelete) {
   ASSERT_TRUE(store_->AddRoleAssignment({"ID-2", "Key Vault Reader", "P1", "/Vaults/V", 20}).ok());
   ASSERT_TRUE(store_->AddRoleAssignment({"id-1", "Key Vault Administrator", "p2", "/", 10}).ok());

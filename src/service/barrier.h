@@ -1,7 +1,9 @@
-// Barrier: seals key material with the master key before it reaches storage.
+// Barrier: the master key and the sealed format. Callers seal through MaterialBarrier
+// (service/material_barrier.h), which decides what each blob is bound to.
 //
 // Format: version byte 0x01 || AES-256-GCM(nonce || ciphertext || tag). The associated data
-// binds the blob to where it belongs, so a sealed blob copied to another row fails to open.
+// (`context`) binds the blob to where it belongs, so a sealed blob copied to another row fails to
+// open.
 #pragma once
 
 #include <string>
@@ -10,7 +12,7 @@
 #include "coffre/status.h"
 #include "common/bytes.h"
 
-namespace coffre::store {
+namespace coffre::service {
 
 class Barrier {
  public:
@@ -27,12 +29,8 @@ class Barrier {
   // HKDF, so every server sharing the master key derives the same one.
   SecureBytes DeriveKey(std::string_view purpose) const;
 
-  // The associated data for one key version's private material.
-  static std::string KeyMaterialContext(std::string_view vault, std::string_view key_name,
-                                        std::string_view version);
-
  private:
   SecureBytes master_key_;
 };
 
-}  // namespace coffre::store
+}  // namespace coffre::service

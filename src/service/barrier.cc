@@ -1,4 +1,4 @@
-#include "store/barrier.h"
+#include "service/barrier.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -12,26 +12,16 @@
 #include "crypto/digest.h"
 #include "crypto/random.h"
 
-namespace coffre::store {
+namespace coffre::service {
 namespace {
 
 constexpr uint8_t kFormatVersion = 0x01;
 constexpr size_t kMasterKeySize = crypto::kAes256KeySize;
-// Key material bound to one key version; bump the label if the layout of the context changes.
-constexpr std::string_view kKeyMaterialPurpose = "coffre/key-material/v1";
 
 // Same error as the AEAD layer, so the version byte check reveals nothing more.
 Status OpenError() { return Status::BadParameter("unable to open sealed data"); }
 
 std::string ErrnoText() { return std::strerror(errno); }
-
-std::string Lowercase(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 int HexValue(uint8_t c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -199,23 +189,8 @@ Result<SecureBytes> Barrier::Open(ByteSpan sealed, std::string_view context) con
   return crypto::OpenAes256Gcm(master_key_, sealed.subspan(1), AsBytes(context));
 }
 
-std::string Barrier::KeyMaterialContext(std::string_view vault, std::string_view key_name,
-                                        std::string_view version) {
-  // Names compare case-insensitively, so the context must not depend on the spelling a
-  // request used. '\n' cannot occur in vault names, key names or versions, so the joined
-  // string is unambiguous.
-  std::string context(kKeyMaterialPurpose);
-  context += '\n';
-  context += Lowercase(vault);
-  context += '\n';
-  context += Lowercase(key_name);
-  context += '\n';
-  context += Lowercase(version);
-  return context;
-}
-
 SecureBytes Barrier::DeriveKey(std::string_view purpose) const {
   return crypto::HkdfSha256(master_key_, purpose, crypto::kAes256KeySize);
 }
 
-}  // namespace coffre::store
+}  // namespace coffre::service

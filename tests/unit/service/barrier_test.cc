@@ -1,4 +1,4 @@
-#include "store/barrier.h"
+#include "service/barrier.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -11,11 +11,17 @@
 
 #include "common/base64url.h"
 #include "crypto/random.h"
+#include "service/material_barrier.h"
 
-namespace coffre::store {
+namespace coffre::service {
 namespace {
 
 Bytes ToBytes(const SecureBytes& s) { return Bytes(s.begin(), s.end()); }
+
+// The associated data of one key version's private key.
+std::string KeyContext(std::string_view vault, std::string_view name, std::string_view version) {
+  return SealBinding::KeyVersion(vault, name, version).Context();
+}
 
 class BarrierTest : public ::testing::Test {
  protected:
@@ -56,7 +62,7 @@ class BarrierTest : public ::testing::Test {
 TEST_F(BarrierTest, RoundTrip) {
   Barrier barrier(crypto::RandomSecureBytes(32));
   const Bytes secret = crypto::RandomBytes(200);
-  const std::string ctx = Barrier::KeyMaterialContext("vault", "key", "0123abcd");
+  const std::string ctx = KeyContext("vault", "key", "0123abcd");
   auto sealed = barrier.Seal(secret, ctx);
   ASSERT_TRUE(sealed.ok()) << sealed.status().ToString();
   ASSERT_EQ(sealed->size(), 1 + 12 + secret.size() + 16);
@@ -68,43 +74,39 @@ TEST_F(BarrierTest, RoundTrip) {
 
 TEST_F(BarrierTest, WrongContextOrFormatFails) {
   Barrier barrier(crypto::RandomSecureBytes(32));
-  auto sealed = barrier.Seal(AsBytes("key material"), Barrier::KeyMaterialContext("v", "a", "1"));
+  auto sealed = barrier.Seal(AsBytes("key material"), KeyContext("v", "a", "1"));
   ASSERT_TRUE(sealed.ok());
-  EXPECT_FALSE(barrier.Open(*sealed, Barrier::KeyMaterialContext("v", "b", "1")).ok());
-  EXPECT_FALSE(barrier.Open(*sealed, Barrier::KeyMaterialContext("v", "a", "2")).ok());
-  EXPECT_FALSE(barrier.Open(*sealed, Barrier::KeyMaterialContext("w", "a", "1")).ok());
+  EXPECT_FALSE(barrier.Open(*sealed, KeyContext("v", "b", "1")).ok());
+  EXPECT_FALSE(barrier.Open(*sealed, KeyContext("v", "a", "2")).ok());
+  EXPECT_FALSE(barrier.Open(*sealed, KeyContext("w", "a", "1")).ok());
   EXPECT_FALSE(barrier.Open(*sealed, "").ok());
 
   Bytes wrong_version = *sealed;
   wrong_version[0] = 0x02;
-  auto opened = barrier.Open(wrong_version, Barrier::KeyMaterialContext("v", "a", "1"));
+  auto opened = barrier.Open(wrong_version, KeyContext("v", "a", "1"));
   ASSERT_FALSE(opened.ok());
   EXPECT_EQ(opened.status().message(), "unable to open sealed data");
-  EXPECT_FALSE(barrier.Open({}, Barrier::KeyMaterialContext("v", "a", "1")).ok());
-  EXPECT_FALSE(barrier
-                   .Open(ByteSpan(sealed->data() + 1, sealed->size() - 1),
-                         Barrier::KeyMaterialContext("v", "a", "1"))
-                   .ok());
+  EXPECT_FALSE(barrier.Open({}, KeyContext("v", "a", "1")).ok());
+  EXPECT_FALSE(
+      barrier.Open(ByteSpan(sealed->data() + 1, sealed->size() - 1), KeyContext("v", "a", "1"))
+          .ok());
 
   Barrier other(crypto::RandomSecureBytes(32));
-  EXPECT_FALSE(other.Open(*sealed, Barrier::KeyMaterialContext("v", "a", "1")).ok());
+  EXPECT_FALSE(other.Open(*sealed, KeyContext("v", "a", "1")).ok());
 }
 
 TEST_F(BarrierTest, ContextIsCaseInsensitiveAndUnambiguous) {
-  EXPECT_EQ(Barrier::KeyMaterialContext("MyVault", "MyKey", "abc"),
-            Barrier::KeyMaterialContext("myvault", "MYKEY", "abc"));
-  const std::string ctx = Barrier::KeyMaterialContext("MyVault", "MyKey", "abc");
+  EXPECT_EQ(KeyContext("MyVault", "MyKey", "abc"), KeyContext("myvault", "MYKEY", "abc"));
+  const std::string ctx = KeyContext("MyVault", "MyKey", "abc");
   EXPECT_EQ(ctx.rfind("coffre/key-material/v1", 0), 0u);
   EXPECT_EQ(ctx.find('M'), std::string::npos);
-  EXPECT_NE(Barrier::KeyMaterialContext("a", "b-c", "1"),
-            Barrier::KeyMaterialContext("a-b", "c", "1"));
-  EXPECT_NE(Barrier::KeyMaterialContext("ab", "c", "1"),
-            Barrier::KeyMaterialContext("a", "bc", "1"));
+  EXPECT_NE(KeyContext("a", "b-c", "1"), KeyContext("a-b", "c", "1"));
+  EXPECT_NE(KeyContext("ab", "c", "1"), KeyContext("a", "bc", "1"));
 
   Barrier barrier(crypto::RandomSecureBytes(32));
-  auto sealed = barrier.Seal(AsBytes("x"), Barrier::KeyMaterialContext("Vault1", "Key-A", "v1"));
+  auto sealed = barrier.Seal(AsBytes("x"), KeyContext("Vault1", "Key-A", "v1"));
   ASSERT_TRUE(sealed.ok());
-  EXPECT_TRUE(barrier.Open(*sealed, Barrier::KeyMaterialContext("vault1", "KEY-a", "v1")).ok());
+  EXPECT_TRUE(barrier.Open(*sealed, KeyContext("vault1", "KEY-a", "v1")).ok());
 }
 
 TEST_F(BarrierTest, CreatesKeyFileWithMode0600AndReloads) {
@@ -189,4 +191,4 @@ TEST_F(BarrierTest, WrongSizedKeyFailsCleanly) {
 }
 
 }  // namespace
-}  // namespace coffre::store
+}  // namespace coffre::service

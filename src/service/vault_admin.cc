@@ -1,0 +1,192 @@
+#include "service/vault_admin.h"
+
+#include <utility>
+
+#include "common/strings.h"
+#include "crypto/random.h"
+
+namespace coffre::service {
+namespace {
+
+Status VaultNotFound(std::string_view name) {
+  return Status::NotFound("VaultNotFound", "Vault not found: " + std::string(name.substr(0, 64)));
+}
+
+// The store's kNotFound for a vault-scoped call, as the admin API words it.
+Status VaultError(const Status& status, std::string_view vault) {
+  return status.kind() == ErrorKind::kNotFound ? VaultNotFound(vault) : status;
+}
+
+}  // namespace
+
+void VaultAdmin::AccessChanged() const {
+  if (hooks_.access_changed) hooks_.access_changed();
+}
+
+// ---- vaults
+
+Result<std::vector<Vault>> VaultAdmin::ListVaults() { return store_.ListVaults(); }
+
+Result<Vault> VaultAdmin::GetVault(std::string_view name) {
+  COFFRE_ASSIGN_OR_RETURN(auto vault, vaults_.Find(name));
+  if (!vault) return VaultNotFound(AsciiLower(name));
+  return *std::move(vault);
+}
+
+Result<Vault> VaultAdmin::CreateVault(std::string_view name, const VaultSettings& settings) {
+  store::VaultRecord vault;
+  vault.name = AsciiLower(name);
+  const int64_t retention = settings.retention_days.value_or(kMaxRetentionDays);
+  if (retention < kMinRetentionDays || retention > kMaxRetentionDays) {
+    return Status::BadParameter("retentionDays must be from 7 to 90.");
+  }
+  vault.retention_days = static_cast<int>(retention);
+  vault.purge_protection = settings.purge_protection.value_or(false);
+  vault.rbac_authorization = settings.rbac_authorization.value_or(false);
+  vault.created = clock_.NowSeconds();
+  if (!IsValidVaultName(vault.name)) {
+    return Status::BadParameter(
+        "Invalid vault name: " + vault.name.substr(0, 64) +
+        ". Vault names are 3-24 letters, digits and hyphens, starting with a letter.");
+  }
+  COFFRE_ASSIGN_OR_RETURN(auto existing, vaults_.Find(vault.name));
+  if (existing) return Status::Conflict("A vault named " + vault.name + " already exists.");
+  COFFRE_RETURN_IF_ERROR(vaults_.Ensure(vault));
+  Status hooked = hooks_.vault_created ? hooks_.vault_created(vault) : Status::Ok();
+  // The hook may have granted access in the new vault (--dev).
+  AccessChanged();
+  COFFRE_RETURN_IF_ERROR(hooked);
+  return vault;
+}
+
+Result<Vault> VaultAdmin::UpdateVault(std::string_view name, const VaultSettings& settings) {
+  const std::string key = AsciiLower(name);
+  // The rules compare with the stored settings, not with a cached copy.
+  auto stored = store_.GetVault(key);
+  if (!stored.ok()) return VaultError(stored.status(), key);
+  const store::VaultRecord& vault = *stored;
+  store::VaultRecord updated = vault;
+  if (settings.retention_days) {
+    // A retention period protects deleted keys: it may grow, never shrink.
+    if (*settings.retention_days < vault.retention_days ||
+        *settings.retention_days > kMaxRetentionDays) {
+      return Status::BadParameter("retentionDays can only be raised (now " +
+                                  std::to_string(vault.retention_days) + ", at most 90).");
+    }
+    updated.retention_days = static_cast<int>(*settings.retention_days);
+  }
+  if (settings.purge_protection) {
+    if (!*settings.purge_protection && vault.purge_protection) {
+      return Status::BadParameter("Purge protection cannot be turned off once it is on.");
+    }
+    updated.purge_protection = *settings.purge_protection;
+  }
+  if (settings.rbac_authorization) updated.rbac_authorization = *settings.rbac_authorization;
+  Status written = store_.UpdateVault(updated);
+  vaults_.Forget(key);
+  if (!written.ok()) return VaultError(written, key);
+  // The permission model may have changed.
+  AccessChanged();
+  return updated;
+}
+
+Status VaultAdmin::DeleteVault(std::string_view name) {
+  const std::string key = AsciiLower(name);
+  Status deleted = store_.DeleteVault(key);
+  vaults_.Forget(key);
+  if (deleted.kind() == ErrorKind::kConflict) {
+    return Status::Conflict("The vault " + key +
+                            " still holds keys (active or deleted); delete and purge them first.");
+  }
+  COFFRE_RETURN_IF_ERROR(deleted);
+  // Its access policies went with it.
+  AccessChanged();
+  return Status::Ok();
+}
+
+// ---- access policies
+
+Result<std::vector<AccessPolicy>> VaultAdmin::ListAccessPolicies(std::string_view vault) {
+  COFFRE_ASSIGN_OR_RETURN(auto found, GetVault(vault));
+  return store_.ListAccessPolicies(found.name);
+}
+
+Result<AccessPolicy> VaultAdmin::SetAccessPolicy(AccessPolicyChange change) {
+  change.vault = AsciiLower(change.vault);
+  change.object_id = AsciiLower(change.object_id);
+  change.application_id = AsciiLower(change.application_id);
+  // One atomic merge: two set-policy calls naming different kinds for one entry both apply.
+  auto merged = store_.MergeAccessPolicy(change);
+  if (!merged.ok()) return VaultError(merged.status(), change.vault);
+  AccessChanged();
+  return merged;
+}
+
+Status VaultAdmin::DeleteAccessPolicy(std::string_view vault, std::string_view object_id,
+                                      std::string_view application_id) {
+  COFFRE_RETURN_IF_ERROR(store_.DeleteAccessPolicy(AsciiLower(vault), AsciiLower(object_id),
+                                                   AsciiLower(application_id)));
+  AccessChanged();
+  return Status::Ok();
+}
+
+// ---- role assignments
+
+Result<std::vector<RoleAssignment>> VaultAdmin::ListRoleAssignments(
+    const std::optional<std::string>& scope) {
+  COFFRE_ASSIGN_OR_RETURN(auto all, store_.ListRoleAssignments());
+  if (!scope) return all;
+  std::vector<RoleAssignment> at_scope;
+  for (auto& a : all) {
+    if (a.scope == *scope) at_scope.push_back(std::move(a));
+  }
+  return at_scope;
+}
+
+Result<RoleAssignment> VaultAdmin::AddRoleAssignment(std::string_view role,
+                                                     std::string_view principal_id,
+                                                     std::string_view scope) {
+  constexpr std::string_view kVaultsPrefix = "/vaults/";
+  if (scope.starts_with(kVaultsPrefix)) {
+    std::string_view rest = scope.substr(kVaultsPrefix.size());
+    COFFRE_RETURN_IF_ERROR(GetVault(rest.substr(0, rest.find('/'))).status());
+  }
+  store::RoleAssignmentRecord record{crypto::RandomUuid(), std::string(role),
+                                     AsciiLower(principal_id), std::string(scope),
+                                     clock_.NowSeconds()};
+  COFFRE_RETURN_IF_ERROR(store_.AddRoleAssignment(record));
+  AccessChanged();
+  return record;
+}
+
+Status VaultAdmin::DeleteRoleAssignment(std::string_view id) {
+  COFFRE_RETURN_IF_ERROR(store_.DeleteRoleAssignment(AsciiLower(id)));
+  AccessChanged();
+  return Status::Ok();
+}
+
+// ---- principals
+
+Result<std::vector<Principal>> VaultAdmin::ListPrincipals() { return store_.ListPrincipals(); }
+
+Status VaultAdmin::AddPrincipal(const Principal& principal) {
+  return store_.AddPrincipal(principal);
+}
+
+Result<Principal> VaultAdmin::FindPrincipal(std::string_view name_or_client_id) {
+  if (auto by_id = store_.GetPrincipalByClientId(name_or_client_id); by_id.ok()) return *by_id;
+  COFFRE_ASSIGN_OR_RETURN(auto all, store_.ListPrincipals());
+  const std::string wanted = AsciiLower(name_or_client_id);
+  for (auto& p : all) {
+    if (AsciiLower(p.name) == wanted) return std::move(p);
+  }
+  return Status::NotFound(
+      "PrincipalNotFound",
+      "No principal is called " + std::string(name_or_client_id.substr(0, 128)) + ".");
+}
+
+Status VaultAdmin::DeletePrincipal(const Principal& principal) {
+  return store_.DeletePrincipal(principal.name);
+}
+
+}  // namespace coffre::service
