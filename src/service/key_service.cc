@@ -481,7 +481,13 @@ Result<KeyBundle> KeyService::AddRotatedVersion(const store::VaultRecord& vault,
   record.key_ops = latest.key_ops;
   record.tags = latest.tags;
   record.public_key = std::move(fresh.public_key);
-  COFFRE_ASSIGN_OR_RETURN(auto policy, store_.GetRotationPolicy(vault.name, latest.name));
+  auto stored_policy = store_.GetRotationPolicy(vault.name, latest.name);
+  if (!stored_policy.ok()) {
+    // Deleted since it was read.
+    if (stored_policy.status().kind() == ErrorKind::kNotFound) return KeyNotFound(latest.name);
+    return stored_policy.status();
+  }
+  auto policy = std::move(*stored_policy);
   if (policy && policy->expiry_time) {
     if (auto expiry = ParseIsoDuration(*policy->expiry_time)) {
       record.expires = AddIsoDuration(clock_.NowSeconds(), *expiry);
@@ -607,7 +613,13 @@ Result<Bytes> KeyService::BackupKey(const store::VaultRecord& vault, std::string
     cursor = page->next_cursor;
   } while (!cursor.empty());
   if (versions.empty()) return KeyNotFound(name);
-  COFFRE_ASSIGN_OR_RETURN(auto policy, store_.GetRotationPolicy(vault.name, name));
+  auto stored_policy = store_.GetRotationPolicy(vault.name, name);
+  if (!stored_policy.ok()) {
+    // Deleted since its versions were read.
+    if (stored_policy.status().kind() == ErrorKind::kNotFound) return KeyNotFound(name);
+    return stored_policy.status();
+  }
+  auto policy = std::move(*stored_policy);
 
   BinaryWriter w;
   w.PutString(versions.front().name);

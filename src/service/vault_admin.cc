@@ -124,8 +124,12 @@ Result<AccessPolicy> VaultAdmin::SetAccessPolicy(AccessPolicyChange change) {
 
 Status VaultAdmin::DeleteAccessPolicy(std::string_view vault, std::string_view object_id,
                                       std::string_view application_id) {
-  COFFRE_RETURN_IF_ERROR(store_.DeleteAccessPolicy(AsciiLower(vault), AsciiLower(object_id),
-                                                   AsciiLower(application_id)));
+  Status deleted = store_.DeleteAccessPolicy(AsciiLower(vault), AsciiLower(object_id),
+                                             AsciiLower(application_id));
+  if (deleted.kind() == ErrorKind::kNotFound) {
+    return Status::NotFound("AccessPolicyNotFound", "No access policy for that object id.");
+  }
+  COFFRE_RETURN_IF_ERROR(deleted);
   AccessChanged();
   return Status::Ok();
 }
@@ -160,7 +164,11 @@ Result<RoleAssignment> VaultAdmin::AddRoleAssignment(std::string_view role,
 }
 
 Status VaultAdmin::DeleteRoleAssignment(std::string_view id) {
-  COFFRE_RETURN_IF_ERROR(store_.DeleteRoleAssignment(AsciiLower(id)));
+  Status deleted = store_.DeleteRoleAssignment(AsciiLower(id));
+  if (deleted.kind() == ErrorKind::kNotFound) {
+    return Status::NotFound("RoleAssignmentNotFound", "No such role assignment.");
+  }
+  COFFRE_RETURN_IF_ERROR(deleted);
   AccessChanged();
   return Status::Ok();
 }
@@ -186,7 +194,11 @@ Result<Principal> VaultAdmin::FindPrincipal(std::string_view name_or_client_id) 
 }
 
 Status VaultAdmin::DeletePrincipal(const Principal& principal) {
-  return store_.DeletePrincipal(principal.name);
+  Status deleted = store_.DeletePrincipal(principal.name);
+  if (deleted.kind() == ErrorKind::kNotFound) {
+    return Status::NotFound("PrincipalNotFound", "Principal not found: " + principal.name);
+  }
+  return deleted;
 }
 
 }  // namespace coffre::service

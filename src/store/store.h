@@ -12,7 +12,8 @@
 // kInternal for I/O or corruption; kUnavailable when the database is unreachable or stays busy
 // (worth a retry later); kBadRequest for arguments no record can have. Inner codes name the
 // store's reason where callers must tell reasons apart ("deleted", "stale", "exists", ...).
-// Messages are for logs, not for the wire: the layers above choose what callers see.
+// Codes are generic (e.g. "NotFound") and messages are for logs, not for the wire: the layers
+// above choose the codes and words callers see.
 #pragma once
 
 #include <cstdint>

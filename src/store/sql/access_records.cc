@@ -208,7 +208,7 @@ Status SqlStore::DeleteAccessPolicy(std::string_view vault, std::string_view obj
     params.Text(Lower(vault)).Text(Lower(object_id)).Text(Lower(application_id));
     COFFRE_ASSIGN_OR_RETURN(int64_t deleted, txn.Exec(kDeleteAccessPolicySql, params));
     if (deleted == 0) {
-      return Status::NotFound("AccessPolicyNotFound", "no access policy for that object id");
+      return Status::NotFound("NotFound", "no access policy for that object id");
     }
     return Status::Ok();
   });
@@ -243,7 +243,7 @@ Status SqlStore::DeleteRoleAssignment(std::string_view id) {
   return Run(Mode::kWrite, [&](Transaction& txn) -> Status {
     COFFRE_ASSIGN_OR_RETURN(int64_t deleted,
                             txn.Exec(kDeleteRoleAssignmentSql, Params().Text(Lower(id))));
-    if (deleted == 0) return Status::NotFound("RoleAssignmentNotFound", "no such role assignment");
+    if (deleted == 0) return Status::NotFound("NotFound", "no such role assignment");
     return Status::Ok();
   });
 }

@@ -90,8 +90,7 @@ Result<PrincipalRecord> SqlStore::GetPrincipalByClientId(std::string_view client
         QueryAll<PrincipalRecord>(txn, kGetPrincipalByClientSql, Params().Text(Lower(client_id)),
                                   ReadPrincipal));
     if (found.empty()) {
-      return Status::NotFound("PrincipalNotFound",
-                              "no principal with client id " + std::string(client_id));
+      return Status::NotFound("NotFound", "no principal with client id " + std::string(client_id));
     }
     return std::move(found.front());
   });
@@ -108,8 +107,7 @@ Status SqlStore::DeletePrincipal(std::string_view name) {
     COFFRE_ASSIGN_OR_RETURN(int64_t deleted,
                             txn.Exec(kDeletePrincipalSql, Params().Text(Lower(name))));
     if (deleted == 0) {
-      return Status::NotFound("PrincipalNotFound",
-                              "principal '" + std::string(name) + "' not found");
+      return Status::NotFound("NotFound", "principal '" + std::string(name) + "' not found");
     }
     return Status::Ok();
   });

@@ -5,20 +5,20 @@
 namespace coffre::store::sql {
 
 Status VaultNotFound(std::string_view vault) {
-  return Status::NotFound("VaultNotFound", "vault '" + std::string(vault) + "' not found");
+  return Status::NotFound("NotFound", "vault '" + std::string(vault) + "' not found");
 }
 
 Status KeyNotFound(std::string_view name) {
-  return Status::NotFound("KeyNotFound", "key '" + std::string(name) + "' not found");
+  return Status::NotFound("NotFound", "key '" + std::string(name) + "' not found");
 }
 
 Status KeyVersionNotFound(std::string_view name, std::string_view version) {
-  return Status::NotFound("KeyNotFound", "key '" + std::string(name) + "' version " +
-                                             std::string(version) + " not found");
+  return Status::NotFound(
+      "NotFound", "key '" + std::string(name) + "' version " + std::string(version) + " not found");
 }
 
 Status DeletedKeyNotFound(std::string_view name) {
-  return Status::NotFound("KeyNotFound", "deleted key '" + std::string(name) + "' not found");
+  return Status::NotFound("NotFound", "deleted key '" + std::string(name) + "' not found");
 }
 
 Status Corrupt(std::string_view table) {

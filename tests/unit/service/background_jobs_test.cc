@@ -11,8 +11,8 @@
 
 #include "crypto/random.h"
 #include "service/key_material.h"
+#include "service/material_barrier.h"
 #include "service/vault_directory.h"
-#include "store/barrier.h"
 
 namespace coffre::service {
 namespace {
@@ -27,12 +27,11 @@ class BackgroundJobsTest : public ::testing::Test {
     std::string tmpl = (std::filesystem::temp_directory_path() / "coffre-jobs-XXXXXX").string();
     ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
     dir_ = tmpl;
-    barrier_ = std::make_unique<store::Barrier>(crypto::RandomSecureBytes(32));
+    barrier_ = std::make_unique<MaterialBarrier>(Barrier(crypto::RandomSecureBytes(32)));
     auto opened = store::OpenSqliteStore(dir_ + "/coffre.db");
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     store_ = std::move(opened).value();
-    cache_ = std::make_unique<KeyMaterialCache>(*barrier_);
-    keys_ = std::make_unique<KeyService>(*store_, *barrier_, *cache_, clock_);
+    keys_ = std::make_unique<KeyService>(*store_, *barrier_, clock_);
     vaults_ = std::make_unique<VaultDirectory>(*store_, clock_);
     rotations_ = std::make_unique<RotationScheduler>(*store_, *keys_, *vaults_, clock_);
     ASSERT_TRUE(vaults_->Ensure(vault_).ok());
@@ -42,7 +41,6 @@ class BackgroundJobsTest : public ::testing::Test {
     rotations_.reset();
     vaults_.reset();
     keys_.reset();
-    cache_.reset();
     store_.reset();
     std::filesystem::remove_all(dir_);
   }
@@ -54,9 +52,8 @@ class BackgroundJobsTest : public ::testing::Test {
   std::string dir_;
   ManualClock clock_{kStart};
   store::VaultRecord vault_{.name = "jobs", .retention_days = 7, .created = kStart};
-  std::unique_ptr<store::Barrier> barrier_;
+  std::unique_ptr<MaterialBarrier> barrier_;
   std::unique_ptr<store::Store> store_;
-  std::unique_ptr<KeyMaterialCache> cache_;
   std::unique_ptr<KeyService> keys_;
   std::unique_ptr<VaultDirectory> vaults_;
   std::unique_ptr<RotationScheduler> rotations_;
