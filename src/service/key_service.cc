@@ -271,7 +271,7 @@ Result<KeyBundle> KeyService::StoreNewVersion(
                           material_.SealKeyVersion(record, private_material));
   std::string name = record.name;
   Status added = store_.AddKeyVersion(record, expected_latest_sequence);
-  if (added.kind() == ErrorKind::kConflict && added.inner_code() == "deleted") {
+  if (added.kind() == ErrorKind::kConflict && store::HasReason(added, store::reason::kDeleted)) {
     return ConflictDeleted(name);
   }
   if (added.kind() == ErrorKind::kNotFound) {

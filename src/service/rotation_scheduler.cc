@@ -25,7 +25,7 @@ Result<RotationRunSummary> RotationScheduler::RunOnce() {
         if (rotated.ok()) {
           ++summary.rotated;
           spdlog::info("rotated key {} in vault {} (policy)", record.name, record.vault);
-        } else if (rotated.status().inner_code() != "stale") {
+        } else if (!store::HasReason(rotated.status(), store::reason::kStale)) {
           ++summary.failed;
           spdlog::warn("automatic rotation of key {} in vault {} failed: {}", record.name,
                        record.vault, rotated.status().message());

@@ -49,9 +49,12 @@ Result<Vault> VaultAdmin::CreateVault(std::string_view name, const VaultSettings
         "Invalid vault name: " + vault.name.substr(0, 64) +
         ". Vault names are 3-24 letters, digits and hyphens, starting with a letter.");
   }
-  COFFRE_ASSIGN_OR_RETURN(auto existing, vaults_.Find(vault.name));
-  if (existing) return Status::Conflict("A vault named " + vault.name + " already exists.");
-  COFFRE_RETURN_IF_ERROR(vaults_.Ensure(vault));
+  Status created = store_.CreateVault(vault);
+  if (store::HasReason(created, store::reason::kExists)) {
+    return Status::Conflict("A vault named " + vault.name + " already exists.");
+  }
+  COFFRE_RETURN_IF_ERROR(created);
+  vaults_.Forget(vault.name);
   Status hooked = hooks_.vault_created ? hooks_.vault_created(vault) : Status::Ok();
   // The hook may have granted access in the new vault (--dev).
   AccessChanged();
@@ -61,33 +64,32 @@ Result<Vault> VaultAdmin::CreateVault(std::string_view name, const VaultSettings
 
 Result<Vault> VaultAdmin::UpdateVault(std::string_view name, const VaultSettings& settings) {
   const std::string key = AsciiLower(name);
-  // The rules compare with the stored settings, not with a cached copy.
-  auto stored = store_.GetVault(key);
-  if (!stored.ok()) return VaultError(stored.status(), key);
-  const store::VaultRecord& vault = *stored;
-  store::VaultRecord updated = vault;
-  if (settings.retention_days) {
-    // A retention period protects deleted keys: it may grow, never shrink.
-    if (*settings.retention_days < vault.retention_days ||
-        *settings.retention_days > kMaxRetentionDays) {
-      return Status::BadParameter("retentionDays can only be raised (now " +
-                                  std::to_string(vault.retention_days) + ", at most 90).");
+  // The rules compare with the stored settings, read and written in one transaction, so two
+  // updates at once cannot undo each other's checks.
+  auto updated = store_.ModifyVault(key, [&](store::VaultRecord& vault) -> Status {
+    if (settings.retention_days) {
+      // A retention period protects deleted keys: it may grow, never shrink.
+      if (*settings.retention_days < vault.retention_days ||
+          *settings.retention_days > kMaxRetentionDays) {
+        return Status::BadParameter("retentionDays can only be raised (now " +
+                                    std::to_string(vault.retention_days) + ", at most 90).");
+      }
+      vault.retention_days = static_cast<int>(*settings.retention_days);
     }
-    updated.retention_days = static_cast<int>(*settings.retention_days);
-  }
-  if (settings.purge_protection) {
-    if (!*settings.purge_protection && vault.purge_protection) {
-      return Status::BadParameter("Purge protection cannot be turned off once it is on.");
+    if (settings.purge_protection) {
+      if (!*settings.purge_protection && vault.purge_protection) {
+        return Status::BadParameter("Purge protection cannot be turned off once it is on.");
+      }
+      vault.purge_protection = *settings.purge_protection;
     }
-    updated.purge_protection = *settings.purge_protection;
-  }
-  if (settings.rbac_authorization) updated.rbac_authorization = *settings.rbac_authorization;
-  Status written = store_.UpdateVault(updated);
+    if (settings.rbac_authorization) vault.rbac_authorization = *settings.rbac_authorization;
+    return Status::Ok();
+  });
   vaults_.Forget(key);
-  if (!written.ok()) return VaultError(written, key);
+  if (!updated.ok()) return VaultError(updated.status(), key);
   // The permission model may have changed.
   AccessChanged();
-  return updated;
+  return *std::move(updated);
 }
 
 Status VaultAdmin::DeleteVault(std::string_view name) {

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -30,6 +31,23 @@
 namespace coffre::store {
 
 using Tags = std::vector<std::pair<std::string, std::string>>;  // sorted by name
+
+// Why a call failed, where callers must tell reasons apart (the inner code of its Status). Each
+// is written here once; callers test with HasReason, never with string literals of their own.
+namespace reason {
+inline constexpr std::string_view kDeleted = "deleted";                     // key is soft-deleted
+inline constexpr std::string_view kStale = "stale";                         // latest moved on
+inline constexpr std::string_view kVersionExists = "version-exists";        // version id taken
+inline constexpr std::string_view kExists = "exists";                       // restore over a name
+inline constexpr std::string_view kDuplicateVersion = "duplicate-version";  // in one restore
+inline constexpr std::string_view kNotEmpty = "not-empty";                  // vault holds keys
+inline constexpr std::string_view kNameTaken = "name-taken";                // principal name
+inline constexpr std::string_view kClientIdTaken = "client-id-taken";       // principal client id
+}  // namespace reason
+
+inline bool HasReason(const Status& status, std::string_view why) {
+  return !status.ok() && status.inner_code() == why;
+}
 
 struct VaultRecord {
   std::string name;  // lowercase
@@ -188,11 +206,19 @@ class Store {
   // ---- vaults
   // Creates the vault if absent; an existing vault is left unchanged (returns OK).
   virtual Status PutVault(const VaultRecord& vault) = 0;
+  // Creates the vault; kConflict (reason::kExists) if one of that name exists.
+  virtual Status CreateVault(const VaultRecord& vault) = 0;
   virtual Result<VaultRecord> GetVault(std::string_view name) = 0;
   virtual Result<std::vector<VaultRecord>> ListVaults() = 0;
   // Writes retention, purge protection and the permission model of an existing vault
   // (kNotFound otherwise).
   virtual Status UpdateVault(const VaultRecord& vault) = 0;
+  // Reads the vault under a row lock, lets `change` edit it (its name and creation time stay),
+  // and writes the result back, in one transaction; returns what was stored. kNotFound if there
+  // is no such vault; an error from `change` is returned as it is and nothing is written.
+  // `change` may run more than once (a transaction can be retried), so it must only edit.
+  virtual Result<VaultRecord> ModifyVault(std::string_view name,
+                                          const std::function<Status(VaultRecord&)>& change) = 0;
   // Removes a vault and its access policies. kConflict (inner code "not-empty") while it holds
   // keys, active or soft-deleted; kNotFound if there is no such vault.
   virtual Status DeleteVault(std::string_view name) = 0;

@@ -19,6 +19,11 @@ class StoreWrapper : public Store {
   Status PutVault(const VaultRecord& vault) override { return target_->PutVault(vault); }
   Result<VaultRecord> GetVault(std::string_view name) override { return target_->GetVault(name); }
   Result<std::vector<VaultRecord>> ListVaults() override { return target_->ListVaults(); }
+  Status CreateVault(const VaultRecord& vault) override { return target_->CreateVault(vault); }
+  Result<VaultRecord> ModifyVault(std::string_view name,
+                                  const std::function<Status(VaultRecord&)>& change) override {
+    return target_->ModifyVault(name, change);
+  }
   Status UpdateVault(const VaultRecord& vault) override { return target_->UpdateVault(vault); }
   Status DeleteVault(std::string_view name) override { return target_->DeleteVault(name); }
   Status PutAccessPolicy(const AccessPolicyRecord& policy) override {

@@ -20,6 +20,7 @@ constexpr char kPutVaultSql[] =
   "SELECT name, retention_days, purge_protection, created, rbac_authorization FROM vaults "
 constexpr char kGetVaultSql[] = COFFRE_VAULT_SELECT "WHERE name = $1";
 constexpr char kListVaultsSql[] = COFFRE_VAULT_SELECT "ORDER BY name";
+constexpr char kLockVaultRowSql[] = COFFRE_VAULT_SELECT "WHERE name = $1 FOR UPDATE";
 #undef COFFRE_VAULT_SELECT
 // Keeps the vault from being deleted until the transaction ends (a vault UPDATE does not wait).
 constexpr char kShareVaultSql[] = "SELECT 1 FROM vaults WHERE name = $1 FOR KEY SHARE";
@@ -96,6 +97,17 @@ Status ReadRoleAssignment(const Row& row, RoleAssignmentRecord* a) {
   return Status::Ok();
 }
 
+// The columns of kPutVaultSql.
+Params VaultParams(const VaultRecord& vault) {
+  Params params;
+  params.Text(Lower(vault.name))
+      .Int(vault.retention_days)
+      .Bool(vault.purge_protection)
+      .Int(vault.created)
+      .Bool(vault.rbac_authorization);
+  return params;
+}
+
 }  // namespace
 
 // ---- vaults
@@ -104,13 +116,19 @@ Status SqlStore::PutVault(const VaultRecord& vault) {
   if (vault.name.empty()) return Status::BadParameter("vault name is empty");
   // One idempotent statement: safe to repeat after a lost connection.
   return Run(Mode::kIdempotentWrite, [&](Transaction& txn) -> Status {
-    Params params;
-    params.Text(Lower(vault.name))
-        .Int(vault.retention_days)
-        .Bool(vault.purge_protection)
-        .Int(vault.created)
-        .Bool(vault.rbac_authorization);
-    return txn.Exec(kPutVaultSql, params).status();
+    return txn.Exec(kPutVaultSql, VaultParams(vault)).status();
+  });
+}
+
+Status SqlStore::CreateVault(const VaultRecord& vault) {
+  if (vault.name.empty()) return Status::BadParameter("vault name is empty");
+  return Run(Mode::kWrite, [&](Transaction& txn) -> Status {
+    COFFRE_ASSIGN_OR_RETURN(int64_t inserted, txn.Exec(kPutVaultSql, VaultParams(vault)));
+    if (inserted == 0) {
+      return Status::Conflict("vault '" + Lower(vault.name) + "' exists",
+                              std::string(reason::kExists));
+    }
+    return Status::Ok();
   });
 }
 
@@ -143,13 +161,38 @@ Status SqlStore::UpdateVault(const VaultRecord& vault) {
   });
 }
 
+Result<VaultRecord> SqlStore::ModifyVault(std::string_view name,
+                                          const std::function<Status(VaultRecord&)>& change) {
+  const std::string vault = Lower(name);
+  return Run(Mode::kWrite, [&](Transaction& txn) -> Result<VaultRecord> {
+    COFFRE_ASSIGN_OR_RETURN(
+        std::vector<VaultRecord> found,
+        QueryAll<VaultRecord>(txn, kLockVaultRowSql, Params().Text(vault), ReadVault));
+    if (found.empty()) return VaultNotFound(vault);
+    VaultRecord stored = found.front();
+    VaultRecord changed = stored;
+    COFFRE_RETURN_IF_ERROR(change(changed));
+    changed.name = stored.name;
+    changed.created = stored.created;
+    Params params;
+    params.Text(vault)
+        .Int(changed.retention_days)
+        .Bool(changed.purge_protection)
+        .Bool(changed.rbac_authorization);
+    COFFRE_RETURN_IF_ERROR(txn.Exec(kUpdateVaultSql, params).status());
+    return changed;
+  });
+}
+
 Status SqlStore::DeleteVault(std::string_view name) {
   const std::string vault = Lower(name);
   return Run(Mode::kWrite, [&](Transaction& txn) -> Status {
     COFFRE_ASSIGN_OR_RETURN(bool exists, Exists(txn, kLockVaultSql, Params().Text(vault)));
     if (!exists) return VaultNotFound(vault);
     COFFRE_ASSIGN_OR_RETURN(bool has_keys, Exists(txn, kVaultHasKeysSql, Params().Text(vault)));
-    if (has_keys) return Status::Conflict("vault '" + vault + "' still holds keys", "not-empty");
+    if (has_keys)
+      return Status::Conflict("vault '" + vault + "' still holds keys",
+                              std::string(reason::kNotEmpty));
     for (const char* sql : {kDeleteVaultPoliciesSql, kDeleteVaultSql}) {
       COFFRE_RETURN_IF_ERROR(txn.Exec(sql, Params().Text(vault)).status());
     }

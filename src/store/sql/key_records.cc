@@ -325,7 +325,8 @@ Status SqlStore::AddKeyVersion(KeyVersionRecord& record,
       }
     }
     if (state.has_value() && state->deleted) {
-      return Status::Conflict("key '" + record.name + "' is deleted", "deleted");
+      return Status::Conflict("key '" + record.name + "' is deleted",
+                              std::string(reason::kDeleted));
     }
     if (expected_latest_sequence.has_value()) {
       // Checked under the key's lock, so no other version can slip in before ours.
@@ -337,14 +338,14 @@ Status SqlStore::AddKeyVersion(KeyVersionRecord& record,
         return Status::Conflict("key '" + record.name + "' latest version is sequence " +
                                     std::to_string(latest) + ", expected " +
                                     std::to_string(*expected_latest_sequence),
-                                "stale");
+                                std::string(reason::kStale));
       }
     }
     if (!new_key) {
       COFFRE_ASSIGN_OR_RETURN(bool exists, VersionExists(txn, vault, name_key, encoded.version));
       if (exists) {
         return Status::Conflict("key '" + record.name + "' already has version " + encoded.version,
-                                "version-exists");
+                                std::string(reason::kVersionExists));
       }
     }
     sequence = state->next_sequence;
@@ -396,7 +397,7 @@ Status SqlStore::RestoreKey(std::vector<KeyVersionRecord>& versions,
       const bool deleted = state.has_value() && state->deleted;
       return Status::Conflict("key '" + (state.has_value() ? state->name : display_name) +
                                   "' already exists" + (deleted ? " (deleted)" : ""),
-                              "exists");
+                              std::string(reason::kExists));
     }
     // The new row stays locked by our insert until we commit.
     for (int64_t i = 0; i < count; ++i) {
@@ -405,7 +406,7 @@ Status SqlStore::RestoreKey(std::vector<KeyVersionRecord>& versions,
       COFFRE_ASSIGN_OR_RETURN(bool exists, VersionExists(txn, vault, name_key, e.version));
       if (exists) {
         return Status::BadParameter("restored key lists version " + e.version + " twice",
-                                    "duplicate-version");
+                                    std::string(reason::kDuplicateVersion));
       }
       COFFRE_RETURN_IF_ERROR(
           InsertVersion(txn, vault, name_key, e, i + 1, versions[static_cast<size_t>(i)]));

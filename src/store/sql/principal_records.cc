@@ -77,9 +77,11 @@ Status SqlStore::AddPrincipal(const PrincipalRecord& principal) {
     COFFRE_ASSIGN_OR_RETURN(bool name_taken,
                             Exists(txn, kPrincipalNameTakenSql, Params().Text(name_key)));
     if (name_taken) {
-      return Status::Conflict("principal name '" + principal.name + "' is taken", "name-taken");
+      return Status::Conflict("principal name '" + principal.name + "' is taken",
+                              std::string(reason::kNameTaken));
     }
-    return Status::Conflict("client id " + principal.client_id + " is taken", "client-id-taken");
+    return Status::Conflict("client id " + principal.client_id + " is taken",
+                            std::string(reason::kClientIdTaken));
   });
 }
 

@@ -36,7 +36,10 @@ class SqlStore final : public Store, public StoreMaintenance {
   Status PutVault(const VaultRecord& vault) override;
   Result<VaultRecord> GetVault(std::string_view name) override;
   Result<std::vector<VaultRecord>> ListVaults() override;
+  Status CreateVault(const VaultRecord& vault) override;
   Status UpdateVault(const VaultRecord& vault) override;
+  Result<VaultRecord> ModifyVault(std::string_view name,
+                                  const std::function<Status(VaultRecord&)>& change) override;
   Status DeleteVault(std::string_view name) override;
   Status PutAccessPolicy(const AccessPolicyRecord& policy) override;
   Result<AccessPolicyRecord> MergeAccessPolicy(const AccessPolicyChange& change) override;

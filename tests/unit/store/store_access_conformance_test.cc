@@ -46,6 +46,50 @@ TEST_P(StoreAccessConformanceTest, UpdateVaultWritesSettingsOfAnExistingVault) {
   EXPECT_EQ(store_->UpdateVault(missing).kind(), ErrorKind::kNotFound);
 }
 
+TEST_P(StoreAccessConformanceTest, CreateVaultRefusesATakenName) {
+  VaultRecord vault{.name = "V", .retention_days = 30, .created = 5};
+  ASSERT_TRUE(store_->CreateVault(vault).ok());
+  VaultRecord again{.name = "v", .retention_days = 7, .purge_protection = true, .created = 9};
+  Status s = store_->CreateVault(again);
+  EXPECT_EQ(s.kind(), ErrorKind::kConflict);
+  EXPECT_TRUE(HasReason(s, reason::kExists));
+  auto got = store_->GetVault("v");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->retention_days, 30);  // the first creator's settings stay
+  EXPECT_FALSE(got->purge_protection);
+  EXPECT_EQ(store_->CreateVault(VaultRecord{}).kind(), ErrorKind::kBadRequest);
+}
+
+TEST_P(StoreAccessConformanceTest, ModifyVaultAppliesAChangeToTheStoredSettings) {
+  ASSERT_TRUE(store_->CreateVault({.name = "v", .retention_days = 30, .created = 5}).ok());
+  auto changed = store_->ModifyVault("V", [](VaultRecord& v) {
+    v.retention_days += 10;
+    v.rbac_authorization = true;
+    v.name = "other";  // neither the name nor the creation time can change
+    v.created = 1;
+    return Status::Ok();
+  });
+  ASSERT_TRUE(changed.ok()) << changed.status().ToString();
+  EXPECT_EQ(changed->retention_days, 40);
+  auto got = store_->GetVault("v");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->retention_days, 40);
+  EXPECT_TRUE(got->rbac_authorization);
+  EXPECT_EQ(got->created, 5);
+  EXPECT_EQ(store_->GetVault("other").status().kind(), ErrorKind::kNotFound);
+
+  // A refused change writes nothing.
+  auto refused = store_->ModifyVault("v", [](VaultRecord& v) {
+    v.retention_days = 7;
+    return Status::BadParameter("no");
+  });
+  EXPECT_EQ(refused.status().kind(), ErrorKind::kBadRequest);
+  EXPECT_EQ(store_->GetVault("v")->retention_days, 40);
+
+  auto missing = store_->ModifyVault("nope", [](VaultRecord&) { return Status::Ok(); });
+  EXPECT_EQ(missing.status().kind(), ErrorKind::kNotFound);
+}
+
 TEST_P(StoreAccessConformanceTest, DeleteVaultOnlyWhenEmpty) {
   PutVault("v");
   Add("v", "k", VersionId(1));
