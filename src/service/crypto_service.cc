@@ -20,9 +20,9 @@ enum class Family {
   kAesGcm,
   kAesCbc,
   kAesCbcPad,
-  kAesKw,          // A*KW: RFC 3394 with a key of the named size
-  kAesKwAnySize,   // CKM_AES_KEY_WRAP: RFC 3394
-  kAesKwPad,       // CKM_AES_KEY_WRAP_PAD: RFC 5649
+  kAesKw,         // A*KW: RFC 3394 with a key of the named size
+  kAesKwAnySize,  // CKM_AES_KEY_WRAP: RFC 3394
+  kAesKwPad,      // CKM_AES_KEY_WRAP_PAD: RFC 5649
   kRsaPkcs1,
   kRsaPss,
   kRsaNull,
@@ -129,11 +129,10 @@ Result<const Algorithm*> ResolveAlgorithm(std::string_view name, KeyOperation op
     if (!IsEc(key.kty)) return mismatch();
     auto curve = key.asymmetric()->curve();
     if (curve != alg->curve) {
-      return Status::BadParameter("The algorithm " + std::string(alg->name) + " requires a " +
-                                  std::string(crypto::CurveName(alg->curve)) +
-                                  " key; this key uses " +
-                                  std::string(curve ? crypto::CurveName(*curve) : "another curve") +
-                                  ".");
+      return Status::BadParameter(
+          "The algorithm " + std::string(alg->name) + " requires a " +
+          std::string(crypto::CurveName(alg->curve)) + " key; this key uses " +
+          std::string(curve ? crypto::CurveName(*curve) : "another curve") + ".");
     }
   } else {
     if (key.symmetric() == nullptr) return mismatch();
@@ -177,8 +176,8 @@ Result<KeyOperationResult> Symmetric(const Algorithm& alg, KeyOperation op, Byte
     case Family::kAesGcm:
       if (encrypting) {
         if (request.iv) {
-          return Status::BadParameter("The service generates the iv for " +
-                                      std::string(alg.name) + "; do not send one.");
+          return Status::BadParameter("The service generates the iv for " + std::string(alg.name) +
+                                      "; do not send one.");
         }
         Bytes iv = crypto::RandomBytes(12);
         COFFRE_ASSIGN_OR_RETURN(auto sealed,
@@ -190,9 +189,9 @@ Result<KeyOperationResult> Symmetric(const Algorithm& alg, KeyOperation op, Byte
       } else {
         COFFRE_RETURN_IF_ERROR(RequireLength(request.iv, "iv", 12, alg.name));
         COFFRE_RETURN_IF_ERROR(RequireLength(request.tag, "tag", 16, alg.name));
-        COFFRE_ASSIGN_OR_RETURN(result.value,
-                                crypto::AesGcmDecrypt(key, *request.iv, request.value,
-                                                      Span(request.aad), *request.tag));
+        COFFRE_ASSIGN_OR_RETURN(
+            result.value, crypto::AesGcmDecrypt(key, *request.iv, request.value, Span(request.aad),
+                                                *request.tag));
       }
       return result;
     case Family::kAesCbc:
@@ -237,13 +236,12 @@ Result<KeyOperationResult> Symmetric(const Algorithm& alg, KeyOperation op, Byte
   }
 }
 
-Result<SecureBytes> Sign(const Algorithm& alg, const crypto::AsymmetricKey& key,
-                         ByteSpan digest) {
+Result<SecureBytes> Sign(const Algorithm& alg, const crypto::AsymmetricKey& key, ByteSpan digest) {
   Result<Bytes> signature = Status::Internal("Unexpected algorithm family.");
   switch (alg.family) {
     case Family::kRsaPkcs1:
-      signature = crypto::RsaSignDigest(key, crypto::RsaSignatureScheme::kPkcs1v15, alg.hash,
-                                        digest);
+      signature =
+          crypto::RsaSignDigest(key, crypto::RsaSignatureScheme::kPkcs1v15, alg.hash, digest);
       break;
     case Family::kRsaPss:
       signature = crypto::RsaSignDigest(key, crypto::RsaSignatureScheme::kPss, alg.hash, digest);
@@ -269,12 +267,18 @@ Result<SecureBytes> Sign(const Algorithm& alg, const crypto::AsymmetricKey& key,
 
 std::string_view KeyOperationName(KeyOperation op) {
   switch (op) {
-    case KeyOperation::kEncrypt: return "encrypt";
-    case KeyOperation::kDecrypt: return "decrypt";
-    case KeyOperation::kWrapKey: return "wrapKey";
-    case KeyOperation::kUnwrapKey: return "unwrapKey";
-    case KeyOperation::kSign: return "sign";
-    case KeyOperation::kVerify: return "verify";
+    case KeyOperation::kEncrypt:
+      return "encrypt";
+    case KeyOperation::kDecrypt:
+      return "decrypt";
+    case KeyOperation::kWrapKey:
+      return "wrapKey";
+    case KeyOperation::kUnwrapKey:
+      return "unwrapKey";
+    case KeyOperation::kSign:
+      return "sign";
+    case KeyOperation::kVerify:
+      return "verify";
   }
   return "unknown";
 }
@@ -282,8 +286,8 @@ std::string_view KeyOperationName(KeyOperation op) {
 Result<CryptoService::LoadedKey> CryptoService::Load(const store::VaultRecord& vault,
                                                      std::string_view name,
                                                      std::string_view version, KeyOperation op) {
-  std::string id = version.empty() ? std::string(name)
-                                   : std::string(name) + "/" + std::string(version);
+  std::string id =
+      version.empty() ? std::string(name) : std::string(name) + "/" + std::string(version);
   if (!version.empty() && !IsValidVersion(version)) return KeyService::KeyNotFound(id);
   auto record = store_.GetKeyVersion(vault.name, name, version);
   if (!record.ok()) {
@@ -295,14 +299,13 @@ Result<CryptoService::LoadedKey> CryptoService::Load(const store::VaultRecord& v
     return Status::Forbidden("Operation " + op_name + " is not allowed on a disabled key.",
                              "KeyDisabled");
   }
-  if (std::find(record->key_ops.begin(), record->key_ops.end(), op_name) ==
-      record->key_ops.end()) {
+  if (std::find(record->key_ops.begin(), record->key_ops.end(), op_name) == record->key_ops.end()) {
     return Status::Forbidden("Operation " + op_name + " is not permitted on this key.",
                              "KeyOperationForbidden");
   }
   // Outside its validity window a key may still undo what it did: decrypt, unwrap, verify.
-  bool undo = op == KeyOperation::kDecrypt || op == KeyOperation::kUnwrapKey ||
-              op == KeyOperation::kVerify;
+  bool undo =
+      op == KeyOperation::kDecrypt || op == KeyOperation::kUnwrapKey || op == KeyOperation::kVerify;
   int64_t now = clock_.NowSeconds();
   if (!undo && record->not_before && now < *record->not_before) {
     return Status::Forbidden("Operation " + op_name + " is not allowed before the key's nbf time.",
@@ -317,8 +320,8 @@ Result<CryptoService::LoadedKey> CryptoService::Load(const store::VaultRecord& v
 }
 
 Result<KeyOperationResult> CryptoService::Perform(const store::VaultRecord& vault,
-                                                  std::string_view name,
-                                                  std::string_view version, KeyOperation op,
+                                                  std::string_view name, std::string_view version,
+                                                  KeyOperation op,
                                                   const KeyOperationRequest& request) {
   if (op == KeyOperation::kVerify) return Status::Internal("Use Verify for verify.");
   COFFRE_ASSIGN_OR_RETURN(LoadedKey key, Load(vault, name, version, op));
@@ -347,8 +350,9 @@ Result<KeyOperationResult> CryptoService::Perform(const store::VaultRecord& vaul
 Result<bool> CryptoService::Verify(const store::VaultRecord& vault, std::string_view name,
                                    std::string_view version, const VerifyRequest& request) {
   COFFRE_ASSIGN_OR_RETURN(LoadedKey key, Load(vault, name, version, KeyOperation::kVerify));
-  COFFRE_ASSIGN_OR_RETURN(const Algorithm* alg,
-                          ResolveAlgorithm(request.algorithm, KeyOperation::kVerify, *key.material));
+  COFFRE_ASSIGN_OR_RETURN(
+      const Algorithm* alg,
+      ResolveAlgorithm(request.algorithm, KeyOperation::kVerify, *key.material));
   if (const SecureBytes* secret = key.material->symmetric()) {
     COFFRE_ASSIGN_OR_RETURN(auto mac, crypto::Hmac(alg->hash, *secret, request.digest));
     return crypto::ConstantTimeEquals(mac, request.signature);
