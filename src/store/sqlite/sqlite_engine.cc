@@ -211,7 +211,7 @@ class Connection {
  public:
   static Result<std::unique_ptr<Connection>> Open(const std::string& path, bool writer) {
     sqlite3* db = nullptr;
-    // No SQLITE_OPEN_CREATE: OpenSqliteStore creates the file itself to control its mode.
+    // No SQLITE_OPEN_CREATE: SqliteEngine::Open creates the file itself to control its mode.
     int rc =
         sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
     std::unique_ptr<Connection> conn(new Connection(db));
