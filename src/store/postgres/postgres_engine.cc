@@ -123,61 +123,63 @@ std::string OneLine(std::string_view text) {
   return out;
 }
 // ---------------------------------------------------------------------------------------------
-// Params: the parameters of one statement. Text values are sent in text format (NUL-terminated,
-// so a NUL inside is refused rather than silently cut); BYTEA values in binary format.
+// LibpqParams: one statement's parameters (sql::Params) as libpq takes them. Text values go in
+// text format (NUL-terminated, so a NUL inside is refused rather than silently cut); blobs and
+// JSON documents in binary format, so their bytes are never escaped or quoted. Points into the
+// sql::Params it was made from, which must outlive it.
 
-class PgParams {
+class LibpqParams {
  public:
-  PgParams& Text(std::string_view text) {
-    if (text.find('\0') != std::string_view::npos) invalid_ = true;
-    values_.emplace_back(text);
-    binary_.push_back(false);
-    null_.push_back(false);
-    return *this;
-  }
-  PgParams& Int(int64_t value) { return Text(std::to_string(value)); }
-  PgParams& Bool(bool value) { return Text(value ? "true" : "false"); }
-  PgParams& OptInt(const std::optional<int64_t>& value) {
-    return value.has_value() ? Int(*value) : Null();
-  }
-  PgParams& OptText(const std::optional<std::string>& value) {
-    return value.has_value() ? Text(*value) : Null();
-  }
-  PgParams& Blob(std::string_view bytes) {
-    values_.emplace_back(bytes);
-    binary_.push_back(true);
-    null_.push_back(false);
-    return *this;
-  }
-  PgParams& Blob(const Bytes& bytes) {
-    return Blob(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
-  }
-  PgParams& Null() {
-    values_.emplace_back();
-    binary_.push_back(false);
-    null_.push_back(true);
-    return *this;
+  explicit LibpqParams(const sql::Params& params) {
+    const auto& values = params.values();
+    numbers_.reserve(values.size());  // never reallocates: values_ points into it
+    for (const sql::Params::Value& value : values) {
+      const char* data = nullptr;  // SQL NULL
+      size_t length = 0;
+      int format = 0;
+      switch (value.type) {
+        case sql::Params::Type::kNull:
+          break;
+        case sql::Params::Type::kInt:
+          numbers_.push_back(std::to_string(value.number));
+          data = numbers_.back().c_str();
+          length = numbers_.back().size();
+          break;
+        case sql::Params::Type::kBool:
+          data = value.number != 0 ? "true" : "false";
+          length = std::strlen(data);
+          break;
+        case sql::Params::Type::kText:
+          if (value.bytes.find('\0') != std::string::npos) invalid_ = true;
+          data = value.bytes.c_str();
+          length = value.bytes.size();
+          break;
+        case sql::Params::Type::kBlob:
+        case sql::Params::Type::kDocument:
+          // Never a null pointer, even when empty: that would send SQL NULL.
+          data = value.bytes.c_str();
+          length = value.bytes.size();
+          format = 1;
+          break;
+      }
+      values_.push_back(data);
+      lengths_.push_back(static_cast<int>(length));
+      formats_.push_back(format);
+    }
   }
 
   // A text value held a NUL byte, which PostgreSQL text cannot store.
   bool invalid() const { return invalid_; }
   int size() const { return static_cast<int>(values_.size()); }
-
-  // Pointer arrays for libpq; valid while this object is unchanged. An empty BYTEA value still
-  // gets a non-null pointer (a null one would send SQL NULL).
-  void Arrays(std::vector<const char*>* values, std::vector<int>* lengths,
-              std::vector<int>* formats) const {
-    for (size_t i = 0; i < values_.size(); ++i) {
-      values->push_back(null_[i] ? nullptr : values_[i].c_str());
-      lengths->push_back(static_cast<int>(values_[i].size()));
-      formats->push_back(binary_[i] ? 1 : 0);
-    }
-  }
+  const char* const* values() const { return values_.data(); }
+  const int* lengths() const { return lengths_.data(); }
+  const int* formats() const { return formats_.data(); }
 
  private:
-  std::vector<std::string> values_;
-  std::vector<bool> binary_;
-  std::vector<bool> null_;
+  std::vector<std::string> numbers_;
+  std::vector<const char*> values_;
+  std::vector<int> lengths_;
+  std::vector<int> formats_;
   bool invalid_ = false;
 };
 
@@ -357,7 +359,7 @@ class Connection {
       return Status::Internal("postgres: server version " + std::to_string(PQserverVersion(conn_)) +
                               " is too old (PostgreSQL 10 or newer is needed)");
     }
-    PgParams params;
+    sql::Params params;
     params.Text(kDefaultStatementTimeout);
     COFFRE_RETURN_IF_ERROR(QueryOnce(kSessionSetupSql, params).status());
     ready_ = true;
@@ -376,7 +378,8 @@ class Connection {
 
   // Runs a cached prepared statement. `sql` must be a string with static storage: it is the
   // cache key.
-  Result<PgResult> Query(const char* sql, const PgParams& params) {
+  Result<PgResult> Query(const char* sql, const sql::Params& shared) {
+    const LibpqParams params(shared);
     if (params.invalid()) return TextWithNul();
     auto it = prepared_.find(sql);
     if (it == prepared_.end()) {
@@ -385,25 +388,18 @@ class Connection {
       COFFRE_RETURN_IF_ERROR(Check(prepared, PGRES_COMMAND_OK, "prepare"));
       it = prepared_.emplace(sql, std::move(name)).first;
     }
-    std::vector<const char*> values;
-    std::vector<int> lengths;
-    std::vector<int> formats;
-    params.Arrays(&values, &lengths, &formats);
-    PgResult result(PQexecPrepared(conn_, it->second.c_str(), params.size(), values.data(),
-                                   lengths.data(), formats.data(), /*resultFormat=*/1));
+    PgResult result(PQexecPrepared(conn_, it->second.c_str(), params.size(), params.values(),
+                                   params.lengths(), params.formats(), /*resultFormat=*/1));
     COFFRE_RETURN_IF_ERROR(Check(result, PGRES_TUPLES_OK, "query"));
     return result;
   }
 
   // Runs a statement once, unprepared (migrations, session setup).
-  Result<PgResult> QueryOnce(const char* sql, const PgParams& params) {
+  Result<PgResult> QueryOnce(const char* sql, const sql::Params& shared) {
+    const LibpqParams params(shared);
     if (params.invalid()) return TextWithNul();
-    std::vector<const char*> values;
-    std::vector<int> lengths;
-    std::vector<int> formats;
-    params.Arrays(&values, &lengths, &formats);
-    PgResult result(PQexecParams(conn_, sql, params.size(), nullptr, values.data(), lengths.data(),
-                                 formats.data(), /*resultFormat=*/1));
+    PgResult result(PQexecParams(conn_, sql, params.size(), nullptr, params.values(),
+                                 params.lengths(), params.formats(), /*resultFormat=*/1));
     COFFRE_RETURN_IF_ERROR(Check(result, PGRES_TUPLES_OK, "query"));
     return result;
   }
@@ -497,33 +493,6 @@ class Connection {
   std::string scrubbed_;
 };
 
-// The shared statements' parameters in libpq's terms: booleans as text, BYTEA for blobs and
-// JSON documents.
-PgParams ToPg(const sql::Params& params) {
-  PgParams out;
-  for (const sql::Params::Value& value : params.values()) {
-    switch (value.type) {
-      case sql::Params::Type::kNull:
-        out.Null();
-        break;
-      case sql::Params::Type::kText:
-        out.Text(value.bytes);
-        break;
-      case sql::Params::Type::kInt:
-        out.Int(value.number);
-        break;
-      case sql::Params::Type::kBool:
-        out.Bool(value.number != 0);
-        break;
-      case sql::Params::Type::kBlob:
-      case sql::Params::Type::kDocument:
-        out.Blob(std::string_view(value.bytes));
-        break;
-    }
-  }
-  return out;
-}
-
 // One row of a result.
 class ResultRow final : public sql::Row {
  public:
@@ -549,7 +518,7 @@ class PostgresTransaction final : public sql::Transaction {
   explicit PostgresTransaction(Connection& conn) : conn_(conn) {}
 
   Status Query(const char* sql, const sql::Params& params, const sql::RowSink& sink) override {
-    COFFRE_ASSIGN_OR_RETURN(PgResult result, conn_.Query(sql, ToPg(params)));
+    COFFRE_ASSIGN_OR_RETURN(PgResult result, conn_.Query(sql, params));
     for (int i = 0; i < result.rows(); ++i) {
       COFFRE_RETURN_IF_ERROR(sink(ResultRow(result, i)));
     }
@@ -557,7 +526,7 @@ class PostgresTransaction final : public sql::Transaction {
   }
 
   Result<int64_t> Exec(const char* sql, const sql::Params& params) override {
-    COFFRE_ASSIGN_OR_RETURN(PgResult result, conn_.Query(sql, ToPg(params)));
+    COFFRE_ASSIGN_OR_RETURN(PgResult result, conn_.Query(sql, params));
     return result.affected();
   }
 
@@ -664,13 +633,14 @@ class PostgresEngine final : public sql::Engine {
   Status Migrate() {
     return RunOn(Txn::kWrite, [&](Connection& conn) -> Status {
       COFFRE_RETURN_IF_ERROR(
-          conn.QueryOnce(kMigrationLockSql, PgParams().Int(kMigrationLockKey)).status());
-      COFFRE_ASSIGN_OR_RETURN(PgResult exists, conn.QueryOnce(kSchemaTableExistsSql, PgParams()));
+          conn.QueryOnce(kMigrationLockSql, sql::Params().Int(kMigrationLockKey)).status());
+      COFFRE_ASSIGN_OR_RETURN(PgResult exists,
+                              conn.QueryOnce(kSchemaTableExistsSql, sql::Params()));
       bool has_table = false;
       if (exists.rows() != 1 || !exists.Bool(0, 0, &has_table))
         return Status::Internal("postgres: unreadable schema table check");
       if (!has_table) COFFRE_RETURN_IF_ERROR(conn.Exec(kCreateSchemaTableSql));
-      COFFRE_ASSIGN_OR_RETURN(PgResult current, conn.QueryOnce(kSchemaVersionSql, PgParams()));
+      COFFRE_ASSIGN_OR_RETURN(PgResult current, conn.QueryOnce(kSchemaVersionSql, sql::Params()));
       int64_t version = 0;
       if (current.rows() != 1 || !current.Int(0, 0, &version)) {
         return Status::Internal("postgres: unreadable schema version");
@@ -681,7 +651,7 @@ class PostgresEngine final : public sql::Engine {
         ++version;
         COFFRE_RETURN_IF_ERROR(conn.Exec(migration.c_str()));
         COFFRE_RETURN_IF_ERROR(
-            conn.QueryOnce(kRecordMigrationSql, PgParams().Int(version)).status());
+            conn.QueryOnce(kRecordMigrationSql, sql::Params().Int(version)).status());
       }
       return Status::Ok();
     });

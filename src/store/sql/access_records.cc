@@ -22,8 +22,6 @@ constexpr char kGetVaultSql[] = COFFRE_VAULT_SELECT "WHERE name = $1";
 constexpr char kListVaultsSql[] = COFFRE_VAULT_SELECT "ORDER BY name";
 constexpr char kLockVaultRowSql[] = COFFRE_VAULT_SELECT "WHERE name = $1 FOR UPDATE";
 #undef COFFRE_VAULT_SELECT
-// Keeps the vault from being deleted until the transaction ends (a vault UPDATE does not wait).
-constexpr char kShareVaultSql[] = "SELECT 1 FROM vaults WHERE name = $1 FOR KEY SHARE";
 // Waits for writers that hold the vault (adding keys or policies), then keeps new ones out.
 constexpr char kLockVaultSql[] = "SELECT 1 FROM vaults WHERE name = $1 FOR UPDATE";
 constexpr char kUpdateVaultSql[] =
@@ -65,8 +63,6 @@ constexpr char kListRoleAssignmentsForSql[] =
     COFFRE_ASSIGNMENT_SELECT "WHERE principal_id = $1 ORDER BY created, id";
 #undef COFFRE_ASSIGNMENT_SELECT
 
-std::string Lower(std::string_view s) { return AsciiLower(s); }
-
 Status ReadVault(const Row& row, VaultRecord* vault) {
   if (!row.Text(0, &vault->name) || !row.Int(1, &vault->retention_days) ||
       !row.Bool(2, &vault->purge_protection) || !row.Int(3, &vault->created) ||
@@ -100,7 +96,7 @@ Status ReadRoleAssignment(const Row& row, RoleAssignmentRecord* a) {
 // The columns of kPutVaultSql.
 Params VaultParams(const VaultRecord& vault) {
   Params params;
-  params.Text(Lower(vault.name))
+  params.Text(AsciiLower(vault.name))
       .Int(vault.retention_days)
       .Bool(vault.purge_protection)
       .Int(vault.created)
@@ -125,7 +121,7 @@ Status SqlStore::CreateVault(const VaultRecord& vault) {
   return Run(Mode::kWrite, [&](Transaction& txn) -> Status {
     COFFRE_ASSIGN_OR_RETURN(int64_t inserted, txn.Exec(kPutVaultSql, VaultParams(vault)));
     if (inserted == 0) {
-      return Status::Conflict("vault '" + Lower(vault.name) + "' exists",
+      return Status::Conflict("vault '" + AsciiLower(vault.name) + "' exists",
                               std::string(reason::kExists));
     }
     return Status::Ok();
@@ -136,7 +132,7 @@ Result<VaultRecord> SqlStore::GetVault(std::string_view name) {
   return Run(Mode::kRead, [&](Transaction& txn) -> Result<VaultRecord> {
     COFFRE_ASSIGN_OR_RETURN(
         std::vector<VaultRecord> vaults,
-        QueryAll<VaultRecord>(txn, kGetVaultSql, Params().Text(Lower(name)), ReadVault));
+        QueryAll<VaultRecord>(txn, kGetVaultSql, Params().Text(AsciiLower(name)), ReadVault));
     if (vaults.empty()) return VaultNotFound(name);
     return std::move(vaults.front());
   });
@@ -151,7 +147,7 @@ Result<std::vector<VaultRecord>> SqlStore::ListVaults() {
 Status SqlStore::UpdateVault(const VaultRecord& vault) {
   return Run(Mode::kWrite, [&](Transaction& txn) -> Status {
     Params params;
-    params.Text(Lower(vault.name))
+    params.Text(AsciiLower(vault.name))
         .Int(vault.retention_days)
         .Bool(vault.purge_protection)
         .Bool(vault.rbac_authorization);
@@ -163,7 +159,7 @@ Status SqlStore::UpdateVault(const VaultRecord& vault) {
 
 Result<VaultRecord> SqlStore::ModifyVault(std::string_view name,
                                           const std::function<Status(VaultRecord&)>& change) {
-  const std::string vault = Lower(name);
+  const std::string vault = AsciiLower(name);
   return Run(Mode::kWrite, [&](Transaction& txn) -> Result<VaultRecord> {
     COFFRE_ASSIGN_OR_RETURN(
         std::vector<VaultRecord> found,
@@ -185,7 +181,7 @@ Result<VaultRecord> SqlStore::ModifyVault(std::string_view name,
 }
 
 Status SqlStore::DeleteVault(std::string_view name) {
-  const std::string vault = Lower(name);
+  const std::string vault = AsciiLower(name);
   return Run(Mode::kWrite, [&](Transaction& txn) -> Status {
     COFFRE_ASSIGN_OR_RETURN(bool exists, Exists(txn, kLockVaultSql, Params().Text(vault)));
     if (!exists) return VaultNotFound(vault);
@@ -203,15 +199,14 @@ Status SqlStore::DeleteVault(std::string_view name) {
 // ---- access policies
 
 Status SqlStore::PutAccessPolicy(const AccessPolicyRecord& policy) {
-  const std::string vault = Lower(policy.vault);
+  const std::string vault = AsciiLower(policy.vault);
   if (policy.object_id.empty()) return Status::BadParameter("object id is empty");
   return Run(Mode::kWrite, [&](Transaction& txn) -> Status {
-    COFFRE_ASSIGN_OR_RETURN(bool exists, Exists(txn, kShareVaultSql, Params().Text(vault)));
-    if (!exists) return VaultNotFound(vault);
+    COFFRE_RETURN_IF_ERROR(CheckVaultExists(txn, vault));
     Params params;
     params.Text(vault)
-        .Text(Lower(policy.object_id))
-        .Text(Lower(policy.application_id))
+        .Text(AsciiLower(policy.object_id))
+        .Text(AsciiLower(policy.application_id))
         .Document(EncodeKeyOps(policy.keys))
         .Document(EncodeKeyOps(policy.secrets))
         .Document(EncodeKeyOps(policy.certificates));
@@ -220,16 +215,15 @@ Status SqlStore::PutAccessPolicy(const AccessPolicyRecord& policy) {
 }
 
 Result<AccessPolicyRecord> SqlStore::MergeAccessPolicy(const AccessPolicyChange& change) {
-  const std::string vault = Lower(change.vault);
+  const std::string vault = AsciiLower(change.vault);
   if (change.object_id.empty()) return Status::BadParameter("object id is empty");
   const std::vector<std::string> none;
   return Run(Mode::kWrite, [&](Transaction& txn) -> Result<AccessPolicyRecord> {
-    COFFRE_ASSIGN_OR_RETURN(bool exists, Exists(txn, kShareVaultSql, Params().Text(vault)));
-    if (!exists) return VaultNotFound(vault);
+    COFFRE_RETURN_IF_ERROR(CheckVaultExists(txn, vault));
     Params params;
     params.Text(vault)
-        .Text(Lower(change.object_id))
-        .Text(Lower(change.application_id))
+        .Text(AsciiLower(change.object_id))
+        .Text(AsciiLower(change.application_id))
         .Document(EncodeKeyOps(change.keys.value_or(none)))
         .Document(EncodeKeyOps(change.secrets.value_or(none)))
         .Document(EncodeKeyOps(change.certificates.value_or(none)))
@@ -248,7 +242,7 @@ Status SqlStore::DeleteAccessPolicy(std::string_view vault, std::string_view obj
                                     std::string_view application_id) {
   return Run(Mode::kWrite, [&](Transaction& txn) -> Status {
     Params params;
-    params.Text(Lower(vault)).Text(Lower(object_id)).Text(Lower(application_id));
+    params.Text(AsciiLower(vault)).Text(AsciiLower(object_id)).Text(AsciiLower(application_id));
     COFFRE_ASSIGN_OR_RETURN(int64_t deleted, txn.Exec(kDeleteAccessPolicySql, params));
     if (deleted == 0) {
       return Status::NotFound("NotFound", "no access policy for that object id");
@@ -259,8 +253,8 @@ Status SqlStore::DeleteAccessPolicy(std::string_view vault, std::string_view obj
 
 Result<std::vector<AccessPolicyRecord>> SqlStore::ListAccessPolicies(std::string_view vault) {
   return Run(Mode::kRead, [&](Transaction& txn) {
-    return QueryAll<AccessPolicyRecord>(txn, kListAccessPoliciesSql, Params().Text(Lower(vault)),
-                                        ReadAccessPolicy);
+    return QueryAll<AccessPolicyRecord>(txn, kListAccessPoliciesSql,
+                                        Params().Text(AsciiLower(vault)), ReadAccessPolicy);
   });
 }
 
@@ -273,10 +267,10 @@ Status SqlStore::AddRoleAssignment(const RoleAssignmentRecord& a) {
   // A taken id fails the insert: kConflict.
   return Run(Mode::kWrite, [&](Transaction& txn) -> Status {
     Params params;
-    params.Text(Lower(a.id))
+    params.Text(AsciiLower(a.id))
         .Text(a.role)
-        .Text(Lower(a.principal_id))
-        .Text(Lower(a.scope))
+        .Text(AsciiLower(a.principal_id))
+        .Text(AsciiLower(a.scope))
         .Int(a.created);
     return txn.Exec(kInsertRoleAssignmentSql, params).status();
   });
@@ -285,7 +279,7 @@ Status SqlStore::AddRoleAssignment(const RoleAssignmentRecord& a) {
 Status SqlStore::DeleteRoleAssignment(std::string_view id) {
   return Run(Mode::kWrite, [&](Transaction& txn) -> Status {
     COFFRE_ASSIGN_OR_RETURN(int64_t deleted,
-                            txn.Exec(kDeleteRoleAssignmentSql, Params().Text(Lower(id))));
+                            txn.Exec(kDeleteRoleAssignmentSql, Params().Text(AsciiLower(id))));
     if (deleted == 0) return Status::NotFound("NotFound", "no such role assignment");
     return Status::Ok();
   });
@@ -302,7 +296,8 @@ Result<std::vector<RoleAssignmentRecord>> SqlStore::ListRoleAssignmentsFor(
     std::string_view principal_id) {
   return Run(Mode::kRead, [&](Transaction& txn) {
     return QueryAll<RoleAssignmentRecord>(txn, kListRoleAssignmentsForSql,
-                                          Params().Text(Lower(principal_id)), ReadRoleAssignment);
+                                          Params().Text(AsciiLower(principal_id)),
+                                          ReadRoleAssignment);
   });
 }
 

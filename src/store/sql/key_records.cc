@@ -45,8 +45,6 @@ constexpr char kLockKeySql[] = COFFRE_KEY_STATE "WHERE vault = $1 AND name_key =
 // Keeps the key's state (active or deleted) fixed while a call writes what belongs to it.
 constexpr char kShareKeySql[] = COFFRE_KEY_STATE "WHERE vault = $1 AND name_key = $2 FOR SHARE";
 #undef COFFRE_KEY_STATE
-// Keeps the vault from being deleted until the transaction ends.
-constexpr char kShareVaultSql[] = "SELECT 1 FROM vaults WHERE name = $1 FOR KEY SHARE";
 // $4: the next sequence (1 for a new key; n + 1 for a key restored with n versions). Waits for a
 // concurrent creator of the same key (PostgreSQL) and then inserts nothing.
 constexpr char kInsertKeySql[] =
@@ -98,8 +96,6 @@ constexpr char kListEventsSql[] =
     "SELECT k.vault, k.name, e.version, e.kind, e.time "
     "FROM key_events e JOIN keys k ON k.vault = e.vault AND k.name_key = e.name_key "
     "WHERE e.vault = $1 AND e.name_key = $2 ORDER BY e.id";
-
-std::string Lower(std::string_view s) { return AsciiLower(s); }
 
 struct KeyState {
   std::string name;  // display name
@@ -157,13 +153,6 @@ Result<std::optional<KeyRow>> LoadVersion(Transaction& txn, std::string_view vau
   return std::optional<KeyRow>(std::move(rows.front()));
 }
 
-// Also keeps the vault from being deleted until the transaction ends.
-Status CheckVaultExists(Transaction& txn, const std::string& vault) {
-  COFFRE_ASSIGN_OR_RETURN(bool exists, Exists(txn, kShareVaultSql, Params().Text(vault)));
-  if (!exists) return VaultNotFound(vault);
-  return Status::Ok();
-}
-
 // Sequence of the key's latest version; 0 if it has none.
 Result<int64_t> LoadLatestSequence(Transaction& txn, std::string_view vault,
                                    std::string_view name_key) {
@@ -192,7 +181,7 @@ struct EncodedVersion {
 };
 
 EncodedVersion Encode(const KeyVersionRecord& record) {
-  return {Lower(record.version), EncodeKeyOps(record.key_ops), EncodeTags(record.tags)};
+  return {AsciiLower(record.version), EncodeKeyOps(record.key_ops), EncodeTags(record.tags)};
 }
 
 // Callers check VersionExists first, to answer a duplicate with their own inner code.
@@ -298,8 +287,8 @@ Status SqlStore::AddKeyVersion(KeyVersionRecord& record,
   if (record.name.empty() || record.version.empty()) {
     return Status::BadParameter("key name and version must not be empty");
   }
-  const std::string vault = Lower(record.vault);
-  const std::string name_key = Lower(record.name);
+  const std::string vault = AsciiLower(record.vault);
+  const std::string name_key = AsciiLower(record.name);
   const EncodedVersion encoded = Encode(record);
   std::string display_name;
   int64_t sequence = 0;
@@ -366,22 +355,22 @@ Status SqlStore::AddKeyVersion(KeyVersionRecord& record,
 Status SqlStore::RestoreKey(std::vector<KeyVersionRecord>& versions,
                             const std::optional<RotationPolicyRecord>& policy) {
   if (versions.empty()) return Status::BadParameter("a restored key needs at least one version");
-  const std::string vault = Lower(versions.front().vault);
-  const std::string name_key = Lower(versions.front().name);
+  const std::string vault = AsciiLower(versions.front().vault);
+  const std::string name_key = AsciiLower(versions.front().name);
   const std::string display_name = versions.front().name;
   if (name_key.empty()) return Status::BadParameter("key name must not be empty");
   std::vector<EncodedVersion> encoded;
   encoded.reserve(versions.size());
   for (const KeyVersionRecord& record : versions) {
-    if (Lower(record.vault) != vault || Lower(record.name) != name_key) {
+    if (AsciiLower(record.vault) != vault || AsciiLower(record.name) != name_key) {
       return Status::BadParameter("restored versions must all belong to one key");
     }
     if (record.version.empty()) return Status::BadParameter("key version must not be empty");
     encoded.push_back(Encode(record));
   }
   // The policy belongs to the restored key; a policy naming another key is a caller bug.
-  if (policy.has_value() && ((!policy->vault.empty() && Lower(policy->vault) != vault) ||
-                             (!policy->name.empty() && Lower(policy->name) != name_key))) {
+  if (policy.has_value() && ((!policy->vault.empty() && AsciiLower(policy->vault) != vault) ||
+                             (!policy->name.empty() && AsciiLower(policy->name) != name_key))) {
     return Status::BadParameter("restored rotation policy belongs to another key");
   }
   const int64_t count = static_cast<int64_t>(versions.size());
@@ -428,11 +417,13 @@ Result<KeyVersionRecord> SqlStore::GetKeyVersion(std::string_view vault, std::st
                                                  std::string_view version) {
   return Run(Mode::kRead, [&](Transaction& txn) -> Result<KeyVersionRecord> {
     if (version.empty()) {
-      COFFRE_ASSIGN_OR_RETURN(KeyRow row, LoadLatest(txn, Lower(vault), Lower(name), false, name));
+      COFFRE_ASSIGN_OR_RETURN(KeyRow row,
+                              LoadLatest(txn, AsciiLower(vault), AsciiLower(name), false, name));
       return std::move(row.record.latest);
     }
-    COFFRE_ASSIGN_OR_RETURN(std::optional<KeyRow> row,
-                            LoadVersion(txn, Lower(vault), Lower(name), Lower(version)));
+    COFFRE_ASSIGN_OR_RETURN(
+        std::optional<KeyRow> row,
+        LoadVersion(txn, AsciiLower(vault), AsciiLower(name), AsciiLower(version)));
     if (!row.has_value()) return KeyVersionNotFound(name, version);
     return std::move(row->record.latest);
   });
@@ -444,8 +435,8 @@ Result<Page<KeyVersionRecord>> SqlStore::ListKeys(std::string_view vault, std::s
   COFFRE_RETURN_IF_ERROR(ParseKeyCursor(cursor));
   return Run(Mode::kRead, [&](Transaction& txn) -> Result<Page<KeyVersionRecord>> {
     Page<KeyVersionRecord> page;
-    COFFRE_ASSIGN_OR_RETURN(std::vector<KeyRow> rows,
-                            ListLatest(txn, Lower(vault), false, cursor, limit, &page.next_cursor));
+    COFFRE_ASSIGN_OR_RETURN(std::vector<KeyRow> rows, ListLatest(txn, AsciiLower(vault), false,
+                                                                 cursor, limit, &page.next_cursor));
     for (KeyRow& row : rows) page.items.push_back(std::move(row.record.latest));
     return page;
   });
@@ -456,8 +447,8 @@ Result<Page<KeyVersionRecord>> SqlStore::ListKeyVersions(std::string_view vault,
                                                          std::string_view cursor, int limit) {
   COFFRE_RETURN_IF_ERROR(CheckLimit(limit));
   COFFRE_ASSIGN_OR_RETURN(int64_t after, ParseSequenceCursor(cursor));
-  const std::string vault_key = Lower(vault);
-  const std::string name_key = Lower(name);
+  const std::string vault_key = AsciiLower(vault);
+  const std::string name_key = AsciiLower(name);
   // A snapshot, so the key cannot be deleted between the state check and the listing.
   return Run(Mode::kSnapshot, [&](Transaction& txn) -> Result<Page<KeyVersionRecord>> {
     COFFRE_ASSIGN_OR_RETURN(std::optional<KeyState> state,
@@ -478,15 +469,15 @@ Result<Page<KeyVersionRecord>> SqlStore::ListKeyVersions(std::string_view vault,
 }
 
 Result<KeyVersionRecord> SqlStore::UpdateKeyVersion(const KeyVersionRecord& record) {
-  const std::string vault = Lower(record.vault);
-  const std::string name_key = Lower(record.name);
+  const std::string vault = AsciiLower(record.vault);
+  const std::string name_key = AsciiLower(record.name);
   const std::string key_ops = EncodeKeyOps(record.key_ops);
   const std::string tags = EncodeTags(record.tags);
   return Run(Mode::kWrite, [&](Transaction& txn) -> Result<KeyVersionRecord> {
     COFFRE_ASSIGN_OR_RETURN(std::optional<KeyState> state,
                             LoadKeyState(txn, kShareKeySql, vault, name_key));
     if (!state.has_value() || state->deleted) return KeyNotFound(record.name);
-    std::string version = Lower(record.version);
+    std::string version = AsciiLower(record.version);
     if (version.empty()) {
       // Like GetKeyVersion: no version means the latest.
       COFFRE_ASSIGN_OR_RETURN(KeyRow latest, LoadLatest(txn, vault, name_key, false, record.name));
@@ -512,8 +503,8 @@ Result<KeyVersionRecord> SqlStore::UpdateKeyVersion(const KeyVersionRecord& reco
 
 Result<DeletedKeyRecord> SqlStore::DeleteKey(std::string_view vault, std::string_view name,
                                              int64_t deleted_date, int64_t scheduled_purge_date) {
-  const std::string vault_key = Lower(vault);
-  const std::string name_key = Lower(name);
+  const std::string vault_key = AsciiLower(vault);
+  const std::string name_key = AsciiLower(name);
   return Run(Mode::kWrite, [&](Transaction& txn) -> Result<DeletedKeyRecord> {
     COFFRE_ASSIGN_OR_RETURN(std::optional<KeyState> state,
                             LoadKeyState(txn, kLockKeySql, vault_key, name_key));
@@ -530,7 +521,8 @@ Result<DeletedKeyRecord> SqlStore::DeleteKey(std::string_view vault, std::string
 
 Result<DeletedKeyRecord> SqlStore::GetDeletedKey(std::string_view vault, std::string_view name) {
   return Run(Mode::kRead, [&](Transaction& txn) -> Result<DeletedKeyRecord> {
-    COFFRE_ASSIGN_OR_RETURN(KeyRow row, LoadLatest(txn, Lower(vault), Lower(name), true, name));
+    COFFRE_ASSIGN_OR_RETURN(KeyRow row,
+                            LoadLatest(txn, AsciiLower(vault), AsciiLower(name), true, name));
     return std::move(row.record);
   });
 }
@@ -541,16 +533,16 @@ Result<Page<DeletedKeyRecord>> SqlStore::ListDeletedKeys(std::string_view vault,
   COFFRE_RETURN_IF_ERROR(ParseKeyCursor(cursor));
   return Run(Mode::kRead, [&](Transaction& txn) -> Result<Page<DeletedKeyRecord>> {
     Page<DeletedKeyRecord> page;
-    COFFRE_ASSIGN_OR_RETURN(std::vector<KeyRow> rows,
-                            ListLatest(txn, Lower(vault), true, cursor, limit, &page.next_cursor));
+    COFFRE_ASSIGN_OR_RETURN(std::vector<KeyRow> rows, ListLatest(txn, AsciiLower(vault), true,
+                                                                 cursor, limit, &page.next_cursor));
     for (KeyRow& row : rows) page.items.push_back(std::move(row.record));
     return page;
   });
 }
 
 Result<KeyVersionRecord> SqlStore::RecoverKey(std::string_view vault, std::string_view name) {
-  const std::string vault_key = Lower(vault);
-  const std::string name_key = Lower(name);
+  const std::string vault_key = AsciiLower(vault);
+  const std::string name_key = AsciiLower(name);
   return Run(Mode::kWrite, [&](Transaction& txn) -> Result<KeyVersionRecord> {
     COFFRE_ASSIGN_OR_RETURN(std::optional<KeyState> state,
                             LoadKeyState(txn, kLockKeySql, vault_key, name_key));
@@ -563,8 +555,8 @@ Result<KeyVersionRecord> SqlStore::RecoverKey(std::string_view vault, std::strin
 }
 
 Status SqlStore::PurgeKey(std::string_view vault, std::string_view name) {
-  const std::string vault_key = Lower(vault);
-  const std::string name_key = Lower(name);
+  const std::string vault_key = AsciiLower(vault);
+  const std::string name_key = AsciiLower(name);
   return Run(Mode::kWrite, [&](Transaction& txn) -> Status {
     COFFRE_ASSIGN_OR_RETURN(std::optional<KeyState> state,
                             LoadKeyState(txn, kLockKeySql, vault_key, name_key));
@@ -584,8 +576,8 @@ Result<int> SqlStore::PurgeExpiredKeys(int64_t now) {
 
 Result<std::optional<RotationPolicyRecord>> SqlStore::GetRotationPolicy(std::string_view vault,
                                                                         std::string_view name) {
-  const std::string vault_key = Lower(vault);
-  const std::string name_key = Lower(name);
+  const std::string vault_key = AsciiLower(vault);
+  const std::string name_key = AsciiLower(name);
   // A snapshot, so the key cannot be deleted between the state check and the read.
   return Run(Mode::kSnapshot, [&](Transaction& txn) -> Result<std::optional<RotationPolicyRecord>> {
     COFFRE_ASSIGN_OR_RETURN(std::optional<KeyState> state,
@@ -596,8 +588,8 @@ Result<std::optional<RotationPolicyRecord>> SqlStore::GetRotationPolicy(std::str
 }
 
 Result<RotationPolicyRecord> SqlStore::PutRotationPolicy(const RotationPolicyRecord& policy) {
-  const std::string vault = Lower(policy.vault);
-  const std::string name_key = Lower(policy.name);
+  const std::string vault = AsciiLower(policy.vault);
+  const std::string name_key = AsciiLower(policy.name);
   return Run(Mode::kWrite, [&](Transaction& txn) -> Result<RotationPolicyRecord> {
     COFFRE_ASSIGN_OR_RETURN(std::optional<KeyState> state,
                             LoadKeyState(txn, kShareKeySql, vault, name_key));
@@ -627,14 +619,18 @@ Result<std::vector<RotationPolicyRecord>> SqlStore::ListRotationPolicies() {
 
 Result<bool> SqlStore::RecordKeyEvent(const KeyEventRecord& event) {
   if (event.kind.empty()) return Status::BadParameter("key event kind must not be empty");
-  const std::string vault = Lower(event.vault);
-  const std::string name_key = Lower(event.name);
+  const std::string vault = AsciiLower(event.vault);
+  const std::string name_key = AsciiLower(event.name);
   return Run(Mode::kWrite, [&](Transaction& txn) -> Result<bool> {
     COFFRE_ASSIGN_OR_RETURN(std::optional<KeyState> state,
                             LoadKeyState(txn, kShareKeySql, vault, name_key));
     if (!state.has_value() || state->deleted) return KeyNotFound(event.name);
     Params params;
-    params.Text(vault).Text(name_key).Text(Lower(event.version)).Text(event.kind).Int(event.time);
+    params.Text(vault)
+        .Text(name_key)
+        .Text(AsciiLower(event.version))
+        .Text(event.kind)
+        .Int(event.time);
     COFFRE_ASSIGN_OR_RETURN(int64_t inserted, txn.Exec(kInsertEventSql, params));
     return inserted > 0;
   });
@@ -644,17 +640,17 @@ Result<std::vector<KeyEventRecord>> SqlStore::ListKeyEvents(std::string_view vau
                                                             std::string_view name) {
   return Run(Mode::kRead, [&](Transaction& txn) -> Result<std::vector<KeyEventRecord>> {
     std::vector<KeyEventRecord> events;
-    COFFRE_RETURN_IF_ERROR(txn.Query(kListEventsSql, Params().Text(Lower(vault)).Text(Lower(name)),
-                                     [&](const Row& row) -> Status {
-                                       KeyEventRecord e;
-                                       if (!row.Text(0, &e.vault) || !row.Text(1, &e.name) ||
-                                           !row.Text(2, &e.version) || !row.Text(3, &e.kind) ||
-                                           !row.Int(4, &e.time)) {
-                                         return Corrupt("key_events");
-                                       }
-                                       events.push_back(std::move(e));
-                                       return Status::Ok();
-                                     }));
+    COFFRE_RETURN_IF_ERROR(
+        txn.Query(kListEventsSql, Params().Text(AsciiLower(vault)).Text(AsciiLower(name)),
+                  [&](const Row& row) -> Status {
+                    KeyEventRecord e;
+                    if (!row.Text(0, &e.vault) || !row.Text(1, &e.name) ||
+                        !row.Text(2, &e.version) || !row.Text(3, &e.kind) || !row.Int(4, &e.time)) {
+                      return Corrupt("key_events");
+                    }
+                    events.push_back(std::move(e));
+                    return Status::Ok();
+                  }));
     return events;
   });
 }

@@ -42,8 +42,6 @@ constexpr char kAcquireLeaseSql[] =
     "WHERE job_leases.holder = excluded.holder OR job_leases.expires <= CAST($3 AS BIGINT) "
     "RETURNING holder";
 
-std::string Lower(std::string_view s) { return AsciiLower(s); }
-
 Status ReadPrincipal(const Row& row, PrincipalRecord* p) {
   if (!row.Text(0, &p->name) || !row.Text(1, &p->client_id) || !row.Text(2, &p->object_id) ||
       !row.Text(3, &p->secret_hash) || !row.Int(4, &p->created)) {
@@ -60,9 +58,9 @@ Status SqlStore::AddPrincipal(const PrincipalRecord& principal) {
   if (principal.name.empty() || principal.client_id.empty()) {
     return Status::BadParameter("principal name and client id must not be empty");
   }
-  const std::string name_key = Lower(principal.name);
+  const std::string name_key = AsciiLower(principal.name);
   // Client ids compare case-insensitively (ASCII).
-  const std::string client_key = Lower(principal.client_id);
+  const std::string client_key = AsciiLower(principal.client_id);
   return Run(Mode::kWrite, [&](Transaction& txn) -> Status {
     Params params;
     params.Text(name_key)
@@ -89,8 +87,8 @@ Result<PrincipalRecord> SqlStore::GetPrincipalByClientId(std::string_view client
   return Run(Mode::kRead, [&](Transaction& txn) -> Result<PrincipalRecord> {
     COFFRE_ASSIGN_OR_RETURN(
         std::vector<PrincipalRecord> found,
-        QueryAll<PrincipalRecord>(txn, kGetPrincipalByClientSql, Params().Text(Lower(client_id)),
-                                  ReadPrincipal));
+        QueryAll<PrincipalRecord>(txn, kGetPrincipalByClientSql,
+                                  Params().Text(AsciiLower(client_id)), ReadPrincipal));
     if (found.empty()) {
       return Status::NotFound("NotFound", "no principal with client id " + std::string(client_id));
     }
@@ -107,7 +105,7 @@ Result<std::vector<PrincipalRecord>> SqlStore::ListPrincipals() {
 Status SqlStore::DeletePrincipal(std::string_view name) {
   return Run(Mode::kWrite, [&](Transaction& txn) -> Status {
     COFFRE_ASSIGN_OR_RETURN(int64_t deleted,
-                            txn.Exec(kDeletePrincipalSql, Params().Text(Lower(name))));
+                            txn.Exec(kDeletePrincipalSql, Params().Text(AsciiLower(name))));
     if (deleted == 0) {
       return Status::NotFound("NotFound", "principal '" + std::string(name) + "' not found");
     }

@@ -8,6 +8,13 @@ Status VaultNotFound(std::string_view vault) {
   return Status::NotFound("NotFound", "vault '" + std::string(vault) + "' not found");
 }
 
+Status CheckVaultExists(Transaction& txn, std::string_view vault) {
+  static constexpr char kShareVaultSql[] = "SELECT 1 FROM vaults WHERE name = $1 FOR KEY SHARE";
+  COFFRE_ASSIGN_OR_RETURN(bool exists, Exists(txn, kShareVaultSql, Params().Text(vault)));
+  if (!exists) return VaultNotFound(vault);
+  return Status::Ok();
+}
+
 Status KeyNotFound(std::string_view name) {
   return Status::NotFound("NotFound", "key '" + std::string(name) + "' not found");
 }

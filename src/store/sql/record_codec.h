@@ -19,6 +19,10 @@ Status VaultNotFound(std::string_view vault);
 Status KeyNotFound(std::string_view name);
 Status KeyVersionNotFound(std::string_view name, std::string_view version);
 Status DeletedKeyNotFound(std::string_view name);
+// kNotFound unless the vault (lowercase name) exists. Also keeps it from being deleted until the
+// transaction ends, for calls that write into it (a vault UPDATE does not wait).
+Status CheckVaultExists(Transaction& txn, std::string_view vault);
+
 // A row whose columns do not decode: damage, or a schema this build does not know.
 Status Corrupt(std::string_view table);
 
