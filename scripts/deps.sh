@@ -12,6 +12,7 @@ packages=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   python3 python3-azure python3-aiohttp python3-cryptography libnss-myhostname
   nodejs curl
+  azure-cli  # the Azure CLI sign-in tests (tests/integration/test_azure_cli.py)
   clang libclang-rt-14-dev llvm  # make fuzz (libFuzzer, sanitizer runtimes, llvm-symbolizer)
 )
 # `make bench` only (scripts/deps.sh --bench): load generator, reference static server, profiler.

@@ -224,6 +224,8 @@ Status AnnounceDevEnvironment(const DevSetup& dev, const std::string& data_dir,
                       dev.tls.ca_bundle_path,
                       admin_token};
   std::string env = DevEnvText(values);
+  // Written before dev.env, whose presence means "ready".
+  COFFRE_RETURN_IF_ERROR(WriteFileAtomically(JoinPath(data_dir, "az.sh"), DevAzText(values), 0600));
   COFFRE_RETURN_IF_ERROR(WriteFileAtomically(JoinPath(data_dir, "dev.env"), env, 0600));
   std::cout << env << std::flush;
   return Status::Ok();

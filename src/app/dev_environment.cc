@@ -119,4 +119,38 @@ std::string DevEnvText(const DevEnvValues& v) {
   return text;
 }
 
+std::string DevAzText(const DevEnvValues& v) {
+  const std::string https = std::to_string(v.https_port);
+  const std::string base = "https://localhost:" + https;
+  std::string text;
+  text += "# Coffre and the Azure CLI: source this file (. " + v.data_dir + "/az.sh).\n";
+  text += "# It registers this server as the cloud \"Coffre\" in an az config dir of its own\n";
+  text += "# (~/.azure is left alone), selects it and signs in as the dev managed identity.\n";
+  text += "export AZURE_CONFIG_DIR=" + v.data_dir + "/azure-cli\n";
+  text += "export AZURE_CORE_COLLECT_TELEMETRY=false\n";
+  text += "export REQUESTS_CA_BUNDLE=" + v.ca_bundle_path + "\n";
+  text += "# The dev managed identity as the Azure CLI knows it (App Service, 2017-09-01).\n";
+  text += "export APPSETTING_WEBSITE_SITE_NAME=coffre\n";
+  text += "export MSI_ENDPOINT=http://127.0.0.1:" + std::to_string(v.http_port) + "/msi/token\n";
+  text += "export MSI_SECRET=" + v.identity_header + "\n";
+  text += "az cloud register --name Coffre --endpoint-resource-manager " + base +
+          "/ --endpoint-active-directory " + base +
+          "/adfs --endpoint-active-directory-resource-id " + base +
+          " --endpoint-active-directory-graph-resource-id " + base +
+          " --suffix-keyvault-dns .localhost:" + https + " --output none 2>/dev/null ||\n";
+  text += "  az cloud update --name Coffre --endpoint-resource-manager " + base +
+          "/ --endpoint-active-directory " + base +
+          "/adfs --endpoint-active-directory-resource-id " + base +
+          " --endpoint-active-directory-graph-resource-id " + base +
+          " --suffix-keyvault-dns .localhost:" + https + " --output none\n";
+  text += "az cloud set --name Coffre --output none\n";
+  text += "az login --identity --output none\n";
+  text += "# Or sign in as a principal (coffre principal create --name NAME prints its appId and\n";
+  text += "# password):\n";
+  text += "#   az login --service-principal --username APP_ID --password PASSWORD --tenant adfs\n";
+  text += "# A token for the vaults (what AzureCliCredential asks for):\n";
+  text += "#   az account get-access-token --resource " + base + "\n";
+  return text;
+}
+
 }  // namespace coffre::app

@@ -99,6 +99,16 @@ ApiResponse OkOr(const Result<T>& result, json::object (*render)(const T&, std::
   return Ok(render(*result, base_url));
 }
 
+// A key bundle for a request that may have sent "tags":{}: Azure echoes the empty object,
+// where a key without tags otherwise has no "tags" property.
+ApiResponse KeyBundleOr(const Result<service::KeyBundle>& result, std::string_view base_url,
+                        const std::optional<service::Tags>& sent_tags) {
+  if (!result.ok()) return ErrorResponse(result.status());
+  json::object bundle = KeyBundleJson(*result, base_url);
+  if (sent_tags && sent_tags->empty() && !bundle.contains("tags")) bundle["tags"] = json::object();
+  return Ok(std::move(bundle));
+}
+
 ApiResponse MethodNotAllowed(std::string_view method) {
   return ErrorResponse(Status(ErrorKind::kMethodNotAllowed, "MethodNotAllowed",
                               "The HTTP method '" + std::string(method.substr(0, 16)) +
@@ -364,18 +374,18 @@ ApiResponse HandleKeysOperation(const KeysApi& api, const VaultRequest& request,
       auto create = ParseBody(request, ParseCreateKeyRequest);
       if (!create.ok()) return ErrorResponse(create.status());
       create->name = name;
-      return OkOr(keys.CreateKey(vault, *create), KeyBundleJson, base);
+      return KeyBundleOr(keys.CreateKey(vault, *create), base, create->tags);
     }
     case Op::kImportKey: {
       auto import = ParseBody(request, ParseImportKeyRequest);
       if (!import.ok()) return ErrorResponse(import.status());
       import->name = name;
-      return OkOr(keys.ImportKey(vault, *import), KeyBundleJson, base);
+      return KeyBundleOr(keys.ImportKey(vault, *import), base, import->tags);
     }
     case Op::kUpdateKey: {
       auto update = ParseBody(request, ParseUpdateKeyRequest);
       if (!update.ok()) return ErrorResponse(update.status());
-      return OkOr(keys.UpdateKey(vault, name, route.version, *update), KeyBundleJson, base);
+      return KeyBundleOr(keys.UpdateKey(vault, name, route.version, *update), base, update->tags);
     }
     case Op::kDeleteKey:
       return OkOr(keys.DeleteKey(vault, name), DeletedKeyBundleJson, base);

@@ -84,7 +84,23 @@ constexpr FixedEndpoint kFixedEndpoints[] = {
     {Endpoint::kSigningKeys, {"adfs", "discovery", "keys"}, "", WorkKind::kCompute},
     // Checks a client secret: password hashing is slow by design.
     {Endpoint::kClientCredentialsToken, {"adfs", "oauth2", "token"}, "POST", WorkKind::kSlow},
+    // Resource Manager, before any vault routing: bare localhost would otherwise be vault dev.
+    {Endpoint::kSubscriptions, {"subscriptions"}, "GET", WorkKind::kCompute},
+    {Endpoint::kTenants, {"tenants"}, "GET", WorkKind::kCompute},
 };
+
+// /msi/token/: the App Service 2017-09-01 clients append "/?resource=..." to MSI_ENDPOINT.
+bool IsManagedIdentityWithSlash(const std::vector<std::string>& segments) {
+  return segments.size() == 3 && segments[0] == "msi" && segments[1] == "token" &&
+         segments[2].empty();
+}
+
+// /adfs/{tenant}/.well-known/openid-configuration: how the Azure CLI resolves a tenant that is
+// not a GUID (az login --tenant adfs).
+bool IsTenantOpenIdConfiguration(const std::vector<std::string>& segments) {
+  return segments.size() == 4 && segments[0] == "adfs" && !segments[1].empty() &&
+         segments[2] == ".well-known" && segments[3] == "openid-configuration";
+}
 
 const FixedEndpoint* FindFixedEndpoint(const std::vector<std::string>& segments) {
   for (const FixedEndpoint& e : kFixedEndpoints) {
@@ -95,6 +111,11 @@ const FixedEndpoint* FindFixedEndpoint(const std::vector<std::string>& segments)
     }
   }
   return nullptr;
+}
+
+std::string QueryValue(const auth::FieldMap& query, std::string_view name) {
+  auto it = query.find(name);
+  return it == query.end() ? std::string() : it->second;
 }
 
 // Health, managed identity and sign-in: every endpoint but kAdmin and kVault.
@@ -111,7 +132,14 @@ ApiResponse SignInResponse(const RouterContext& context, const ApiRequest& reque
         return ErrorResponse(Status(ErrorKind::kMethodNotAllowed, "MethodNotAllowed",
                                     "Use GET for the managed identity endpoint."));
       }
-      const std::string* secret = request.Header("x-identity-header");
+      // The 2017-09-01 variant names its secret "secret"; it is served on the loopback HTTP
+      // port only, as App Service served it inside the host.
+      const bool app_service_2017 =
+          QueryValue(target.query, "api-version") == auth::IdentityEndpoints::kAppService2017;
+      if (app_service_2017 && request.secure) {
+        return ErrorResponse(Status::NotFound("NotFound", "The requested resource was not found."));
+      }
+      const std::string* secret = request.Header(app_service_2017 ? "secret" : "x-identity-header");
       ApiResponse response = FromEndpoint(
           context.identity.ManagedIdentityToken(target.query, secret ? *secret : std::string()));
       response.audit.operation = "ManagedIdentityToken";
@@ -126,8 +154,44 @@ ApiResponse SignInResponse(const RouterContext& context, const ApiRequest& reque
   }
   switch (endpoint) {
     case Endpoint::kOpenIdConfiguration:
+      if (target.segments.size() == 4) {
+        // Under a tenant: "adfs" or this server's tenant id.
+        const std::string tenant = AsciiLower(target.segments[1]);
+        if (tenant != "adfs" && tenant != AsciiLower(context.tokens.tenant_id())) {
+          return JsonResponse(400, R"({"error":"invalid_tenant","error_description":)"
+                                   R"("The tenant is not known to this server; use adfs."})");
+        }
+      }
       return FromEndpoint(
           context.identity.OpenIdConfiguration("https://" + AsciiLower(request.host) + "/adfs"));
+    case Endpoint::kSubscriptions:
+    case Endpoint::kTenants: {
+      if (request.method != "GET") {
+        return ErrorResponse(
+            Status(ErrorKind::kMethodNotAllowed, "MethodNotAllowed", "Use GET for this resource."));
+      }
+      if (QueryValue(target.query, "api-version").empty()) {
+        return ErrorResponse(Status(
+            ErrorKind::kBadRequest, "MissingApiVersionParameter",
+            "The api-version query parameter (?api-version=) is required for all requests."));
+      }
+      std::string token = BearerToken(request);
+      auto claims = token.empty()
+                        ? Result<auth::TokenClaims>(Status::Unauthorized(
+                              "AKV10000: Request is missing a Bearer or PoP token."))
+                        : context.tokens.Verify(token, auth::AudiencesForHost(request.host));
+      ApiResponse response = !claims.ok() ? Unauthorized(claims.status(), request, context.tokens)
+                                          : FromEndpoint(endpoint == Endpoint::kSubscriptions
+                                                             ? context.identity.Subscriptions()
+                                                             : context.identity.Tenants());
+      response.audit.operation =
+          endpoint == Endpoint::kSubscriptions ? "ListSubscriptions" : "ListTenants";
+      if (claims.ok()) {
+        response.audit.caller_object_id = claims->object_id;
+        response.audit.caller_app_id = claims->app_id;
+      }
+      return response;
+    }
     case Endpoint::kSigningKeys:
       return FromEndpoint(context.identity.SigningKeys());
     case Endpoint::kClientCredentialsToken: {
@@ -142,7 +206,8 @@ ApiResponse SignInResponse(const RouterContext& context, const ApiRequest& reque
       }
       const std::string* authorization = request.Header("authorization");
       ApiResponse response = FromEndpoint(context.identity.ClientCredentialsToken(
-          *form, authorization ? *authorization : std::string()));
+          *form, authorization ? *authorization : std::string(),
+          request.host.empty() ? std::string() : auth::ResourceForHost(request.host)));
       response.audit.operation = "ClientCredentialsToken";
       if (auto id = form->find("client_id"); id != form->end()) {
         response.audit.caller_app_id = id->second.substr(0, 64);
@@ -166,11 +231,6 @@ Status CheckApiVersion(const auth::FieldMap& query) {
                                 std::string(kLatestApiVersion) + ").");
   }
   return Status::Ok();
-}
-
-std::string QueryValue(const auth::FieldMap& query, std::string_view name) {
-  auto it = query.find(name);
-  return it == query.end() ? std::string() : it->second;
 }
 
 }  // namespace
@@ -261,6 +321,15 @@ Route Router::RouteOf(const ApiRequest& request) {
     if (fixed->method.empty() || fixed->method == request.method) route.kind = fixed->kind;
     return route;
   }
+  if (IsManagedIdentityWithSlash(segments)) {
+    route.endpoint = Endpoint::kManagedIdentityToken;
+    if (request.method == "GET") route.kind = WorkKind::kCompute;
+    return route;
+  }
+  if (IsTenantOpenIdConfiguration(segments)) {
+    route.endpoint = Endpoint::kOpenIdConfiguration;
+    return route;
+  }
   if (!segments.empty() && segments[0] == "adfs") {
     route.endpoint = Endpoint::kUnknownSignIn;
     return route;
@@ -306,6 +375,37 @@ ApiResponse Router::Handle(const ApiRequest& request, const Route& route) const 
       return SignInResponse(context_, request, target, route.endpoint);
   }
 
+  auto admitted = Admit(request, route);
+  if (ApiResponse* refused = std::get_if<ApiResponse>(&admitted)) return std::move(*refused);
+  const store::VaultRecord& vault = std::get<Admission>(admitted).vault;
+  const auth::TokenClaims& claims = std::get<Admission>(admitted).claims;
+  AuditInfo& audit = std::get<Admission>(admitted).audit;
+  const KeysRoute* keys_route = std::get_if<KeysRoute>(&route.keys);
+  auto finish = [&audit](ApiResponse response) {
+    response.audit = std::move(audit);
+    return response;
+  };
+
+  if (Status version = CheckApiVersion(target.query); !version.ok()) {
+    return finish(ErrorResponse(version));
+  }
+  if (keys_route == nullptr) return finish(std::get<ApiResponse>(route.keys));
+  Status allowed =
+      context_.access.Check(vault, {claims.object_id, claims.app_id, context_.tokens.issuer()},
+                            AccessPolicyPermission(keys_route->operation),
+                            RbacDataAction(keys_route->operation), keys_route->name);
+  if (!allowed.ok()) return finish(ErrorResponse(allowed));
+  VaultRequest vault_request{.http = request,
+                             .vault = vault,
+                             .base_url = "https://" + AsciiLower(request.host),
+                             .api_version = QueryValue(target.query, "api-version"),
+                             .skip_token = QueryValue(target.query, "$skiptoken"),
+                             .max_results = QueryValue(target.query, "maxresults")};
+  return finish(HandleKeysOperation({context_.keys, context_.crypto}, vault_request, *keys_route));
+}
+
+std::variant<Router::Admission, ApiResponse> Router::Admit(const ApiRequest& request,
+                                                           const Route& route) const {
   if (!request.secure) {
     return ErrorResponse(Status::Forbidden("The Key Vault API is served over HTTPS only."));
   }
@@ -343,27 +443,18 @@ ApiResponse Router::Handle(const ApiRequest& request, const Route& route) const 
         Unauthorized(Status::Unauthorized("AKV10000: Request is missing a Bearer or PoP token."),
                      request, context_.tokens));
   }
-  auto claims = context_.tokens.Verify(token, auth::ResourceForHost(request.host));
+  auto claims = context_.tokens.Verify(token, auth::AudiencesForHost(request.host));
   if (!claims.ok()) return finish(Unauthorized(claims.status(), request, context_.tokens));
   audit.caller_object_id = claims->object_id;
   audit.caller_app_id = claims->app_id;
+  return Admission{std::move(**vault), std::move(*claims), std::move(audit)};
+}
 
-  if (Status version = CheckApiVersion(target.query); !version.ok()) {
-    return finish(ErrorResponse(version));
-  }
-  if (keys_route == nullptr) return finish(std::get<ApiResponse>(route.keys));
-  Status allowed =
-      context_.access.Check(**vault, {claims->object_id, claims->app_id, context_.tokens.issuer()},
-                            AccessPolicyPermission(keys_route->operation),
-                            RbacDataAction(keys_route->operation), keys_route->name);
-  if (!allowed.ok()) return finish(ErrorResponse(allowed));
-  VaultRequest vault_request{.http = request,
-                             .vault = **vault,
-                             .base_url = "https://" + AsciiLower(request.host),
-                             .api_version = QueryValue(target.query, "api-version"),
-                             .skip_token = QueryValue(target.query, "$skiptoken"),
-                             .max_results = QueryValue(target.query, "maxresults")};
-  return finish(HandleKeysOperation({context_.keys, context_.crypto}, vault_request, *keys_route));
+std::optional<ApiResponse> Router::Precheck(const ApiRequest& request, const Route& route) const {
+  if (!route.target || route.endpoint != Endpoint::kVault) return std::nullopt;
+  auto admitted = Admit(request, route);
+  if (ApiResponse* refused = std::get_if<ApiResponse>(&admitted)) return std::move(*refused);
+  return std::nullopt;
 }
 
 }  // namespace coffre::http

@@ -42,6 +42,8 @@ enum class Endpoint {
   kSigningKeys,
   kClientCredentialsToken,
   kUnknownSignIn,  // any other /adfs/...: 404
+  kSubscriptions,  // GET /subscriptions (Resource Manager, for the Azure CLI's sign-in)
+  kTenants,        // GET /tenants (likewise)
   kAdmin,          // /coffre-admin/...: routed by the admin API
   kVault,          // the Key Vault data plane
 };
@@ -66,8 +68,21 @@ class Router {
   static Route RouteOf(const ApiRequest& request);
   // `route` is RouteOf(request).
   ApiResponse Handle(const ApiRequest& request, const Route& route) const;
+  // For a request whose body is not read yet (its client sent "Expect: 100-continue"): the
+  // answer Handle would give whatever the body says (unknown vault, missing or bad token), or
+  // nullopt if the body is needed. May look the vault up in the store.
+  std::optional<ApiResponse> Precheck(const ApiRequest& request, const Route& route) const;
 
  private:
+  // A data-plane request whose vault exists and whose token is valid.
+  struct Admission {
+    store::VaultRecord vault;
+    auth::TokenClaims claims;
+    AuditInfo audit;
+  };
+  // HTTPS, Host, vault and bearer token, in that order; the error response otherwise.
+  std::variant<Admission, ApiResponse> Admit(const ApiRequest& request, const Route& route) const;
+
   RouterContext context_;
 };
 

@@ -49,6 +49,57 @@ bool IsSafeHeaderValue(std::string_view v) {
          std::all_of(v.begin(), v.end(), [](unsigned char c) { return c >= 0x20 && c < 0x7f; });
 }
 
+// Lingering close (see Session::Linger): at most this long, this many bytes, and this long
+// without a byte.
+constexpr std::chrono::seconds kLingerTime{10};
+constexpr size_t kLingerBytes = 16 * 1024 * 1024;
+constexpr std::chrono::seconds kLingerIdle{2};
+constexpr size_t kLingerChunk = 64 * 1024;
+
+std::string_view TrimSpaces(std::string_view v) {
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  return v;
+}
+
+struct Refusal {
+  int status;
+  std::string code;
+  std::string message;
+};
+
+// The parser reads a body as chunked only when the last transfer coding is "chunked", and a
+// request with any other coding as having no body at all. Only plain chunked is served: other
+// codings are 501 (RFC 9112 6.1), a list that does not end in chunked cannot be framed (400).
+std::optional<Refusal> CheckTransferEncoding(const bhttp::request<bhttp::string_body>& message) {
+  auto [first, last] = message.equal_range(bhttp::field::transfer_encoding);
+  if (first == last) return std::nullopt;
+  std::string codings;
+  for (auto it = first; it != last; ++it) {
+    if (!codings.empty()) codings += ',';
+    codings += std::string(it->value());
+  }
+  std::vector<std::string_view> tokens;
+  std::string_view rest = codings;
+  while (!rest.empty()) {
+    size_t comma = rest.find(',');
+    std::string_view token = TrimSpaces(rest.substr(0, comma));
+    if (!token.empty()) tokens.push_back(token);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+  }
+  if (tokens.size() == 1 && beast::iequals(tokens[0], "chunked")) return std::nullopt;
+  const bool chunked_before_last =
+      std::any_of(tokens.begin(), tokens.empty() ? tokens.end() : tokens.end() - 1,
+                  [](std::string_view t) { return beast::iequals(t, "chunked"); });
+  if (!tokens.empty() && beast::iequals(tokens.back(), "chunked") && !chunked_before_last) {
+    return Refusal{501, "NotImplemented",
+                   "The only transfer coding the server supports is chunked, alone."};
+  }
+  return Refusal{400, "BadRequest",
+                 "The request body cannot be framed: Transfer-Encoding must end with chunked, "
+                 "applied once."};
+}
+
 ApiResponse AuditFailureResponse() {
   return ErrorResponse(Status::Internal("The request could not be recorded in the audit log."));
 }
@@ -151,35 +202,92 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     // The first request on a connection gets the request timeout; later ones may idle longer.
     beast::get_lowest_layer(stream_).expires_after(requests_ == 0 ? server_.options.request_timeout
                                                                   : server_.options.idle_timeout);
+    // The header first: a client that sent "Expect: 100-continue" waits for an answer before
+    // it sends the body.
+    bhttp::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
+  }
+
+  void OnHeader(beast::error_code ec) {
+    if (ec) return OnReadError(ec);
+    auto& message = parser_->get();
+    if (auto refused = CheckTransferEncoding(message)) {
+      return WriteError(refused->status, refused->code, refused->message);
+    }
+    auto expect = message.find(bhttp::field::expect);
+    if (expect == message.end()) return ReadBody();
+    if (!beast::iequals(TrimSpaces(expect->value()), "100-continue")) {
+      return WriteError(417, "ExpectationFailed",
+                        "The only expectation the server supports is 100-continue.");
+    }
+    // Nothing to wait for: no body, or the client already started sending it.
+    if (parser_->is_done() || buffer_.size() != 0) return ReadBody();
+
+    // The client holds its body back until it hears from us. A request that would be refused
+    // whatever its body says (unknown vault, missing or bad token) gets that answer now, with
+    // no 100 Continue; the rest get 100 Continue and their body is read.
+    auto request = NewApiRequest(message);
+    const auto started = Clock::now();
+    Route route = Router::RouteOf(*request);
+    asio::post(server_.fast_pool, [self = this->shared_from_this(), request,
+                                   route = std::move(route), started]() mutable {
+      std::optional<ApiResponse> early;
+      try {
+        early = self->server_.router.Precheck(*request, route);
+      } catch (const std::exception&) {
+        early.reset();  // let the full request run and report the failure
+      }
+      asio::post(self->stream_.get_executor(), [self, request, early = std::move(early),
+                                                started]() mutable {
+        if (!early) return self->SendContinue();
+        self->keep_alive_ = false;
+        self->linger_ = true;
+        early->close_connection = true;
+        self->server_.in_flight.fetch_add(1);
+        request->request_id = crypto::RandomUuid();
+        auto elapsed =
+            std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started);
+        self->AuditThenWrite(std::move(request), std::move(*early), elapsed.count() / 1000.0);
+      });
+    });
+  }
+
+  void SendContinue() {
+    static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    asio::async_write(stream_, asio::buffer(kContinue),
+                      [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                        if (ec) return self->Close();
+                        self->ReadBody();
+                      });
+  }
+
+  void ReadBody() {
+    if (parser_->is_done()) return OnRead({});  // no body, or all of it arrived with the header
     bhttp::async_read(
         stream_, buffer_, *parser_,
         [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
-  void OnRead(beast::error_code ec) {
-    if (ec) {
-      if (ec == bhttp::error::body_limit) {
-        return WriteError(413, "RequestTooLarge",
-                          "The request body is larger than the limit of " +
-                              std::to_string(server_.options.max_body_bytes) + " bytes.");
-      }
-      if (ec == bhttp::error::header_limit) {
-        return WriteError(431, "RequestHeaderFieldsTooLarge",
-                          "The request headers are larger than the limit of " +
-                              std::to_string(server_.options.max_header_bytes) + " bytes.");
-      }
-      if (ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
-          ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
-        return WriteError(400, "BadRequest", "The request is not valid HTTP/1.1.");
-      }
-      return Close();
+  void OnReadError(beast::error_code ec) {
+    if (ec == bhttp::error::body_limit) {
+      return WriteError(413, "RequestTooLarge",
+                        "The request body is larger than the limit of " +
+                            std::to_string(server_.options.max_body_bytes) + " bytes.");
     }
-    ++requests_;
-    auto& message = parser_->get();
-    if constexpr (!kSecure) {
-      if (message.method() == bhttp::verb::connect) return Connect(std::string(message.target()));
+    if (ec == bhttp::error::header_limit) {
+      return WriteError(431, "RequestHeaderFieldsTooLarge",
+                        "The request headers are larger than the limit of " +
+                            std::to_string(server_.options.max_header_bytes) + " bytes.");
     }
+    if (ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
+        ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
+      return WriteError(400, "BadRequest", "The request is not valid HTTP/1.1.");
+    }
+    return Close();
+  }
 
+  std::shared_ptr<ApiRequest> NewApiRequest(const bhttp::request<bhttp::string_body>& message) {
     auto request = std::make_shared<ApiRequest>();
     request->method = std::string(message.method_string());
     request->target = std::string(message.target());
@@ -191,6 +299,18 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       if (it != message.end())
         request->headers.emplace(std::string(name), std::string(it->value()));
     }
+    return request;
+  }
+
+  void OnRead(beast::error_code ec) {
+    if (ec) return OnReadError(ec);
+    ++requests_;
+    auto& message = parser_->get();
+    if constexpr (!kSecure) {
+      if (message.method() == bhttp::verb::connect) return Connect(std::string(message.target()));
+    }
+
+    auto request = NewApiRequest(message);
     request->body = std::move(message.body());
     keep_alive_ = message.keep_alive();
 
@@ -273,6 +393,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     response.status = status;
     response.close_connection = true;
     keep_alive_ = false;
+    linger_ = true;
     server_.in_flight.fetch_add(1);
     Write(std::move(response), nullptr);
   }
@@ -312,9 +433,35 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
                            SecureWipe(response->body().data(), response->body().size());
                          }
                          self->server_.in_flight.fetch_sub(1);
-                         if (ec || !keep_alive) return self->Close();
+                         if (ec) return self->Close();
+                         if (!keep_alive) return self->linger_ ? self->Linger() : self->Close();
                          self->Read();
                        });
+  }
+
+  // After an early answer (413, 401 before the body, a framing error) the client may still be
+  // sending: closing now would reset the connection and destroy the answer before the client
+  // reads it. So, like nginx's lingering close, read and drop what still comes, bounded in bytes
+  // and time, then close.
+  void Linger() {
+    linger_ = false;
+    linger_deadline_ = Clock::now() + kLingerTime;
+    linger_bytes_ = buffer_.size();
+    buffer_.consume(buffer_.size());
+    LingerRead();
+  }
+
+  void LingerRead() {
+    const auto now = Clock::now();
+    if (linger_bytes_ >= kLingerBytes || now >= linger_deadline_) return Close();
+    beast::get_lowest_layer(stream_).expires_after(
+        std::min<Clock::duration>(kLingerIdle, linger_deadline_ - now));
+    stream_.async_read_some(buffer_.prepare(kLingerChunk),
+                            [self = this->shared_from_this()](beast::error_code ec, size_t n) {
+                              if (ec) return self->Close();
+                              self->linger_bytes_ += n;  // never committed: dropped
+                              self->LingerRead();
+                            });
   }
 
   void Close() {
@@ -342,6 +489,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   bool keep_alive_ = false;
+  bool linger_ = false;  // read what the client still sends before closing
+  Clock::time_point linger_deadline_{};
+  size_t linger_bytes_ = 0;
   uint64_t requests_ = 0;
 };
 

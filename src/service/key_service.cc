@@ -20,6 +20,14 @@ std::vector<std::string> DefaultKeyOps(KeyType kty) {
   return {"encrypt", "decrypt", "wrapKey", "unwrapKey"};
 }
 
+// The operations a new key gets. An empty list counts as none given: the Azure SDK for C++
+// always sends key_ops, [] when the caller chose none, and Azure answers with the defaults.
+std::vector<std::string> KeyOpsOrDefault(const std::optional<std::vector<std::string>>& requested,
+                                         KeyType kty) {
+  if (!requested || requested->empty()) return DefaultKeyOps(kty);
+  return *requested;
+}
+
 Status ValidateKeyOps(const std::vector<std::string>& ops) {
   for (const auto& op : ops) {
     if (!IsKeyOperation(op)) {
@@ -234,7 +242,7 @@ Result<KeyBundle> KeyService::CreateKey(const store::VaultRecord& vault,
   if (!IsValidObjectName(request.name)) {
     return Status::BadParameter("The request URI contains an invalid name: " + request.name);
   }
-  std::vector<std::string> key_ops = request.key_ops.value_or(DefaultKeyOps(request.kty));
+  std::vector<std::string> key_ops = KeyOpsOrDefault(request.key_ops, request.kty);
   COFFRE_RETURN_IF_ERROR(ValidateKeyOps(key_ops));
   Tags tags = SortedTags(request.tags.value_or(Tags{}));
   COFFRE_RETURN_IF_ERROR(ValidateTags(tags));
@@ -289,7 +297,7 @@ Result<KeyBundle> KeyService::ImportKey(const store::VaultRecord& vault,
     return Status::BadParameter("The request URI contains an invalid name: " + request.name);
   }
   COFFRE_ASSIGN_OR_RETURN(KeyType kty, ImportedKeyType(request));
-  std::vector<std::string> key_ops = request.key.key_ops.value_or(DefaultKeyOps(kty));
+  std::vector<std::string> key_ops = KeyOpsOrDefault(request.key.key_ops, kty);
   COFFRE_RETURN_IF_ERROR(ValidateKeyOps(key_ops));
   Tags tags = SortedTags(request.tags.value_or(Tags{}));
   COFFRE_RETURN_IF_ERROR(ValidateTags(tags));

@@ -710,5 +710,93 @@ TEST_F(RouterTest, ManagedIdentityTokenRejectsBadHeader) {
   EXPECT_EQ(Handle(post).status, 405);
 }
 
+TEST_F(RouterTest, PrecheckAnswersWhatTheBodyCannotChange) {
+  // A PUT whose client waits for 100 Continue: refused now when the answer is known.
+  ApiRequest anonymous = Request("PUT", "/keys/k1?api-version=7.4");
+  auto refused = router_->Precheck(anonymous, Router::RouteOf(anonymous));
+  ASSERT_TRUE(refused.has_value());
+  ExpectChallenge(*refused);
+  EXPECT_EQ(refused->audit.vault, "dev");
+  EXPECT_EQ(refused->audit.operation, "ImportKey");
+
+  ApiRequest elsewhere = anonymous;
+  elsewhere.host = "nosuch.localhost:8443";
+  auto unknown = router_->Precheck(elsewhere, Router::RouteOf(elsewhere));
+  ASSERT_TRUE(unknown.has_value());
+  EXPECT_EQ(unknown->status, 404);
+
+  ApiRequest signed_in = anonymous;
+  signed_in.headers["authorization"] = "Bearer " + token_;
+  EXPECT_FALSE(router_->Precheck(signed_in, Router::RouteOf(signed_in)).has_value());
+  ApiRequest sign_in = Request("POST", "/adfs/oauth2/token");
+  EXPECT_FALSE(router_->Precheck(sign_in, Router::RouteOf(sign_in)).has_value());
+}
+
+TEST_F(RouterTest, PortLessAudienceIsAccepted) {
+  auto issued = tokens_->Issue(DevIdentity(), "https://localhost/.default");
+  ASSERT_TRUE(issued.ok());
+  ApiRequest r = Request("GET", "/keys?api-version=7.4");
+  r.headers["authorization"] = "Bearer " + issued->access_token;
+  EXPECT_EQ(Handle(r).status, 200);
+}
+
+TEST_F(RouterTest, SubscriptionsAndTenantsComeBeforeVaultRouting) {
+  for (const char* target :
+       {"/subscriptions?api-version=2022-12-01", "/tenants?api-version=2022-12-01"}) {
+    SCOPED_TRACE(target);
+    ApiResponse r = Call("GET", target, {}, "localhost:8443");
+    ASSERT_EQ(r.status, 200) << r.body;
+    json::object body = Body(r);
+    ASSERT_EQ(body.at("value").as_array().size(), 1u);
+    EXPECT_EQ(body.at("value").as_array()[0].as_object().at("tenantId"), kTenant);
+    ApiRequest anonymous = Request("GET", target);
+    anonymous.host = "localhost:8443";
+    EXPECT_EQ(Handle(anonymous).status, 401);
+  }
+  EXPECT_EQ(Call("GET", "/subscriptions", {}, "localhost:8443").status, 400);
+}
+
+TEST_F(RouterTest, OpenIdConfigurationUnderATenant) {
+  for (std::string tenant : {std::string("adfs"), std::string(kTenant)}) {
+    ApiRequest r = Request("GET", "/adfs/" + tenant + "/.well-known/openid-configuration");
+    r.host = "localhost:8443";
+    ApiResponse response = Handle(r);
+    ASSERT_EQ(response.status, 200) << response.body;
+    // The Azure CLI takes the tenant from the issuer's path.
+    EXPECT_EQ(Body(response).at("issuer"), "https://localhost:8443/adfs");
+  }
+  ApiRequest other = Request("GET", "/adfs/contoso.example/.well-known/openid-configuration");
+  EXPECT_EQ(Handle(other).status, 400);
+}
+
+TEST_F(RouterTest, AppService2017ManagedIdentityOnPlainHttpOnly) {
+  // What msrestazure sends for MSI_ENDPOINT=http://127.0.0.1:P/msi/token.
+  ApiRequest r =
+      Request("GET", "/msi/token/?resource=https://localhost:8443&api-version=2017-09-01");
+  r.secure = false;
+  r.headers["secret"] = kIdentityHeader;
+  ApiResponse response = Handle(r);
+  ASSERT_EQ(response.status, 200) << response.body;
+  json::object body = Body(response);
+  // "MM/DD/YYYY hh:mm:ss +00:00"
+  std::string expires(body.at("expires_on").as_string());
+  EXPECT_EQ(expires.size(), 26u) << expires;
+  EXPECT_TRUE(expires.ends_with(" +00:00")) << expires;
+  ApiRequest data = Request("GET", "/keys?api-version=7.4");
+  data.headers["authorization"] = "Bearer " + std::string(body.at("access_token").as_string());
+  EXPECT_EQ(Handle(data).status, 200);
+
+  ApiRequest wrong = r;
+  wrong.headers["secret"] = "wrong";
+  EXPECT_EQ(Handle(wrong).status, 401);
+  ApiRequest other_header = r;
+  other_header.headers.erase("secret");
+  other_header.headers["x-identity-header"] = kIdentityHeader;
+  EXPECT_EQ(Handle(other_header).status, 401);
+  ApiRequest over_tls = r;
+  over_tls.secure = true;
+  EXPECT_EQ(Handle(over_tls).status, 404);
+}
+
 }  // namespace
 }  // namespace coffre::http

@@ -302,6 +302,16 @@ TEST_F(KeyServiceTest, RejectsUnknownKeyOperation) {
   EXPECT_EQ(created.status().code(), "BadParameter");
 }
 
+TEST_F(KeyServiceTest, EmptyKeyOpsOnCreateGetsTheDefaults) {
+  // The Azure SDK for C++ sends "key_ops":[] when the caller chose none.
+  CreateKeyRequest r = Ec("emptyops");
+  r.key_ops = std::vector<std::string>{};
+  EXPECT_EQ(MustCreate(r).key.key_ops, kEcDefaultOps);
+  auto got = service_->GetKey(vault_, "emptyops", "");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->key.key_ops, kEcDefaultOps);
+}
+
 TEST_F(KeyServiceTest, CreateHonoursAttributesOpsAndSortsTags) {
   CreateKeyRequest r = Ec("attrs");
   r.key_ops = std::vector<std::string>{"verify"};
