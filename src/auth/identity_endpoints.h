@@ -1,9 +1,11 @@
 // The identity endpoints clients sign in with, transport-neutral: the HTTP layer passes in
 // the query/form fields and headers and sends back what these return.
 //
-// - Managed identity, App Service style (GET /msi/token, header X-IDENTITY-HEADER).
+// - Managed identity, App Service style (GET /msi/token, header X-IDENTITY-HEADER; or the
+//   2017-09-01 variant with header secret, which the Azure CLI uses).
 // - Client credentials, ADFS style (GET /adfs/.well-known/openid-configuration,
 //   POST /adfs/oauth2/token), for EnvironmentCredential with AZURE_TENANT_ID=adfs.
+// - What the Azure CLI lists after signing in: GET /subscriptions, GET /tenants.
 #pragma once
 
 #include <map>

@@ -1,4 +1,5 @@
-// Router: turns an ApiRequest into an ApiResponse. In order: identity endpoints, health and
+// Router: turns an ApiRequest into an ApiResponse. In order: identity endpoints (with the
+// Resource Manager subscription and tenant lists the Azure CLI reads), health and
 // the admin API (own token), vault from Host (unknown -> 404), bearer token (missing or bad ->
 // 401 with the Key Vault challenge, before anything looks at the body or route), api-version,
 // the vault's permission model (403), then the keys API.

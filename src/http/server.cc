@@ -216,7 +216,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       return WriteError(refused->status, refused->code, refused->message);
     }
     auto expect = message.find(bhttp::field::expect);
-    if (expect == message.end()) return ReadBody();
+    // HTTP/1.0 clients know no interim responses: their expectations are ignored (RFC 9110).
+    if (expect == message.end() || message.version() < 11) return ReadBody();
     if (!beast::iequals(TrimSpaces(expect->value()), "100-continue")) {
       return WriteError(417, "ExpectationFailed",
                         "The only expectation the server supports is 100-continue.");

@@ -120,6 +120,8 @@ class AzureCliTest(h.ServerTestCase):
         text = open(self.az_sh).read()
         self.assertIn("az cloud register --name Coffre", text)
         self.assertIn("--endpoint-active-directory https://localhost:%d/adfs" % s.port, text)
+        p = s.cli("dev", "az", "--data-dir", s.data_dir)
+        self.assertEqual((p.returncode, p.stdout), (0, text), p.stderr)
         p = subprocess.run(["bash", "-c", '. "$1" && az account show --output json', "az.sh",
                             self.az_sh], env=self.base_env(), stdin=subprocess.DEVNULL,
                            capture_output=True, text=True, timeout=4 * AZ_TIMEOUT)
