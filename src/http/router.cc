@@ -148,7 +148,7 @@ ApiResponse SignInResponse(const RouterContext& context, const ApiRequest& reque
     default:
       break;
   }
-  // The rest is /adfs/...
+  // The rest: /adfs/... and the Resource Manager lists.
   if (!request.secure) {
     return ErrorResponse(Status::Forbidden("The sign-in endpoints are served over HTTPS only."));
   }

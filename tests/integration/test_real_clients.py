@@ -234,6 +234,23 @@ class RealClientsTest(h.ServerTestCase):
             conn.close()
         self.assertEqual(status, 417, payload)
 
+    def test_http10_expectation_is_ignored(self):
+        # An HTTP/1.0 client knows no interim response: no 100, the body is read as sent.
+        s = self.server
+        body = b'{"kty":"EC"}'
+        conn = RawConnection(s)
+        try:
+            conn.send(("POST /keys/http10/create?%s HTTP/1.0\r\nHost: %s\r\nAuthorization: Bearer %s\r\n"
+                       "Content-Type: application/json\r\nContent-Length: %d\r\n"
+                       "Expect: 100-continue\r\n\r\n" % (AV, s.vault_host(), s.msi_token(), len(body))
+                       ).encode())
+            self.assertTrue(conn.nothing_within(0.3), "an interim response went to HTTP/1.0")
+            conn.send(body)
+            status, _, payload = conn.read_response(timeout=MAX_SECONDS)
+        finally:
+            conn.close()
+        self.assertEqual(status, 200, payload)
+
     def test_body_less_request_with_expect_is_answered(self):
         s = self.server
         conn = RawConnection(s)
