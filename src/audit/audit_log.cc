@@ -266,6 +266,10 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& directory, s
     if (log->fd_ < 0) return Status::Internal("Cannot open the audit file " + path);
     log->file_bytes_ = content.size() + (content.empty() ? 0 : 1);
   }
+  // The anchorer first: the flusher reads whether it exists.
+  if (!log->chain_.key.empty() && log->chain_.record_head) {
+    log->anchorer_ = std::thread([raw = log.get()] { raw->AnchorLoop(); });
+  }
   log->flusher_ = std::thread([raw = log.get()] { raw->FlushLoop(); });
   return log;
 }
@@ -277,7 +281,27 @@ AuditLog::~AuditLog() {
   }
   queued_.notify_all();
   if (flusher_.joinable()) flusher_.join();
+  // The flusher is done: the last head it handed over is recorded before the anchorer stops.
+  {
+    std::lock_guard lock(anchor_mutex_);
+    anchor_stopping_ = true;
+  }
+  anchor_ready_.notify_all();
+  if (anchorer_.joinable()) anchorer_.join();
   if (fd_ >= 0) ::close(fd_);
+}
+
+void AuditLog::AnchorLoop() {
+  std::unique_lock lock(anchor_mutex_);
+  while (true) {
+    anchor_ready_.wait(lock, [&] { return anchor_stopping_ || !pending_head_.empty(); });
+    if (pending_head_.empty()) return;  // stopping, nothing left
+    std::string head = std::move(pending_head_);
+    pending_head_.clear();
+    lock.unlock();
+    chain_.record_head(head);
+    lock.lock();
+  }
 }
 
 Status AuditLog::OpenFileForSeq(int64_t first_seq) {
@@ -381,9 +405,15 @@ void AuditLog::FlushLoop() {
     }
     for (auto& pending : batch) pending.done(written);
     // The head goes to the store once the group is on disk (never ahead of the files), after
-    // the responses: a crash in between leaves lines past the anchor, never an anchor past them.
-    if (written.ok() && !chain_.key.empty() && chain_.record_head && !last_mac_.empty()) {
-      chain_.record_head(AuditHeadText(chain_.key, next_seq_ - 1, last_mac_));
+    // the responses and off this thread: a crash in between leaves lines past the anchor, never
+    // an anchor past them.
+    if (written.ok() && anchorer_.joinable() && !last_mac_.empty()) {
+      std::string head = AuditHeadText(chain_.key, next_seq_ - 1, last_mac_);
+      {
+        std::lock_guard anchor_lock(anchor_mutex_);
+        pending_head_ = std::move(head);
+      }
+      anchor_ready_.notify_one();
     }
     lock.lock();
     if (!written.ok()) failure_ = written;

@@ -41,8 +41,9 @@ namespace coffre::audit {
 // How a log is keyed and where its head is anchored.
 struct AuditChain {
   SecureBytes key;  // HMAC key (32 bytes); empty: unkeyed lines (tests, tools)
-  // Stores the head text (AuditHeadText) after each committed group; errors are the callback's
-  // to report (the lines are on disk already).
+  // Stores the head text (AuditHeadText) after committed groups, on a thread of its own, the
+  // newest head first (one superseded while a store write ran is skipped); errors are the
+  // callback's to report (the lines are on disk already).
   std::function<void(const std::string& head)> record_head;
 };
 
@@ -111,6 +112,15 @@ class AuditLog {
   Status failure_;         // sticky: once writing failed, every append fails
   bool stopping_ = false;
   std::thread flusher_;
+
+  // The head waiting to be recorded: the anchor thread writes the newest one, so a slow store
+  // write never holds up the next group's sync (heads it had no time for are superseded).
+  void AnchorLoop();
+  std::mutex anchor_mutex_;
+  std::condition_variable anchor_ready_;
+  std::string pending_head_;
+  bool anchor_stopping_ = false;
+  std::thread anchorer_;
 };
 
 // The result of checking files of the chain, in order.
