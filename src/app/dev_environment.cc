@@ -1,5 +1,7 @@
 #include "app/dev_environment.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <ctime>
 
@@ -20,16 +22,27 @@ std::vector<std::string> DevDnsNames(const std::vector<std::string>& vault_names
   return names;
 }
 
-Result<crypto::CertificateAndKey> LoadOrCreateCa(const std::string& data_dir) {
+// `replaced` is set when a new CA was made (every certificate of the old one must be reissued).
+Result<crypto::CertificateAndKey> LoadOrCreateCa(const std::string& data_dir, bool* replaced) {
   std::string cert_path = JoinPath(data_dir, "ca.pem");
   std::string key_path = JoinPath(data_dir, "ca.key");
   COFFRE_ASSIGN_OR_RETURN(auto cert, ReadFileIfExists(cert_path));
   COFFRE_ASSIGN_OR_RETURN(auto key, ReadPrivateFileIfExists(key_path));
+  *replaced = false;
   if (cert && key) {
-    crypto::CertificateAndKey ca{*cert, SecureString(key->begin(), key->end())};
+    // A dev CA from before name constraints could vouch for any host in shells that trust it:
+    // it is replaced (ca.pem and ca-bundle.pem are rewritten in place; a copy imported into a
+    // system trust store must be imported again).
+    auto constrained = crypto::CertificateIsNameConstrained(*cert);
+    if (constrained.ok() && *constrained) {
+      crypto::CertificateAndKey ca{*cert, SecureString(key->begin(), key->end())};
+      SecureWipe(key->data(), key->size());
+      return ca;
+    }
     SecureWipe(key->data(), key->size());
-    return ca;
+    spdlog::warn("the dev CA in {} is not name-constrained; replacing it", cert_path);
   }
+  *replaced = true;
   COFFRE_ASSIGN_OR_RETURN(auto ca, crypto::CreateDevCa("Coffre dev CA", kCaValidDays));
   COFFRE_RETURN_IF_ERROR(WriteFileAtomically(key_path, ca.key_pem, 0600));
   COFFRE_RETURN_IF_ERROR(WriteFileAtomically(cert_path, ca.cert_pem, 0644));
@@ -46,7 +59,8 @@ bool CoversNames(const std::vector<std::string>& have, const std::vector<std::st
 
 Result<DevTlsFiles> PrepareDevTls(const std::string& data_dir,
                                   const std::vector<std::string>& vault_names) {
-  COFFRE_ASSIGN_OR_RETURN(auto ca, LoadOrCreateCa(data_dir));
+  bool new_ca = false;
+  COFFRE_ASSIGN_OR_RETURN(auto ca, LoadOrCreateCa(data_dir, &new_ca));
   DevTlsFiles files;
   files.ca_pem_path = JoinPath(data_dir, "ca.pem");
   files.ca_bundle_path = JoinPath(data_dir, "ca-bundle.pem");
@@ -57,7 +71,7 @@ Result<DevTlsFiles> PrepareDevTls(const std::string& data_dir,
   COFFRE_ASSIGN_OR_RETURN(auto cert, ReadFileIfExists(cert_path));
   COFFRE_ASSIGN_OR_RETURN(auto key, ReadPrivateFileIfExists(key_path));
   bool reuse = false;
-  if (cert && key) {
+  if (cert && key && !new_ca) {
     auto have = crypto::CertificateDnsNames(*cert);
     auto not_after = crypto::CertificateNotAfter(*cert);
     reuse = have.ok() && not_after.ok() && CoversNames(*have, names) &&

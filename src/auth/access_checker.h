@@ -28,8 +28,8 @@ class AccessChecker {
   explicit AccessChecker(store::Store& store, const Clock& clock = SystemClock::Instance())
       : store_(store), clock_(clock) {}
 
-  // OK, or Key Vault's 403. An empty permission and data action means any authenticated
-  // caller may proceed.
+  // OK, or Key Vault's 403. An empty permission (access-policy vault) or data action (RBAC
+  // vault) is refused: default deny.
   Status Check(const store::VaultRecord& vault, const Caller& caller, std::string_view permission,
                std::string_view data_action, std::string_view key_name) const;
 

@@ -26,6 +26,10 @@ void AddServerCommand(CLI::App& app, Cli& cli) {
   cmd->add_option("--tls-key", config->tls_key_file, "TLS private key (PEM)");
   cmd->add_option("--io-threads", config->io_threads, "I/O threads (default: one per core)");
   cmd->add_option("--audit-dir", config->audit_dir, "Audit log directory (default DATA_DIR/audit)");
+  cmd->add_option("--max-failed-sign-ins", config->max_failed_sign_ins,
+                  "Failed sign-ins (client secrets, admin tokens, identity headers) per client "
+                  "address and per client id per minute before answers turn to 429")
+      ->check(CLI::Range(1, 1000000));
   cmd->add_option("--audit-file-bytes", config->audit_file_bytes,
                   "Start a new audit file once the current one reaches this size")
       ->check(CLI::Range(size_t{4096}, size_t{1} << 40))

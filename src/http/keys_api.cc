@@ -80,7 +80,11 @@ constexpr std::array kOperations = {
                   "Microsoft.KeyVault/vaults/keys/purge/action", P::kBlocking},
     OperationInfo{Op::kRecoverDeletedKey, "RecoverDeletedKey", "recover",
                   "Microsoft.KeyVault/vaults/keys/recover/action", P::kBlocking},
-    OperationInfo{Op::kGetRandomBytes, "GetRandomBytes", "", "", P::kCompute},
+    // Not a key operation in Key Vault; as Managed HSM names it (rng/action), granted by the
+    // Crypto Officer and Crypto User roles. Access-policy vaults have no such permission: the
+    // caller needs the keys "encrypt" permission, what a crypto user is granted.
+    OperationInfo{Op::kGetRandomBytes, "GetRandomBytes", "encrypt",
+                  "Microsoft.KeyVault/vaults/rng/action", P::kCompute},
 };
 
 const OperationInfo& Info(Op op) {
@@ -318,6 +322,14 @@ bool CreatesRsaKey(std::string_view body) {
 }
 
 }  // namespace
+
+std::vector<OperationAccess> KeysOperationAccess() {
+  std::vector<OperationAccess> rows;
+  for (const auto& info : kOperations) {
+    rows.push_back({info.name, info.permission, info.data_action});
+  }
+  return rows;
+}
 
 std::string_view OperationName(KeysOperation op) { return Info(op).name; }
 std::string_view AccessPolicyPermission(KeysOperation op) { return Info(op).permission; }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <boost/json.hpp>
 #include <cctype>
 
 #include "common/strings.h"
@@ -65,6 +66,46 @@ ApiResponse FromEndpoint(const auth::EndpointResponse& endpoint) {
   return JsonResponse(endpoint.status, endpoint.body);
 }
 
+// How a throttled caller is answered: Key Vault's shape on the admin API, OAuth's on the
+// sign-in endpoints (as Entra ID), both with Retry-After.
+enum class ThrottleShape { kKeyVault, kOAuth };
+
+ApiResponse Throttled(int64_t retry_after, ThrottleShape shape) {
+  const std::string message = "Too many failed sign-in attempts from this client. Retry after " +
+                              std::to_string(retry_after) + " seconds.";
+  boost::json::object body;
+  if (shape == ThrottleShape::kKeyVault) {
+    body["error"] = boost::json::object{{"code", "Throttled"}, {"message", message}};
+  } else {
+    body["error"] = "temporarily_unavailable";
+    body["error_description"] = message;
+  }
+  ApiResponse response = JsonResponse(429, boost::json::serialize(body));
+  response.headers.emplace_back("Retry-After", std::to_string(retry_after));
+  return response;
+}
+
+// How costly a credential is to check: a client secret needs PBKDF2, which a throttled caller
+// must not make the server run; an admin token (one SHA-256) or identity header (a comparison)
+// is checked anyway, so the right one is never locked out by someone else's guessing on the
+// same address, and only wrong ones are answered 429.
+enum class CheckCost { kCheap, kSlow };
+
+// Runs a sign-in (`attempt`) under the throttle; a 401 counts as a failure.
+template <typename Attempt>
+ApiResponse Guarded(auth::SignInThrottle* throttle, const ApiRequest& request,
+                    std::string_view client_id, ThrottleShape shape, CheckCost cost,
+                    Attempt attempt) {
+  if (throttle == nullptr) return attempt();
+  int64_t wait = throttle->RetryAfterSeconds(request.client_address, client_id);
+  if (wait > 0 && cost == CheckCost::kSlow) return Throttled(wait, shape);
+  ApiResponse response = attempt();
+  if (response.status != 401) return response;
+  if (wait > 0) return Throttled(wait, shape);
+  throttle->RecordFailure(request.client_address, client_id);
+  return response;
+}
+
 // The endpoints outside the data plane with a fixed path, and where each runs. Those that serve
 // one method answer any other with 405 at once: such a request is placed like an unknown one.
 struct FixedEndpoint {
@@ -82,8 +123,8 @@ constexpr FixedEndpoint kFixedEndpoints[] = {
      "",
      WorkKind::kCompute},
     {Endpoint::kSigningKeys, {"adfs", "discovery", "keys"}, "", WorkKind::kCompute},
-    // Checks a client secret: password hashing is slow by design.
-    {Endpoint::kClientCredentialsToken, {"adfs", "oauth2", "token"}, "POST", WorkKind::kSlow},
+    // Checks a client secret: password hashing is slow by design, on a pool of its own.
+    {Endpoint::kClientCredentialsToken, {"adfs", "oauth2", "token"}, "POST", WorkKind::kSignIn},
     // Resource Manager, before any vault routing: bare localhost would otherwise be vault dev.
     {Endpoint::kSubscriptions, {"subscriptions"}, "GET", WorkKind::kCompute},
     {Endpoint::kTenants, {"tenants"}, "GET", WorkKind::kCompute},
@@ -128,20 +169,23 @@ ApiResponse SignInResponse(const RouterContext& context, const ApiRequest& reque
       return response;
     }
     case Endpoint::kManagedIdentityToken: {
+      // Only on the loopback HTTP listener: the HTTPS one may be bound to a network (--bind).
+      if (request.secure) {
+        return ErrorResponse(Status::NotFound("NotFound", "The requested resource was not found."));
+      }
       if (request.method != "GET") {
         return ErrorResponse(Status(ErrorKind::kMethodNotAllowed, "MethodNotAllowed",
                                     "Use GET for the managed identity endpoint."));
       }
-      // The 2017-09-01 variant names its secret "secret"; it is served on the loopback HTTP
-      // port only, as App Service served it inside the host.
+      // The App Service 2017-09-01 variant names its secret header "secret".
       const bool app_service_2017 =
           QueryValue(target.query, "api-version") == auth::IdentityEndpoints::kAppService2017;
-      if (app_service_2017 && request.secure) {
-        return ErrorResponse(Status::NotFound("NotFound", "The requested resource was not found."));
-      }
       const std::string* secret = request.Header(app_service_2017 ? "secret" : "x-identity-header");
-      ApiResponse response = FromEndpoint(
-          context.identity.ManagedIdentityToken(target.query, secret ? *secret : std::string()));
+      ApiResponse response =
+          Guarded(context.sign_ins, request, {}, ThrottleShape::kOAuth, CheckCost::kCheap, [&] {
+            return FromEndpoint(context.identity.ManagedIdentityToken(
+                target.query, secret ? *secret : std::string()));
+          });
       response.audit.operation = "ManagedIdentityToken";
       return response;
     }
@@ -205,13 +249,16 @@ ApiResponse SignInResponse(const RouterContext& context, const ApiRequest& reque
                                  R"("The request body is not a valid form."})");
       }
       const std::string* authorization = request.Header("authorization");
-      ApiResponse response = FromEndpoint(context.identity.ClientCredentialsToken(
-          *form, authorization ? *authorization : std::string(),
-          request.host.empty() ? std::string() : auth::ResourceForHost(request.host)));
+      auto id = form->find("client_id");
+      std::string_view client_id = id == form->end() ? std::string_view() : id->second;
+      ApiResponse response = Guarded(
+          context.sign_ins, request, client_id, ThrottleShape::kOAuth, CheckCost::kSlow, [&] {
+            return FromEndpoint(context.identity.ClientCredentialsToken(
+                *form, authorization ? *authorization : std::string(),
+                request.host.empty() ? std::string() : auth::ResourceForHost(request.host)));
+          });
       response.audit.operation = "ClientCredentialsToken";
-      if (auto id = form->find("client_id"); id != form->end()) {
-        response.audit.caller_app_id = id->second.substr(0, 64);
-      }
+      response.audit.caller_app_id = std::string(client_id.substr(0, 64));
       return response;
     }
     default:
@@ -287,6 +334,8 @@ std::string VaultNameFromHost(std::string_view host) {
   }
   return {};
 }
+
+std::vector<OperationAccess> DataPlaneOperations() { return KeysOperationAccess(); }
 
 bool IsSupportedApiVersion(std::string_view version) {
   // Strip a "-preview" or "-preview.N" suffix.
@@ -370,7 +419,13 @@ ApiResponse Router::Handle(const ApiRequest& request, const Route& route) const 
       if (context_.admin == nullptr) {
         return ErrorResponse(Status::NotFound("NotFound", "The admin API is not enabled."));
       }
-      return HandleAdminRequest(*context_.admin, request, target);
+      {
+        ApiResponse response =
+            Guarded(context_.sign_ins, request, {}, ThrottleShape::kKeyVault, CheckCost::kCheap,
+                    [&] { return HandleAdminRequest(*context_.admin, request, target); });
+        if (response.audit.operation.empty()) response.audit.operation = "Admin (throttled)";
+        return response;
+      }
     default:
       return SignInResponse(context_, request, target, route.endpoint);
   }
@@ -412,21 +467,13 @@ std::variant<Router::Admission, ApiResponse> Router::Admit(const ApiRequest& req
   if (!IsValidHostHeader(request.host)) {
     return ErrorResponse(Status::BadParameter("The Host header is missing or not valid."));
   }
-  std::string vault_name = VaultNameFromHost(request.host);
-  auto vault = vault_name.empty() ? Result<std::optional<store::VaultRecord>>(std::nullopt)
-                                  : context_.vaults.Find(vault_name);
-  if (!vault.ok()) return ErrorResponse(vault.status());
-  if (!vault->has_value()) {
-    return ErrorResponse(Status::NotFound(
-        "VaultNotFound",
-        "No vault is served at " + AsciiLower(HostWithoutPort(request.host)) + "."));
-  }
-
-  // Authentication comes before any validation of the route, query or body: the SDKs' first
-  // request is a body-less probe that expects the challenge.
+  // Authentication comes before anything else, the vault included: the SDKs' first request is
+  // a body-less probe that expects the challenge, and which vault names exist is not told to
+  // callers without a valid token.
   const KeysRoute* keys_route = std::get_if<KeysRoute>(&route.keys);
   AuditInfo audit;
-  audit.vault = (*vault)->name;
+  std::string vault_name = VaultNameFromHost(request.host);
+  audit.vault = vault_name;
   audit.operation = keys_route ? std::string(OperationName(keys_route->operation)) : "Unknown";
   if (keys_route) {
     audit.key_name = keys_route->name;
@@ -447,6 +494,16 @@ std::variant<Router::Admission, ApiResponse> Router::Admit(const ApiRequest& req
   if (!claims.ok()) return finish(Unauthorized(claims.status(), request, context_.tokens));
   audit.caller_object_id = claims->object_id;
   audit.caller_app_id = claims->app_id;
+
+  auto vault = vault_name.empty() ? Result<std::optional<store::VaultRecord>>(std::nullopt)
+                                  : context_.vaults.Find(vault_name);
+  if (!vault.ok()) return finish(ErrorResponse(vault.status()));
+  if (!vault->has_value()) {
+    return finish(ErrorResponse(Status::NotFound(
+        "VaultNotFound",
+        "No vault is served at " + AsciiLower(HostWithoutPort(request.host)) + ".")));
+  }
+  audit.vault = (*vault)->name;
   return Admission{std::move(**vault), std::move(*claims), std::move(audit)};
 }
 

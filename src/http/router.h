@@ -1,7 +1,7 @@
 // Router: turns an ApiRequest into an ApiResponse. In order: identity endpoints (with the
-// Resource Manager subscription and tenant lists the Azure CLI reads), health and
-// the admin API (own token), vault from Host (unknown -> 404), bearer token (missing or bad ->
-// 401 with the Key Vault challenge, before anything looks at the body or route), api-version,
+// Resource Manager subscription and tenant lists the Azure CLI reads), health and the admin API
+// (own token), bearer token (missing or bad -> 401 with the Key Vault challenge, before anything
+// looks at the vault, body or route), vault from Host (unknown -> 404), api-version,
 // the vault's permission model (403), then the keys API.
 // RouteOf() says where Handle() may run: Handle() may generate keys or wait for a commit.
 #pragma once
@@ -13,6 +13,7 @@
 
 #include "auth/access_checker.h"
 #include "auth/identity_endpoints.h"
+#include "auth/sign_in_throttle.h"
 #include "auth/token_authority.h"
 #include "http/admin_api.h"
 #include "http/api_request.h"
@@ -32,6 +33,8 @@ struct RouterContext {
   const auth::IdentityEndpoints& identity;
   const auth::AccessChecker& access;
   const AdminContext* admin = nullptr;  // null: no admin API
+  // Failed sign-ins (client secrets, admin tokens, identity headers); null: not throttled.
+  auth::SignInThrottle* sign_ins = nullptr;
 };
 
 // What a request's path addresses.
@@ -90,6 +93,11 @@ class Router {
 // The vault a Host header names: NAME.localhost[:port], NAME.vault.azure.net; bare localhost,
 // 127.0.0.1 and [::1] mean "dev". Empty if the host names no vault.
 std::string VaultNameFromHost(std::string_view host);
+
+// The rows of every data-plane operations table the router serves. A new table (secrets,
+// certificates) adds its rows here: the default-deny test walks this list and fails on any row
+// without a permission or data action (the access check refuses such a row anyway).
+std::vector<OperationAccess> DataPlaneOperations();
 
 // Whether an api-version is one the SDKs send and we serve.
 bool IsSupportedApiVersion(std::string_view version);

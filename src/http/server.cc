@@ -2,6 +2,9 @@
 
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -13,6 +16,7 @@
 #include <cctype>
 #include <chrono>
 #include <condition_variable>
+#include <latch>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -31,6 +35,14 @@ using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
 namespace {
+
+constexpr const char* kTls12Ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
+// Client-secret checks waiting for the sign-in pool; more are answered 429 at once.
+constexpr int kMaxQueuedSignIns = 64;
 
 // The only CONNECT targets the proxy accepts: NAME.vault.azure.net:443. It never connects
 // anywhere; it terminates TLS itself and serves the vault in the tunnel.
@@ -126,6 +138,8 @@ struct ServerState {
         fast_pool(options.worker_threads > 0 ? options.worker_threads
                                              : std::max(4, 2 * io_threads + 2)),
         slow_pool(std::max(2, io_threads)),
+        sign_in_threads(std::max(1, io_threads / 2)),
+        sign_in_pool(sign_in_threads),
         signals(ioc, SIGINT, SIGTERM) {}
 
   ServerOptions options;
@@ -134,6 +148,8 @@ struct ServerState {
   asio::io_context ioc;
   asio::thread_pool fast_pool;
   asio::thread_pool slow_pool;
+  int sign_in_threads;
+  asio::thread_pool sign_in_pool;  // client-secret checks only, at a lower CPU priority
   asio::signal_set signals;
   std::mutex tls_mutex;
   std::shared_ptr<ssl::context> tls;  // swapped when the certificate changes; guarded
@@ -152,6 +168,7 @@ struct ServerState {
 
   std::atomic<bool> draining{false};
   std::atomic<int> in_flight{0};
+  std::atomic<int> sign_ins_queued{0};
   // Keeps the I/O threads running while requests are on the worker pools: once draining has
   // closed the acceptors and timers, their pending writes may be the only work left.
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
@@ -321,6 +338,24 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     Route route = Router::RouteOf(*request);
     if (route.kind == WorkKind::kCompute && server_.options.compute_on_io_threads) {
       return Process(std::move(request), route, started);
+    }
+    if (route.kind == WorkKind::kSignIn) {
+      // Past a bounded queue, sign-ins are refused at once rather than waited for.
+      if (server_.sign_ins_queued.fetch_add(1) >= kMaxQueuedSignIns) {
+        server_.sign_ins_queued.fetch_sub(1);
+        ApiResponse busy =
+            JsonResponse(429, R"({"error":"temporarily_unavailable","error_description":)"
+                              R"("Too many sign-in requests are waiting. Retry later."})");
+        busy.headers.emplace_back("Retry-After", "1");
+        busy.audit.operation = "ClientCredentialsToken";
+        return AuditThenWrite(std::move(request), std::move(busy), 0);
+      }
+      asio::post(server_.sign_in_pool,
+                 [self = this->shared_from_this(), request, route = std::move(route), started] {
+                   self->server_.sign_ins_queued.fetch_sub(1);
+                   self->Process(request, route, started);
+                 });
+      return;
     }
     auto& pool = route.kind == WorkKind::kSlow ? server_.slow_pool : server_.fast_pool;
     asio::post(pool, [self = this->shared_from_this(), request, route = std::move(route), started] {
@@ -527,6 +562,12 @@ Status ServerState::MakeTlsContext(const std::string& cert_chain_pem, const Secu
                        ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
                        ssl::context::single_dh_use);
   SSL_CTX_set_min_proto_version(context->native_handle(), TLS1_2_VERSION);
+  // TLS 1.2: forward secrecy (ECDHE) and AEAD only; no CBC, no SHA-1 MACs, no static RSA or DHE.
+  // TLS 1.3 suites (all AEAD with forward secrecy) keep OpenSSL's defaults.
+  if (SSL_CTX_set_cipher_list(context->native_handle(), kTls12Ciphers) != 1) {
+    return Status::Internal("The TLS cipher suites could not be set.");
+  }
+  SSL_CTX_set_options(context->native_handle(), SSL_OP_CIPHER_SERVER_PREFERENCE);
   beast::error_code ec;
   context->use_certificate_chain(asio::buffer(cert_chain_pem.data(), cert_chain_pem.size()), ec);
   if (ec) return Status::Internal("The TLS certificate could not be loaded.");
@@ -583,8 +624,27 @@ void ServerState::Accept(tcp::acceptor& acceptor, bool secure) {
   });
 }
 
+namespace {
+
+// Runs every thread of `pool` at nice +10: password hashing that anyone can ask for then yields
+// the cores to the I/O threads and the other pools when they compete.
+void LowerPriority(asio::thread_pool& pool, int threads) {
+  std::latch all_ran(threads);
+  for (int i = 0; i < threads; ++i) {
+    asio::post(pool, [&all_ran] {
+      ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 10);
+      all_ran.arrive_and_wait();  // one task per thread
+    });
+  }
+  all_ran.wait();
+}
+
+}  // namespace
+
 Server::Server(ServerOptions options, const Router& router)
-    : impl_(std::make_unique<ServerState>(std::move(options), router)) {}
+    : impl_(std::make_unique<ServerState>(std::move(options), router)) {
+  LowerPriority(impl_->sign_in_pool, impl_->sign_in_threads);
+}
 
 Server::~Server() {
   Stop();
@@ -637,6 +697,7 @@ void Server::Wait() {
   s.threads.clear();
   s.fast_pool.join();
   s.slow_pool.join();
+  s.sign_in_pool.join();
 }
 
 Status Server::SetCertificate(const std::string& cert_chain_pem,

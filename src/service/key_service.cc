@@ -28,12 +28,19 @@ std::vector<std::string> KeyOpsOrDefault(const std::optional<std::vector<std::st
   return *requested;
 }
 
-Status ValidateKeyOps(const std::vector<std::string>& ops) {
-  for (const auto& op : ops) {
+// Refuses an unknown operation and collapses repeats (first occurrence order kept), so what is
+// stored is at most the defined set.
+Status NormalizeKeyOps(std::vector<std::string>& ops) {
+  std::vector<std::string> unique;
+  for (auto& op : ops) {
     if (!IsKeyOperation(op)) {
       return Status::BadParameter("Invalid key operation: " + op.substr(0, 64));
     }
+    if (std::find(unique.begin(), unique.end(), op) == unique.end()) {
+      unique.push_back(std::move(op));
+    }
   }
+  ops = std::move(unique);
   return Status::Ok();
 }
 
@@ -243,7 +250,7 @@ Result<KeyBundle> KeyService::CreateKey(const store::VaultRecord& vault,
     return Status::BadParameter("The request URI contains an invalid name: " + request.name);
   }
   std::vector<std::string> key_ops = KeyOpsOrDefault(request.key_ops, request.kty);
-  COFFRE_RETURN_IF_ERROR(ValidateKeyOps(key_ops));
+  COFFRE_RETURN_IF_ERROR(NormalizeKeyOps(key_ops));
   Tags tags = SortedTags(request.tags.value_or(Tags{}));
   COFFRE_RETURN_IF_ERROR(ValidateTags(tags));
 
@@ -298,7 +305,7 @@ Result<KeyBundle> KeyService::ImportKey(const store::VaultRecord& vault,
   }
   COFFRE_ASSIGN_OR_RETURN(KeyType kty, ImportedKeyType(request));
   std::vector<std::string> key_ops = KeyOpsOrDefault(request.key.key_ops, kty);
-  COFFRE_RETURN_IF_ERROR(ValidateKeyOps(key_ops));
+  COFFRE_RETURN_IF_ERROR(NormalizeKeyOps(key_ops));
   Tags tags = SortedTags(request.tags.value_or(Tags{}));
   COFFRE_RETURN_IF_ERROR(ValidateTags(tags));
   COFFRE_ASSIGN_OR_RETURN(NewKeyMaterial material, ImportedMaterial(kty, request.key));
@@ -360,7 +367,8 @@ Result<KeyBundle> KeyService::UpdateKey(const store::VaultRecord& vault, std::st
   std::string id =
       version.empty() ? std::string(name) : std::string(name) + "/" + std::string(version);
   if (!version.empty() && !IsValidVersion(version)) return KeyNotFound(id);
-  if (request.key_ops) COFFRE_RETURN_IF_ERROR(ValidateKeyOps(*request.key_ops));
+  std::optional<std::vector<std::string>> key_ops = request.key_ops;
+  if (key_ops) COFFRE_RETURN_IF_ERROR(NormalizeKeyOps(*key_ops));
   std::optional<Tags> tags;
   if (request.tags) {
     tags = SortedTags(*request.tags);
@@ -372,7 +380,7 @@ Result<KeyBundle> KeyService::UpdateKey(const store::VaultRecord& vault, std::st
     return found.status();
   }
   store::KeyVersionRecord record = std::move(found).value();
-  if (request.key_ops) record.key_ops = *request.key_ops;
+  if (key_ops) record.key_ops = std::move(*key_ops);
   if (request.attributes.enabled) record.enabled = *request.attributes.enabled;
   if (request.attributes.not_before) record.not_before = request.attributes.not_before;
   if (request.attributes.expires) record.expires = request.attributes.expires;

@@ -101,7 +101,7 @@ Status VaultAdmin::DeleteVault(std::string_view name) {
                             " still holds keys (active or deleted); delete and purge them first.");
   }
   COFFRE_RETURN_IF_ERROR(deleted);
-  // Its access policies went with it.
+  // Its access policies and the role assignments scoped to it went with it.
   AccessChanged();
   return Status::Ok();
 }

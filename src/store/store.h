@@ -312,6 +312,10 @@ class Store {
   // ---- server settings (small text values: tenant id, identity ids)
   // Returns the stored value, storing `value` first if the setting is absent (atomic).
   virtual Result<std::string> GetOrPutSetting(std::string_view key, std::string_view value) = 0;
+  // The stored value, or nullopt if the setting is absent.
+  virtual Result<std::optional<std::string>> GetSetting(std::string_view key) = 0;
+  // Stores `value`, replacing any earlier one.
+  virtual Status PutSetting(std::string_view key, std::string_view value) = 0;
 
   // Leases, whole-store scans and checks, and where reads run: what background jobs and
   // operators need, apart from the records.
