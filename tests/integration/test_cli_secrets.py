@@ -343,8 +343,6 @@ class CliSecretsTest(h.ServerTestCase):
         self.assertIn("(SecretNotFound)", self.secret_fails("delete", "--name", "never-made"))
         self.assertIn("(SecretNotFound)", self.secret_fails("recover", "--name", "never-made"))
         self.assertIn("(SecretNotFound)", self.secret_fails("purge", "--name", "never-made"))
-        self.assertIn("(SecretNotFound)", self.secret_fails("list-versions", "--name",
-                                                            "never-made"))
         # Oversized: the service refuses, the value is not echoed.
         err = self.secret_fails("set", "--name", "huge", "--value", "Q" * 25601)
         self.assertRegex(err, r"^ERROR: \(\w+\) ")

@@ -157,6 +157,22 @@ TEST(SecretClient, SetSecretBodyEscapesEveryValueExactly) {
   }
 }
 
+TEST(SecretClient, ParsesLargeEscapedValuesFromWipedStorage) {
+  std::string value(25600, 'a');
+  value[0] = '"';
+  value[100] = '\n';
+  value[25599] = '\\';
+  std::string body =
+      R"({"id":"https://myvault.vault.azure.net/secrets/big/0123456789abcdef0123456789abcdef","value":)" +
+      json::serialize(json::string(value)) + "}";
+  KeyVaultSecret secret = _detail::ParseSecretBundle(body);
+  EXPECT_EQ(secret.Value.Value(), value);
+  EXPECT_EQ(secret.Properties.Version, "0123456789abcdef0123456789abcdef");
+  EXPECT_THROW(_detail::ParseSecretBundle(""), std::invalid_argument);
+  EXPECT_THROW(_detail::ParseSecretBundle(R"({"value":)"), std::invalid_argument);
+  EXPECT_THROW(_detail::ParseSecretListResult("null"), std::invalid_argument);
+}
+
 TEST(SecretClient, GetSecretParsesEveryField) {
   Harness h;
   h.vault->bodies["GET /secrets/mysecretname/?api-version=7.5"] = {kSecretBundle};
