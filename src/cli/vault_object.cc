@@ -148,7 +148,9 @@ std::unordered_map<std::string, std::string> TagsOption(const std::vector<std::s
 }
 
 Nullable<bool> EnabledOption(CLI::App* command, const std::string& enabled, bool disabled) {
-  const bool enabled_given = command->count("--enabled") > 0;
+  // Some commands have only --disabled (create, set).
+  const CLI::Option* option = command->get_option_no_throw("--enabled");
+  const bool enabled_given = option != nullptr && option->count() > 0;
   if (disabled && enabled_given) throw UsageError("Give either --enabled or --disabled, not both.");
   if (disabled) return false;
   if (enabled_given) return ParseBoolOption("--enabled", enabled);
