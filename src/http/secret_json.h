@@ -29,7 +29,7 @@ boost::json::object DeletedSecretItemJson(const service::DeletedSecretItem& item
 // from the path).
 Result<service::SetSecretRequest> ParseSetSecretRequest(std::string_view body);
 // PATCH /secrets/{name}/{version} body: {"contentType"?, "attributes"?, "tags"?}; a "value" is
-// refused (an update never changes it).
+// ignored, as other unknown properties are (an update never changes it).
 Result<service::UpdateSecretRequest> ParseUpdateSecretRequest(const boost::json::object& body);
 
 }  // namespace coffre::http

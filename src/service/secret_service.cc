@@ -119,6 +119,14 @@ DeletionInfo DeletionOf(const store::DeletedSecretRecord& r) {
   return {r.deleted_date, r.scheduled_purge_date};
 }
 
+// A listing cursor the store refuses came from a forged or damaged $skiptoken.
+Status ListingError(const Status& status) {
+  if (status.kind() == ErrorKind::kBadRequest) {
+    return Status::BadParameter("The $skiptoken is not valid.");
+  }
+  return status;
+}
+
 std::string IdOf(std::string_view name, std::string_view version) {
   return version.empty() ? std::string(name) : std::string(name) + "/" + std::string(version);
 }
@@ -247,11 +255,11 @@ Result<SecretBundle> SecretService::UpdateSecret(const store::VaultRecord& vault
 
 Result<Page<SecretItem>> SecretService::ListSecrets(const store::VaultRecord& vault,
                                                     const PageRequest& page) {
-  COFFRE_ASSIGN_OR_RETURN(auto records,
-                          store_.ListSecrets(vault.name, page.cursor, page.max_results));
+  auto records = store_.ListSecrets(vault.name, page.cursor, page.max_results);
+  if (!records.ok()) return ListingError(records.status());
   Page<SecretItem> result;
-  for (const auto& r : records.items) result.items.push_back(ItemOf(vault, r, false));
-  result.next_cursor = std::move(records.next_cursor);
+  for (const auto& r : records->items) result.items.push_back(ItemOf(vault, r, false));
+  result.next_cursor = std::move(records->next_cursor);
   return result;
 }
 
@@ -263,7 +271,7 @@ Result<Page<SecretItem>> SecretService::ListSecretVersions(const store::VaultRec
   if (!records.ok()) {
     // The service answers an empty list for a name with no active secret.
     if (records.status().kind() == ErrorKind::kNotFound) return result;
-    return records.status();
+    return ListingError(records.status());
   }
   for (const auto& r : records->items) result.items.push_back(ItemOf(vault, r, true));
   result.next_cursor = std::move(records->next_cursor);
@@ -302,13 +310,13 @@ Result<DeletedSecretBundle> SecretService::GetDeletedSecret(const store::VaultRe
 
 Result<Page<DeletedSecretItem>> SecretService::ListDeletedSecrets(const store::VaultRecord& vault,
                                                                   const PageRequest& page) {
-  COFFRE_ASSIGN_OR_RETURN(auto records,
-                          store_.ListDeletedSecrets(vault.name, page.cursor, page.max_results));
+  auto records = store_.ListDeletedSecrets(vault.name, page.cursor, page.max_results);
+  if (!records.ok()) return ListingError(records.status());
   Page<DeletedSecretItem> result;
-  for (const auto& r : records.items) {
+  for (const auto& r : records->items) {
     result.items.push_back({ItemOf(vault, r.latest, false), DeletionOf(r)});
   }
-  result.next_cursor = std::move(records.next_cursor);
+  result.next_cursor = std::move(records->next_cursor);
   return result;
 }
 
