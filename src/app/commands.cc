@@ -30,6 +30,7 @@
 #include "service/key_service.h"
 #include "service/material_barrier.h"
 #include "service/rotation_scheduler.h"
+#include "service/secret_service.h"
 #include "service/vault_admin.h"
 #include "service/vault_directory.h"
 #include "store/key_version_cache.h"
@@ -281,18 +282,19 @@ int RunServer(const ServerConfig& config) {
 
   service::MaterialBarrier material(std::move(*barrier));
   service::KeyService keys(**store, material, clock);
+  service::SecretService secrets(**store, material, clock);
   service::CryptoService crypto(**store, material, clock);
   service::RotationScheduler rotations(**store, keys, vaults, clock);
   // Replicas sharing a store take turns; each names itself with a fresh id.
-  service::BackgroundJobs background_jobs(**store, keys, rotations, clock, crypto::RandomUuid(),
-                                          BackgroundInterval());
+  service::BackgroundJobs background_jobs(**store, keys, &secrets, rotations, clock,
+                                          crypto::RandomUuid(), BackgroundInterval());
   auth::IdentityEndpoints identity(**tokens, **store, dev.identity_header, dev.identity);
   auth::AccessChecker access(**store, clock);
   service::VaultAdmin::Hooks admin_hooks;
   admin_hooks.access_changed = [&access] { access.Forget(); };
   service::VaultAdmin vault_admin(**store, vaults, clock, std::move(admin_hooks));
   http::AdminContext admin{vault_admin, *admin_token, **tokens, clock};
-  http::Router router({keys, crypto, vaults, **tokens, identity, access, &admin});
+  http::Router router({keys, crypto, vaults, **tokens, identity, access, &admin, &secrets});
   http::Server server(std::move(options), router);
   // Set before the server starts, so no request sees it half-made.
   if (config.dev) {

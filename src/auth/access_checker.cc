@@ -60,15 +60,15 @@ Result<std::shared_ptr<const std::vector<RoleAssignment>>> AccessChecker::Assign
 
 Status AccessChecker::Check(const store::VaultRecord& vault, const Caller& caller,
                             std::string_view permission, std::string_view data_action,
-                            std::string_view key_name) const {
+                            std::string_view object_name, PermissionKind kind) const {
   if (vault.rbac_authorization) {
     if (data_action.empty()) return Status::Ok();
     COFFRE_ASSIGN_OR_RETURN(auto assignments, AssignmentsOf(caller.object_id));
-    return CheckRoleAssignments(*assignments, caller, vault.name, key_name, data_action);
+    return CheckRoleAssignments(*assignments, caller, vault.name, object_name, data_action, kind);
   }
   if (permission.empty()) return Status::Ok();
   COFFRE_ASSIGN_OR_RETURN(auto policies, PoliciesOf(vault.name));
-  return CheckAccessPolicies(*policies, caller, vault.name, permission);
+  return CheckAccessPolicies(*policies, caller, vault.name, permission, kind);
 }
 
 void AccessChecker::Forget() const {
