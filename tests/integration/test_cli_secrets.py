@@ -250,6 +250,9 @@ class CliSecretsTest(h.ServerTestCase):
         p = self.run_cli("secret", "list", "--vault-name", VAULT)
         self.assertNotIn("value-of-", p.stdout)
         self.assertEqual(len(self.secret("list", "--maxresults", 5)), 5)
+        # No certificate-backed secrets here: --include-managed lists the same secrets.
+        self.assertEqual({i["name"] for i in self.secret("list", "--include-managed")},
+                         set(listed))
 
     # ---- delete / recover / purge ---------------------------------------------------------
 
@@ -276,7 +279,9 @@ class CliSecretsTest(h.ServerTestCase):
         self.assertEqual(err.strip(), "ERROR: (Conflict) " + conflict_message("doomed"))
         self.assertNotIn("new-value", err)
 
-        recovered = self.secret("recover", "--name", "doomed")
+        # Addressed by its recovery id, as az allows.
+        self.assertEqual(self.secret("show-deleted", "--id", d["recoveryId"])["id"], s["id"])
+        recovered = self.secret("recover", "--id", d["recoveryId"])
         self.assertEqual(recovered["id"], s["id"])
         self.assertNotIn("value", recovered)
         self.assertEqual(self.secret("show", "--name", "doomed")["value"], "bye")
