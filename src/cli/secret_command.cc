@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <functional>
 
 #include "cli/cli.h"
 #include "cli/secret_output.h"
@@ -168,7 +169,7 @@ void FillProperties(secrets::SecretProperties& p, const SecretOptions& o) {
   p.Tags = TagsOption(o.tags);
 }
 
-int Set(const Cli& cli, const SecretOptions& o) {
+int Set(const Cli& cli, SecretOptions& o) {
   const bool from_file = o.Given("--file");
   if (o.Given("--value") == from_file) {
     throw UsageError("Give the secret's value: either --value VALUE or --file FILE.");
@@ -185,7 +186,8 @@ int Set(const Cli& cli, const SecretOptions& o) {
     secret.Value.Value() = EncodeFileValue(data, encoding, o.file);
     secret.Properties.Tags[kFileEncodingTag] = encoding;
   } else {
-    secret.Value.Value() = o.value;
+    // Moved, not copied: the one buffer is wiped on the way out.
+    secret.Value.Value() = std::move(o.value);
   }
   secrets::KeyVaultSecret stored = MakeSecretClient(target).SetSecret(target.name, secret).Value;
   std::string none;
@@ -330,7 +332,8 @@ int Restore(const Cli& cli, const SecretOptions& o) {
 
 // ---- registration --------------------------------------------------------------------------
 
-using Runner = int (*)(const Cli&, const SecretOptions&);
+// Set takes its options mutable: it moves the typed value out, to wipe it after use.
+using Runner = std::function<int(const Cli&, SecretOptions&)>;
 
 std::shared_ptr<SecretOptions> AddCommand(CLI::App* group, Cli& cli, const char* name,
                                           const char* help, Runner run, bool with_name = true,
