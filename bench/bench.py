@@ -22,7 +22,7 @@ Environment (all optional):
   BENCH_DIAG=0              skip the diagnostic run with the audit log on tmpfs
   BENCH_PG=0                skip the PostgreSQL rows even if the server has --storage
   BENCH_PG_OPS=get,...      operations for the PostgreSQL rows (default: get, sign-rs256,
-                            sign-es256, create-ec, create-rsa, list)
+                            sign-es256, create-ec, create-rsa, list, get-secret, set-secret)
   BENCH_NICE=-5             run the benchmark (server, wrk, limits, nginx) at this nice value,
                             e.g. on a machine shared with builds (root only for negative values)
   BENCH_NO_DOC=1            do not touch docs/benchmarks.md (BENCH_DOC=FILE: write there instead)
@@ -436,6 +436,8 @@ def populate(server, count, prefix, workers=4):
 # operations
 
 DIGEST = hashlib.sha256(b"coffre benchmark").digest()
+# A connection-string-sized secret value.
+SECRET_VALUE = "Server=tcp:bench.example.net,1433;User ID=bench;Password=" + "x" * 40 + ";"
 
 
 def prepare_ops(server, tmp):
@@ -443,6 +445,8 @@ def prepare_ops(server, tmp):
     rsa = server.create("bench-rsa", {"kty": "RSA", "key_size": 2048})
     ec = server.create("bench-ec", {"kty": "EC", "crv": "P-256"})
     octk = server.create("bench-oct", {"kty": "oct", "key_size": 256})
+    server.call("PUT", "/secrets/bench-secret?api-version=" + API,
+                {"value": SECRET_VALUE, "contentType": "text/plain"})
     def kpath(bundle, op):
         kid = bundle["key"]["kid"]
         name, version = kid.split("/keys/")[1].split("/")
@@ -477,6 +481,12 @@ def prepare_ops(server, tmp):
         ("create-rsa", "create RSA-2048", "CREATE", None,
          {"kty": "RSA", "key_size": 2048}, "keygen_rsa2048", 0.85),
         ("list", "list keys (1 page of 25, %d keys)" % LIST_KEYS, "LIST", None, None, None, None),
+        # Compared with nginx serving this secret's own GET body.
+        ("get-secret", "get secret (%d B value)" % len(SECRET_VALUE), "GET",
+         "/secrets/bench-secret/?api-version=" + API, None, "nginx-secret", 0.50),
+        # A new secret per request (PUT /secrets/PREFIX-T-N): a durable commit each.
+        ("set-secret", "set secret (durable)", "SET-SECRET", None,
+         {"value": SECRET_VALUE}, "sqlite_commit", 1.0),
     ]
     wanted = [o for o in os.environ.get("BENCH_OPS", "").split(",") if o]
     if wanted:
@@ -490,6 +500,12 @@ def prepare_ops(server, tmp):
 
     _, get_body = server.call("GET", "/keys/bench-rsa/?api-version=" + API)
     return ops, get_body
+
+
+def secret_body(server):
+    """The bench secret's GET body, for the nginx comparison."""
+    _, body = server.call("GET", "/secrets/bench-secret/?api-version=" + API)
+    return body
 
 
 def wait_idle(pids, max_seconds=120):
@@ -595,8 +611,8 @@ def child_pids(master):
     return pids
 
 
-def start_nginx(tmp, server, body):
-    d = os.path.join(tmp, "nginx")
+def start_nginx(tmp, server, body, name="nginx"):
+    d = os.path.join(tmp, name)
     os.mkdir(d, 0o755)
     os.chmod(tmp, 0o711)   # workers run as an unprivileged user and must reach the body file
     with open(os.path.join(d, "key.json"), "wb") as f:
@@ -665,14 +681,14 @@ def fmt_ms(us):
     return "%.2f" % (us / 1000.0) if us < 10000 else "%.0f" % (us / 1000.0)
 
 
-def evaluate(results, limits, nginx):
+def evaluate(results, limits, nginx, nginx_secret=None):
     """Rows for the table, with ratio to the limit and target verdicts."""
     rows = []
     for op in results:
         for s in op["runs"]:
             lim = None
-            if op["limit"] == "nginx":
-                n = nginx.get(s["concurrency"])
+            if op["limit"] in ("nginx", "nginx-secret"):
+                n = (nginx if op["limit"] == "nginx" else nginx_secret or {}).get(s["concurrency"])
                 lim = n["ops"] if n else None
             elif op["limit"]:
                 lim = limits.get(op["limit"])
@@ -699,6 +715,7 @@ def evaluate(results, limits, nginx):
 def limit_label(op, limits):
     return {
         "nginx": "nginx, same body, TLS keep-alive, same c",
+        "nginx-secret": "nginx, the secret's GET body, TLS keep-alive, same c",
         "rsa2048_sign": "openssl speed rsa2048 sign/s",
         "rsa2048_verify": "openssl speed rsa2048 verify/s",
         "ecdsap256_sign": "openssl speed ecdsap256 sign/s",
@@ -919,10 +936,14 @@ def wrk_env(server, method, path, body, name, tmp, vault="dev"):
     env = {"BENCH_TOKEN": server.token, "BENCH_HOST": server.host(vault),
            "BENCH_BODY": json.dumps(body) if body is not None else "",
            "BENCH_METHOD": "GET" if method in ("GET", "LIST") else "POST",
-           "BENCH_PATH": path or "/", "BENCH_PATHS": "", "BENCH_CREATE": ""}
+           "BENCH_PATH": path or "/", "BENCH_PATHS": "", "BENCH_CREATE": "", "BENCH_SET_SECRET": ""}
     if method == "CREATE":
         env["BENCH_CREATE"] = name
         env["BENCH_HOST"] = server.host("bench2")   # keep the dev vault at LIST_KEYS keys
+    if method == "SET-SECRET":
+        env["BENCH_SET_SECRET"] = name
+        env["BENCH_METHOD"] = "PUT"
+        env["BENCH_HOST"] = server.host("bench2")
     if method == "LIST":
         env["BENCH_PATHS"] = os.path.join(tmp, "list-pages.txt")
     return env
@@ -1077,7 +1098,7 @@ class Postgres:
 
 
 PG_OPS = [o for o in os.environ.get(
-    "BENCH_PG_OPS", "get,sign-rs256,sign-es256,create-ec,create-rsa,list").split(",") if o]
+    "BENCH_PG_OPS", "get,sign-rs256,sign-es256,create-ec,create-rsa,list,get-secret,set-secret").split(",") if o]
 
 
 def pg_run(tmp, limits):
@@ -1185,6 +1206,20 @@ def main():
         log("nginx c=%d: %s ops/s p50 %s p99 %s ms (wrk %s%% cpu)" % (c, fmt_ops(s["ops"]), fmt_ms(s["p50_us"]),
                                                                      fmt_ms(s["p99_us"]), s["wrk_cpu_pct"]))
     stop_proc(nginx_proc)
+    nginx_secret = {}
+    if any(o[5] == "nginx-secret" for o in ops):
+        body = secret_body(server)
+        proc, port = start_nginx(tmp, server, body, name="nginx-secret")
+        for c in CONCURRENCY:
+            s = run_wrk("https://127.0.0.1:%d/keys/bench-rsa/" % port, c,
+                        {"BENCH_TOKEN": server.token, "BENCH_HOST": "localhost", "BENCH_METHOD": "GET",
+                         "BENCH_BODY": "", "BENCH_PATHS": "", "BENCH_CREATE": "", "BENCH_SET_SECRET": ""},
+                        tmp, "nginx-secret-%d" % c, pids=child_pids(proc.pid))
+            s["body_bytes"] = len(body)
+            nginx_secret[c] = s
+            log("nginx (secret body, %d B) c=%d: %s ops/s p50 %s p99 %s ms" % (
+                len(body), c, fmt_ops(s["ops"]), fmt_ms(s["p50_us"]), fmt_ms(s["p99_us"])))
+        stop_proc(proc)
 
     results = []
     created = 0
@@ -1195,7 +1230,7 @@ def main():
             env = wrk_env(server, method, path, body, "%s-c%d" % (name, c), tmp)
             s = run_wrk(wrk_url(server, method, path), c, env, tmp, "%s-c%d" % (name, c), pids=[server.pid],
                         profile=True)
-            if method == "CREATE":
+            if method in ("CREATE", "SET-SECRET"):
                 created += s["requests"] - s["status_errors"]
             op["runs"].append(s)
             log("%-34s c=%-3d %9s ops/s  p50 %7s ms  p99 %7s ms  errors %d  cpu server %s%% wrk %s%% other %s%%" % (
@@ -1245,7 +1280,7 @@ def main():
             log(pg_note)
 
     loads.append(loadavg())
-    rows = evaluate(results, limits, nginx)
+    rows = evaluate(results, limits, nginx, nginx_secret)
     elapsed = time.monotonic() - t_start
     section = markdown(info, limits, rows, nginx, memory, large, pg_note, command, started, elapsed, loads, syscalls, diag)
     print()

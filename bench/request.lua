@@ -8,6 +8,7 @@
 --   BENCH_BODY     request body (JSON), optional
 --   BENCH_PATHS    optional file with one path per line, cycled per thread (list pages)
 --   BENCH_CREATE   optional name prefix: POST /keys/PREFIX-T-N/create, a new name per request
+--   BENCH_SET_SECRET optional name prefix: PUT /secrets/PREFIX-T-N, a new secret per request
 --   BENCH_OUT      where done() writes {"requests":..,"p50_us":..,...}
 
 local method = os.getenv("BENCH_METHOD") or "GET"
@@ -16,6 +17,7 @@ local body = os.getenv("BENCH_BODY")
 if body == "" then body = nil end
 local paths_file = os.getenv("BENCH_PATHS")
 local create_prefix = os.getenv("BENCH_CREATE")
+local secret_prefix = os.getenv("BENCH_SET_SECRET")
 local api_version = os.getenv("BENCH_API_VERSION") or "7.4"
 
 wrk.method = method
@@ -43,6 +45,14 @@ if paths_file and paths_file ~= "" then
     i = i + 1
     local p = list[((i + (tid or 0) * 7) % #list) + 1]
     return wrk.format(method, p, nil, body)
+  end
+elseif secret_prefix and secret_prefix ~= "" then
+  local n = 0
+  function request()
+    n = n + 1
+    local p = "/secrets/" .. secret_prefix .. "-" .. (tid or 0) .. "-" .. n ..
+              "?api-version=" .. api_version
+    return wrk.format("PUT", p, nil, body)
   end
 elseif create_prefix and create_prefix ~= "" then
   local n = 0

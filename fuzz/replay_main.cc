@@ -25,7 +25,8 @@
   X(base64url)                 \
   X(request_target)            \
   X(iso_duration)              \
-  X(backup_restore)
+  X(backup_restore)            \
+  X(secrets)
 
 #define COFFRE_DECLARE(name)                                     \
   extern "C" int CoffreFuzzInit_##name(int* argc, char*** argv); \

@@ -32,6 +32,7 @@
 #include "service/key_service.h"
 #include "service/material_barrier.h"
 #include "service/rotation_scheduler.h"
+#include "service/secret_service.h"
 #include "service/vault_admin.h"
 #include "service/vault_directory.h"
 #include "store/key_version_cache.h"
@@ -308,11 +309,12 @@ int RunServer(const ServerConfig& config) {
 
   service::MaterialBarrier material(std::move(*barrier));
   service::KeyService keys(**store, material, clock);
+  service::SecretService secrets(**store, material, clock);
   service::CryptoService crypto(**store, material, clock);
   service::RotationScheduler rotations(**store, keys, vaults, clock);
   // Replicas sharing a store take turns; each names itself with a fresh id.
-  service::BackgroundJobs background_jobs(**store, keys, rotations, clock, crypto::RandomUuid(),
-                                          BackgroundInterval());
+  service::BackgroundJobs background_jobs(**store, keys, &secrets, rotations, clock,
+                                          crypto::RandomUuid(), BackgroundInterval());
   auth::IdentityEndpoints identity(**tokens, **store, dev.identity_header, dev.identity);
   auth::AccessChecker access(**store, clock);
   service::VaultAdmin::Hooks admin_hooks;
@@ -322,7 +324,8 @@ int RunServer(const ServerConfig& config) {
   auth::SignInThrottle sign_ins(clock, {.failures_per_address = config.max_failed_sign_ins,
                                         .failures_per_client = config.max_failed_sign_ins,
                                         .window = std::chrono::seconds(60)});
-  http::Router router({keys, crypto, vaults, **tokens, identity, access, &admin, &sign_ins});
+  http::Router router(
+      {keys, crypto, vaults, **tokens, identity, access, &admin, &sign_ins, &secrets});
   http::Server server(std::move(options), router);
   // Set before the server starts, so no request sees it half-made.
   if (config.dev) {

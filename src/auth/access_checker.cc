@@ -60,7 +60,7 @@ Result<std::shared_ptr<const std::vector<RoleAssignment>>> AccessChecker::Assign
 
 Status AccessChecker::Check(const store::VaultRecord& vault, const Caller& caller,
                             std::string_view permission, std::string_view data_action,
-                            std::string_view key_name) const {
+                            std::string_view object_name, PermissionKind kind) const {
   // Default deny: an operation that names nothing to check is refused, never let through.
   if ((vault.rbac_authorization ? data_action : permission).empty()) {
     return Status::Forbidden("The operation is not permitted: it names no permission.",
@@ -68,10 +68,10 @@ Status AccessChecker::Check(const store::VaultRecord& vault, const Caller& calle
   }
   if (vault.rbac_authorization) {
     COFFRE_ASSIGN_OR_RETURN(auto assignments, AssignmentsOf(caller.object_id));
-    return CheckRoleAssignments(*assignments, caller, vault.name, key_name, data_action);
+    return CheckRoleAssignments(*assignments, caller, vault.name, object_name, data_action, kind);
   }
   COFFRE_ASSIGN_OR_RETURN(auto policies, PoliciesOf(vault.name));
-  return CheckAccessPolicies(*policies, caller, vault.name, permission);
+  return CheckAccessPolicies(*policies, caller, vault.name, permission, kind);
 }
 
 void AccessChecker::Forget() const {

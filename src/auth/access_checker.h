@@ -29,9 +29,11 @@ class AccessChecker {
       : store_(store), clock_(clock) {}
 
   // OK, or Key Vault's 403. An empty permission (access-policy vault) or data action (RBAC
-  // vault) is refused: default deny.
+  // vault) is refused: default deny. `kind` says which access-policy list `permission` is in
+  // and which collection `object_name` (empty for vault-level operations) is in for RBAC scopes.
   Status Check(const store::VaultRecord& vault, const Caller& caller, std::string_view permission,
-               std::string_view data_action, std::string_view key_name) const;
+               std::string_view data_action, std::string_view object_name,
+               PermissionKind kind = PermissionKind::kKeys) const;
 
   // Drops everything cached, after access policies or role assignments changed.
   void Forget() const;

@@ -53,11 +53,23 @@ bool Matches(std::string_view pattern, std::string_view text) {
   return p == pattern.size();
 }
 
-bool ScopeCovers(std::string_view scope, std::string_view vault, std::string_view key_name) {
+// "keys" or "secrets": the collection an object of the kind lives in, in scopes and paths.
+std::string_view CollectionOf(PermissionKind kind) {
+  switch (kind) {
+    case PermissionKind::kKeys: return "keys";
+    case PermissionKind::kSecrets: return "secrets";
+    case PermissionKind::kCertificates: return "certificates";
+  }
+  return "keys";
+}
+
+bool ScopeCovers(std::string_view scope, std::string_view vault, std::string_view object_name,
+                 PermissionKind kind) {
   if (scope == "/") return true;
   std::string vault_scope = "/vaults/" + AsciiLower(vault);
   if (scope == vault_scope) return true;
-  return !key_name.empty() && scope == vault_scope + "/keys/" + AsciiLower(key_name);
+  return !object_name.empty() && scope == vault_scope + "/" + std::string(CollectionOf(kind)) +
+                                              "/" + AsciiLower(object_name);
 }
 
 }  // namespace
@@ -146,27 +158,33 @@ std::optional<std::string> NormalizeScope(std::string_view scope) {
            });
   };
   if (parts.size() == 2 && parts[0] == "vaults" && valid(parts[1])) return s;
-  if (parts.size() == 4 && parts[0] == "vaults" && valid(parts[1]) && parts[2] == "keys" &&
-      valid(parts[3])) {
+  if (parts.size() == 4 && parts[0] == "vaults" && valid(parts[1]) &&
+      (parts[2] == "keys" || parts[2] == "secrets") && valid(parts[3])) {
     return s;
   }
   return std::nullopt;
 }
 
 Status CheckAccessPolicies(const std::vector<AccessPolicyEntry>& policies, const Caller& caller,
-                           std::string_view vault, std::string_view permission) {
+                           std::string_view vault, std::string_view permission,
+                           PermissionKind kind) {
   for (const auto& entry : policies) {
     if (AsciiLower(entry.object_id) != AsciiLower(caller.object_id)) continue;
     if (!entry.application_id.empty() &&
         AsciiLower(entry.application_id) != AsciiLower(caller.app_id)) {
       continue;
     }
-    for (const auto& granted : entry.keys) {
+    const std::vector<std::string>& grants = kind == PermissionKind::kSecrets ? entry.secrets
+                                             : kind == PermissionKind::kCertificates
+                                                 ? entry.certificates
+                                                 : entry.keys;
+    for (const auto& granted : grants) {
       if (AsciiLower(granted) == AsciiLower(permission)) return Status::Ok();
     }
   }
   return Status::Forbidden("The user, group or application '" + CallerText(caller) +
-                               "' does not have keys " + std::string(permission) +
+                               "' does not have " + std::string(CollectionOf(kind)) + " " +
+                               std::string(permission) +
                                " permission on key vault '" + std::string(vault) +
                                ";location=local'. For help resolving this issue, please see "
                                "https://go.microsoft.com/fwlink/?linkid=2125287",
@@ -174,11 +192,11 @@ Status CheckAccessPolicies(const std::vector<AccessPolicyEntry>& policies, const
 }
 
 Status CheckRoleAssignments(const std::vector<RoleAssignment>& assignments, const Caller& caller,
-                            std::string_view vault, std::string_view key_name,
-                            std::string_view data_action) {
+                            std::string_view vault, std::string_view object_name,
+                            std::string_view data_action, PermissionKind kind) {
   for (const auto& assignment : assignments) {
     if (AsciiLower(assignment.principal_id) != AsciiLower(caller.object_id)) continue;
-    if (!ScopeCovers(assignment.scope, vault, key_name)) continue;
+    if (!ScopeCovers(assignment.scope, vault, object_name, kind)) continue;
     const BuiltInRole* role = FindBuiltInRole(assignment.role);
     if (role == nullptr) continue;
     for (std::string_view pattern : role->data_actions) {
@@ -186,7 +204,9 @@ Status CheckRoleAssignments(const std::vector<RoleAssignment>& assignments, cons
     }
   }
   std::string resource = "/vaults/" + std::string(vault);
-  if (!key_name.empty()) resource += "/keys/" + std::string(key_name);
+  if (!object_name.empty()) {
+    resource += "/" + std::string(CollectionOf(kind)) + "/" + std::string(object_name);
+  }
   return Status::Forbidden(
       "Caller is not authorized to perform action on resource.\r\nIf role assignments, deny "
       "assignments or role definitions were changed recently, please observe propagation "

@@ -4,7 +4,7 @@
 //   object kind (keys: get, list, create, ...).
 // - RBAC (when the vault enables it): role assignments (role, principal object id, scope) with
 //   the built-in Key Vault data-plane roles and their data actions; scopes are "/" (all vaults),
-//   "/vaults/V" and "/vaults/V/keys/K".
+//   "/vaults/V", "/vaults/V/keys/K" and "/vaults/V/secrets/S".
 // Denials carry Key Vault's 403 code, inner code and message.
 #pragma once
 
@@ -36,7 +36,7 @@ struct RoleAssignment {
   std::string id;
   std::string role;          // built-in role name
   std::string principal_id;  // object id
-  std::string scope;         // "/", "/vaults/V" or "/vaults/V/keys/K" (lowercase)
+  std::string scope;  // "/", "/vaults/V", "/vaults/V/keys/K" or "/vaults/V/secrets/S" (lowercase)
 };
 
 struct BuiltInRole {
@@ -50,7 +50,7 @@ const BuiltInRole* FindBuiltInRole(std::string_view name_or_id);
 // Azure action matching: '*' stands for any run of characters ("Microsoft.KeyVault/vaults/*",
 // "Microsoft.KeyVault/vaults/*/read"); case-insensitive.
 bool DataActionMatches(std::string_view pattern, std::string_view action);
-// Lowercases and checks a scope; nullopt if it is not one of the three forms.
+// Lowercases and checks a scope; nullopt if it is not one of the four forms.
 std::optional<std::string> NormalizeScope(std::string_view scope);
 
 struct Caller {
@@ -59,14 +59,18 @@ struct Caller {
   std::string issuer;
 };
 
-// Access-policy check: OK if an entry for the caller grants `permission` (a key permission).
+// Access-policy check: OK if an entry for the caller grants `permission` in the list of `kind`
+// (key permissions by default).
 Status CheckAccessPolicies(const std::vector<AccessPolicyEntry>& policies, const Caller& caller,
-                           std::string_view vault, std::string_view permission);
+                           std::string_view vault, std::string_view permission,
+                           PermissionKind kind = PermissionKind::kKeys);
 
-// RBAC check: OK if an assignment of the caller whose scope covers the vault (and key, if any)
-// has a role granting `data_action`. `key_name` is empty for vault-level operations (listing).
+// RBAC check: OK if an assignment of the caller whose scope covers the vault (and the object of
+// `kind`, if any) has a role granting `data_action`. `object_name` is empty for vault-level
+// operations (listing).
 Status CheckRoleAssignments(const std::vector<RoleAssignment>& assignments, const Caller& caller,
-                            std::string_view vault, std::string_view key_name,
-                            std::string_view data_action);
+                            std::string_view vault, std::string_view object_name,
+                            std::string_view data_action,
+                            PermissionKind kind = PermissionKind::kKeys);
 
 }  // namespace coffre::auth

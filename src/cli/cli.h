@@ -85,6 +85,7 @@ void AddVaultCommands(CLI::App& app, Cli& cli);
 void AddPrincipalCommands(CLI::App& app, Cli& cli);
 void AddRoleCommands(CLI::App& app, Cli& cli);
 void AddKeyCommands(CLI::App& app, Cli& cli);
+void AddSecretCommands(CLI::App& app, Cli& cli);
 void AddDevCommands(CLI::App& app, Cli& cli);
 // `coffre store check` runs while parsing (store_command.cc) and needs no Cli.
 void AddStoreCommands(CLI::App& app);

@@ -1,7 +1,5 @@
 // `coffre key ...`: keys in a vault, with the flags and output of `az keyvault key`.
 // Lifecycle commands are here; encrypt/decrypt/sign/verify/random are in key_crypto_command.cc.
-#include <chrono>
-
 #include "cli/cli.h"
 #include "cli/key_material.h"
 #include "cli/key_output.h"
@@ -32,33 +30,6 @@ struct KeyOptions {
   bool Given(const char* option) const { return command->count(option) > 0; }
 };
 
-// Soft delete and recovery finish in the background on Azure; the CLI waits (as az does), but
-// not forever.
-constexpr std::chrono::seconds kOperationTimeout{60};
-constexpr std::chrono::milliseconds kPollPeriod{250};
-
-DateTime TimeOption(const std::string& option, const std::string& value) {
-  auto seconds = ParseIsoTime(value);
-  if (!seconds) {
-    throw UsageError(option + " takes an ISO 8601 time such as 2027-01-01T00:00:00Z, not '" +
-                     value + "'.");
-  }
-  return DateTime::FromUnixSeconds(*seconds);
-}
-
-// az's --tags: space-separated KEY[=VALUE].
-std::unordered_map<std::string, std::string> Tags(const std::vector<std::string>& tags) {
-  std::unordered_map<std::string, std::string> out;
-  for (const auto& tag : tags) {
-    if (tag.empty()) continue;
-    size_t eq = tag.find('=');
-    std::string name = tag.substr(0, eq);
-    if (name.empty()) throw UsageError("--tags takes KEY=VALUE pairs, not '" + tag + "'.");
-    out[name] = eq == std::string::npos ? "" : tag.substr(eq + 1);
-  }
-  return out;
-}
-
 std::vector<keys::KeyOperation> Operations(const std::vector<std::string>& ops) {
   std::vector<keys::KeyOperation> out;
   for (const auto& op : ops) out.emplace_back(op);
@@ -66,24 +37,15 @@ std::vector<keys::KeyOperation> Operations(const std::vector<std::string>& ops) 
 }
 
 Nullable<bool> EnabledOption(const KeyOptions& o) {
-  if (o.disabled && o.Given("--enabled")) {
-    throw UsageError("Give either --enabled or --disabled, not both.");
-  }
-  if (o.disabled) return false;
-  if (o.Given("--enabled")) return ParseBoolOption("--enabled", o.enabled);
-  return {};
+  return cli::EnabledOption(o.command, o.enabled, o.disabled);
 }
 
 void FillCreateOptions(keys::CreateKeyOptions& options, const KeyOptions& o) {
   options.KeyOperations = Operations(o.ops);
-  options.Tags = Tags(o.tags);
+  options.Tags = TagsOption(o.tags);
   options.Enabled = EnabledOption(o);
   if (!o.expires.empty()) options.ExpiresOn = TimeOption("--expires", o.expires);
   if (!o.not_before.empty()) options.NotBefore = TimeOption("--not-before", o.not_before);
-}
-
-core::Context Deadline() {
-  return core::Context().WithDeadline(std::chrono::system_clock::now() + kOperationTimeout);
 }
 
 int Create(const Cli& cli, const KeyOptions& o) {
@@ -127,37 +89,24 @@ int Show(const Cli& cli, const KeyOptions& o) {
   return 0;
 }
 
-// Every page, up to --maxresults items.
-template <class Page, class ToJson>
-json::array Collect(Page page, int max_results, ToJson to_json) {
-  json::array out;
-  for (; page.HasPage(); page.MoveToNextPage()) {
-    for (const auto& item : page.Items) {
-      if (max_results > 0 && out.size() >= static_cast<size_t>(max_results)) return out;
-      out.push_back(to_json(item));
-    }
-  }
-  return out;
-}
-
 int List(const Cli& cli, const KeyOptions& o) {
   KeyTarget target = ResolveKeyTarget(cli, o.address, false);
-  cli.Print(Collect(MakeKeyClient(target).GetPropertiesOfKeys(), o.max_results, KeyItemJson),
+  cli.Print(CollectPages(MakeKeyClient(target).GetPropertiesOfKeys(), o.max_results, KeyItemJson),
             KeyItemTableRow);
   return 0;
 }
 
 int ListVersions(const Cli& cli, const KeyOptions& o) {
   KeyTarget target = ResolveKeyTarget(cli, o.address, true);
-  cli.Print(Collect(MakeKeyClient(target).GetPropertiesOfKeyVersions(target.name), o.max_results,
-                    KeyItemJson),
+  cli.Print(CollectPages(MakeKeyClient(target).GetPropertiesOfKeyVersions(target.name),
+                         o.max_results, KeyItemJson),
             KeyItemTableRow);
   return 0;
 }
 
 int ListDeleted(const Cli& cli, const KeyOptions& o) {
   KeyTarget target = ResolveKeyTarget(cli, o.address, false);
-  cli.Print(Collect(MakeKeyClient(target).GetDeletedKeys(), o.max_results, DeletedKeyItemJson),
+  cli.Print(CollectPages(MakeKeyClient(target).GetDeletedKeys(), o.max_results, DeletedKeyItemJson),
             DeletedKeyTableRow);
   return 0;
 }
@@ -176,7 +125,7 @@ int SetAttributes(const Cli& cli, const KeyOptions& o) {
   properties.Enabled = EnabledOption(o);
   if (!o.expires.empty()) properties.ExpiresOn = TimeOption("--expires", o.expires);
   if (!o.not_before.empty()) properties.NotBefore = TimeOption("--not-before", o.not_before);
-  properties.Tags = Tags(o.tags);
+  properties.Tags = TagsOption(o.tags);
   Nullable<std::vector<keys::KeyOperation>> ops;
   if (o.Given("--ops")) ops = Operations(o.ops);
   cli.Print(KeyJson(MakeKeyClient(target).UpdateKeyProperties(properties, ops).Value), KeyTableRow);
@@ -186,7 +135,7 @@ int SetAttributes(const Cli& cli, const KeyOptions& o) {
 int Delete(const Cli& cli, const KeyOptions& o) {
   KeyTarget target = ResolveKeyTarget(cli, o.address, true);
   keys::DeleteKeyOperation operation = MakeKeyClient(target).StartDeleteKey(target.name);
-  core::Context context = Deadline();
+  core::Context context = OperationDeadline();
   try {
     operation.PollUntilDone(kPollPeriod, context);
   } catch (const core::OperationCancelledException&) {
@@ -200,7 +149,7 @@ int Recover(const Cli& cli, const KeyOptions& o) {
   KeyTarget target = ResolveKeyTarget(cli, o.address, true);
   keys::RecoverDeletedKeyOperation operation =
       MakeKeyClient(target).StartRecoverDeletedKey(target.name);
-  core::Context context = Deadline();
+  core::Context context = OperationDeadline();
   try {
     operation.PollUntilDone(kPollPeriod, context);
   } catch (const core::OperationCancelledException&) {
@@ -244,7 +193,7 @@ int Import(const Cli& cli, const KeyOptions& o) {
   if (!o.not_before.empty()) {
     options.Properties.NotBefore = TimeOption("--not-before", o.not_before);
   }
-  options.Properties.Tags = Tags(o.tags);
+  options.Properties.Tags = TagsOption(o.tags);
   cli.Print(KeyJson(MakeKeyClient(target).ImportKey(options).Value), KeyTableRow);
   return 0;
 }

@@ -1,55 +1,31 @@
 #include "cli/key_output.h"
 
+#include "cli/vault_object.h"
+
 namespace coffre::cli {
 namespace {
-
-json::value Time(const Nullable<DateTime>& time) {
-  return time.HasValue() ? json::value(FormatTime(time.Value().ToUnixSeconds())) : json::value();
-}
-
-// DeletedKey's dates are plain DateTimes: the epoch means "not sent".
-json::value Time(const DateTime& time) {
-  int64_t seconds = time.ToUnixSeconds();
-  return seconds != 0 ? json::value(FormatTime(seconds)) : json::value();
-}
 
 json::value Bytes(const std::vector<uint8_t>& bytes) {
   return bytes.empty() ? json::value() : json::value(Base64Encode(bytes));
 }
 
-json::value String(const std::string& text) {
-  return text.empty() ? json::value() : json::value(text);
-}
-
-template <class T>
-json::value Optional(const Nullable<T>& value) {
-  return value.HasValue() ? json::value(value.Value()) : json::value();
-}
-
 json::object Attributes(const keys::KeyProperties& p) {
-  return json::object{{"created", Time(p.CreatedOn)},
-                      {"enabled", Optional(p.Enabled)},
-                      {"expires", Time(p.ExpiresOn)},
-                      {"exportable", Optional(p.Exportable)},
-                      {"hsmPlatform", String(p.HsmPlatform)},
-                      {"notBefore", Time(p.NotBefore)},
-                      {"recoverableDays", Optional(p.RecoverableDays)},
-                      {"recoveryLevel", String(p.RecoveryLevel)},
-                      {"updated", Time(p.UpdatedOn)}};
-}
-
-json::value Tags(const keys::KeyProperties& p) {
-  if (p.Tags.empty()) return json::value();
-  json::object tags;
-  for (const auto& [name, value] : p.Tags) tags[name] = value;
-  return tags;
+  return json::object{{"created", TimeJson(p.CreatedOn)},
+                      {"enabled", OptionalJson(p.Enabled)},
+                      {"expires", TimeJson(p.ExpiresOn)},
+                      {"exportable", OptionalJson(p.Exportable)},
+                      {"hsmPlatform", StringJson(p.HsmPlatform)},
+                      {"notBefore", TimeJson(p.NotBefore)},
+                      {"recoverableDays", OptionalJson(p.RecoverableDays)},
+                      {"recoveryLevel", StringJson(p.RecoveryLevel)},
+                      {"updated", TimeJson(p.UpdatedOn)}};
 }
 
 json::value ReleasePolicy(const keys::KeyProperties& p) {
   if (!p.ReleasePolicy.HasValue()) return json::value();
   const keys::KeyReleasePolicy& policy = p.ReleasePolicy.Value();
   std::vector<uint8_t> encoded(policy.EncodedPolicy.begin(), policy.EncodedPolicy.end());
-  return json::object{{"contentType", Optional(policy.ContentType)},
+  return json::object{{"contentType", OptionalJson(policy.ContentType)},
                       {"encodedPolicy", Base64Encode(encoded)},
                       {"immutable", policy.Immutable}};
 }
@@ -65,8 +41,8 @@ json::object JsonWebKey(const keys::JsonWebKey& k) {
       {"e", Bytes(k.E)},
       {"k", Bytes(k.K)},
       {"keyOps", std::move(ops)},
-      {"kid", String(k.Id)},
-      {"kty", String(k.KeyType.ToString())},
+      {"kid", StringJson(k.Id)},
+      {"kty", StringJson(k.KeyType.ToString())},
       {"n", Bytes(k.N)},
       {"p", Bytes(k.P)},
       {"q", Bytes(k.Q)},
@@ -77,44 +53,9 @@ json::object JsonWebKey(const keys::JsonWebKey& k) {
 }
 
 void AddDeletion(json::object& o, const keys::DeletedKey& key) {
-  o["deletedDate"] = Time(key.DeletedDate);
-  o["recoveryId"] = String(key.RecoveryId);
-  o["scheduledPurgeDate"] = Time(key.ScheduledPurgeDate);
-}
-
-const json::value* Path(const json::object& o, std::initializer_list<const char*> names) {
-  const json::object* current = &o;
-  const json::value* found = nullptr;
-  for (const char* name : names) {
-    if (current == nullptr) return nullptr;
-    found = current->if_contains(name);
-    if (found == nullptr) return nullptr;
-    current = found->is_object() ? &found->get_object() : nullptr;
-  }
-  return found;
-}
-
-json::value At(const json::object& o, std::initializer_list<const char*> names) {
-  const json::value* v = Path(o, names);
-  return v != nullptr ? *v : json::value();
-}
-
-// Name and version from a key id: https://HOST/keys/NAME[/VERSION].
-std::pair<std::string, std::string> NameAndVersion(const json::value& kid) {
-  if (!kid.is_string()) return {};
-  std::string id(kid.get_string());
-  size_t scheme = id.find("://");
-  size_t path = id.find('/', scheme == std::string::npos ? 0 : scheme + 3);
-  if (path == std::string::npos) return {};
-  std::vector<std::string> segments;
-  for (size_t start = path + 1;;) {
-    size_t end = id.find('/', start);
-    segments.push_back(id.substr(start, end - start));
-    if (end == std::string::npos) break;
-    start = end + 1;
-  }
-  if (segments.size() < 2) return {};
-  return {segments[1], segments.size() > 2 ? segments[2] : ""};
+  o["deletedDate"] = TimeJson(key.DeletedDate);
+  o["recoveryId"] = StringJson(key.RecoveryId);
+  o["scheduledPurgeDate"] = TimeJson(key.ScheduledPurgeDate);
 }
 
 }  // namespace
@@ -125,7 +66,7 @@ json::object KeyJson(const keys::KeyVaultKey& key) {
                       {"key", JsonWebKey(key.Key)},
                       {"managed", p.Managed ? json::value(true) : json::value()},
                       {"releasePolicy", ReleasePolicy(p)},
-                      {"tags", Tags(p)}};
+                      {"tags", TagsJson(p.Tags)}};
 }
 
 json::object DeletedKeyJson(const keys::DeletedKey& key) {
@@ -136,11 +77,11 @@ json::object DeletedKeyJson(const keys::DeletedKey& key) {
 
 json::object KeyItemJson(const keys::KeyProperties& p) {
   return json::object{{"attributes", Attributes(p)},
-                      {"kid", String(p.Id)},
+                      {"kid", StringJson(p.Id)},
                       {"managed", p.Managed ? json::value(true) : json::value()},
-                      {"name", String(p.Name)},
+                      {"name", StringJson(p.Name)},
                       {"releasePolicy", ReleasePolicy(p)},
-                      {"tags", Tags(p)}};
+                      {"tags", TagsJson(p.Tags)}};
 }
 
 json::object DeletedKeyItemJson(const keys::DeletedKey& key) {
@@ -153,70 +94,71 @@ json::object RotationPolicyJson(const keys::KeyRotationPolicy& policy) {
   json::array actions;
   for (const auto& a : policy.LifetimeActions) {
     actions.push_back(json::object{{"action", a.Action.ToString()},
-                                   {"timeAfterCreate", Optional(a.Trigger.TimeAfterCreate)},
-                                   {"timeBeforeExpiry", Optional(a.Trigger.TimeBeforeExpiry)}});
+                                   {"timeAfterCreate", OptionalJson(a.Trigger.TimeAfterCreate)},
+                                   {"timeBeforeExpiry", OptionalJson(a.Trigger.TimeBeforeExpiry)}});
   }
-  return json::object{{"createdOn", Time(policy.CreatedOn)},
-                      {"expiresIn", Optional(policy.ExpiresIn)},
-                      {"id", String(policy.Id)},
+  return json::object{{"createdOn", TimeJson(policy.CreatedOn)},
+                      {"expiresIn", OptionalJson(policy.ExpiresIn)},
+                      {"id", StringJson(policy.Id)},
                       {"lifetimeActions", std::move(actions)},
-                      {"updatedOn", Time(policy.UpdatedOn)}};
+                      {"updatedOn", TimeJson(policy.UpdatedOn)}};
 }
 
 std::vector<std::pair<std::string, json::value>> KeyTableRow(const json::object& key) {
-  auto [name, version] = NameAndVersion(At(key, {"key", "kid"}));
+  auto [name, version] = NameAndVersion(JsonAt(key, {"key", "kid"}));
   std::vector<std::pair<std::string, json::value>> row = {
       {"Name", json::value(name)},
       {"Version", json::value(version)},
-      {"Kty", At(key, {"key", "kty"})},
-      {"Enabled", At(key, {"attributes", "enabled"})},
-      {"Expires", At(key, {"attributes", "expires"})}};
+      {"Kty", JsonAt(key, {"key", "kty"})},
+      {"Enabled", JsonAt(key, {"attributes", "enabled"})},
+      {"Expires", JsonAt(key, {"attributes", "expires"})}};
   if (key.contains("deletedDate")) {
-    row.emplace_back("DeletedDate", At(key, {"deletedDate"}));
-    row.emplace_back("ScheduledPurgeDate", At(key, {"scheduledPurgeDate"}));
+    row.emplace_back("DeletedDate", JsonAt(key, {"deletedDate"}));
+    row.emplace_back("ScheduledPurgeDate", JsonAt(key, {"scheduledPurgeDate"}));
   }
   return row;
 }
 
 std::vector<std::pair<std::string, json::value>> KeyItemTableRow(const json::object& item) {
-  auto [name, version] = NameAndVersion(At(item, {"kid"}));
+  auto [name, version] = NameAndVersion(JsonAt(item, {"kid"}));
   std::vector<std::pair<std::string, json::value>> row = {{"Name", json::value(name)}};
   if (!version.empty()) row.emplace_back("Version", json::value(version));
-  row.emplace_back("Enabled", At(item, {"attributes", "enabled"}));
-  row.emplace_back("Expires", At(item, {"attributes", "expires"}));
-  row.emplace_back("Updated", At(item, {"attributes", "updated"}));
+  row.emplace_back("Enabled", JsonAt(item, {"attributes", "enabled"}));
+  row.emplace_back("Expires", JsonAt(item, {"attributes", "expires"}));
+  row.emplace_back("Updated", JsonAt(item, {"attributes", "updated"}));
   return row;
 }
 
 std::vector<std::pair<std::string, json::value>> DeletedKeyTableRow(const json::object& key) {
-  const json::value kid = key.contains("kid") ? At(key, {"kid"}) : At(key, {"key", "kid"});
+  const json::value kid = key.contains("kid") ? JsonAt(key, {"kid"}) : JsonAt(key, {"key", "kid"});
   return {{"Name", json::value(NameAndVersion(kid).first)},
-          {"DeletedDate", At(key, {"deletedDate"})},
-          {"ScheduledPurgeDate", At(key, {"scheduledPurgeDate"})},
-          {"RecoveryId", At(key, {"recoveryId"})}};
+          {"DeletedDate", JsonAt(key, {"deletedDate"})},
+          {"ScheduledPurgeDate", JsonAt(key, {"scheduledPurgeDate"})},
+          {"RecoveryId", JsonAt(key, {"recoveryId"})}};
 }
 
 std::vector<std::pair<std::string, json::value>> RotationPolicyTableRow(const json::object& p) {
   std::string actions;
-  if (const json::value* list = Path(p, {"lifetimeActions"}); list && list->is_array()) {
+  if (const json::value* list = JsonPath(p, {"lifetimeActions"}); list && list->is_array()) {
     for (const auto& a : list->get_array()) {
       if (!a.is_object()) continue;
       const json::object& action = a.get_object();
       if (!actions.empty()) actions += ", ";
-      json::value after = At(action, {"timeAfterCreate"});
-      json::value before = At(action, {"timeBeforeExpiry"});
-      actions += std::string(
-          At(action, {"action"}).is_string() ? At(action, {"action"}).get_string().c_str() : "?");
+      json::value after = JsonAt(action, {"timeAfterCreate"});
+      json::value before = JsonAt(action, {"timeBeforeExpiry"});
+      actions += std::string(JsonAt(action, {"action"}).is_string()
+                                 ? JsonAt(action, {"action"}).get_string().c_str()
+                                 : "?");
       if (after.is_string()) actions += " " + std::string(after.get_string()) + " after create";
       if (before.is_string()) {
         actions += " " + std::string(before.get_string()) + " before expiry";
       }
     }
   }
-  return {{"Id", At(p, {"id"})},
-          {"ExpiresIn", At(p, {"expiresIn"})},
+  return {{"Id", JsonAt(p, {"id"})},
+          {"ExpiresIn", JsonAt(p, {"expiresIn"})},
           {"LifetimeActions", json::value(actions)},
-          {"UpdatedOn", At(p, {"updatedOn"})}};
+          {"UpdatedOn", JsonAt(p, {"updatedOn"})}};
 }
 
 }  // namespace coffre::cli

@@ -1,6 +1,6 @@
 // coffre: the server and its command-line tools. Each command group lives in its own file
-// (server, audit, store, login, vault, principal, role, key, dev); this file parses and reports
-// errors.
+// (server, audit, store, login, vault, principal, role, key, secret, dev); this file parses and
+// reports errors.
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
   coffre::cli::AddPrincipalCommands(app, cli);
   coffre::cli::AddRoleCommands(app, cli);
   coffre::cli::AddKeyCommands(app, cli);
+  coffre::cli::AddSecretCommands(app, cli);
   coffre::cli::AddDevCommands(app, cli);
   coffre::cli::AddStoreCommands(app);
 

@@ -147,7 +147,8 @@ void AddPolicyCommands(CLI::App* vault, Cli& cli) {
                       "encrypt decrypt sign verify wrapKey unwrapKey rotate getrotationpolicy "
                       "setrotationpolicy release, or all")
           ->expected(0, -1);
-      cmd->add_option("--secret-permissions", o->secret_permissions, "Secret permissions")
+      cmd->add_option("--secret-permissions", o->secret_permissions,
+                      "get list set delete backup restore recover purge, or all")
           ->expected(0, -1);
       cmd->add_option("--certificate-permissions", o->certificate_permissions,
                       "Certificate permissions")

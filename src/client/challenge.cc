@@ -157,8 +157,10 @@ std::unique_ptr<RawResponse> BearerChallengePolicy::Send(Request& request, const
   }
   if (!known) {
     // The first request carries neither token nor body; the 401 tells us what token to get.
-    Request probe = request;
-    probe.SetBody(std::string());
+    // Built field by field rather than copied, so the body (which may hold a secret) is never
+    // duplicated.
+    Request probe(request.GetMethod(), request.GetUrl());
+    for (const auto& [name, value] : request.GetHeaders()) probe.SetHeader(name, value);
     probe.RemoveHeader("Authorization");
     auto response = next(probe);
     if (response->GetStatusCode() != core::http::HttpStatusCode::Unauthorized) {

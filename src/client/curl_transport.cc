@@ -1,6 +1,7 @@
 #include "coffre/core/curl_transport.h"
 
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -82,6 +83,14 @@ size_t OnBody(char* data, size_t size, size_t count, void* user) {
   if (t->body.size() + n > kMaxResponseBody) {
     t->body_too_large = true;
     return 0;  // aborts the transfer with CURLE_WRITE_ERROR
+  }
+  if (t->body.capacity() < t->body.size() + n) {
+    // Grown by hand so the outgrown buffer is wiped: bodies may carry secret values.
+    std::vector<uint8_t> larger;
+    larger.reserve(std::max({t->body.capacity() * 2, t->body.size() + n, size_t{16384}}));
+    larger.assign(t->body.begin(), t->body.end());
+    OPENSSL_cleanse(t->body.data(), t->body.size());
+    t->body.swap(larger);
   }
   t->body.insert(t->body.end(), reinterpret_cast<uint8_t*>(data),
                  reinterpret_cast<uint8_t*>(data) + n);

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "client/challenge.h"
 #include "client/encoding.h"
 #include "client/key_client_impl.h"
 #include "client/key_serializers.h"
@@ -60,86 +59,20 @@ CreateOctKeyOptions::CreateOctKeyOptions(std::string name, bool hardware_protect
 
 namespace _detail {
 
-std::string VaultOrigin(const std::string& url) {
-  auto parsed = coffre::_detail::ParseUrl(url);
-  if (!parsed) throw std::invalid_argument("Not a valid URL: " + url);
-  if (parsed->scheme != "https") {
-    // Bearer tokens never go over plain HTTP.
-    throw std::invalid_argument("The vault URL must use https: " + url);
-  }
-  return parsed->Origin();
-}
-
 std::shared_ptr<coffre::_detail::HttpPipeline> MakeVaultPipeline(
     const std::string& vault_url,
     std::shared_ptr<const core::credentials::TokenCredential> credential,
     const KeyClientOptions& options) {
-  if (!credential) throw std::invalid_argument("A credential is required.");
-  auto auth = std::make_unique<coffre::_detail::BearerChallengePolicy>(
-      std::move(credential), vault_url, !options.DisableChallengeResourceVerification);
-  return std::make_shared<coffre::_detail::HttpPipeline>(options, std::move(auth));
+  return coffre::_detail::MakeVaultPipeline(vault_url, std::move(credential), options,
+                                            !options.DisableChallengeResourceVerification);
 }
 
 KeyClientImpl::KeyClientImpl(const std::string& vault_url,
                              std::shared_ptr<const core::credentials::TokenCredential> credential,
                              const KeyClientOptions& options)
-    : vault_url_(VaultOrigin(vault_url)),
-      api_version_(options.ApiVersion),
-      credential_(credential),
-      options_(options),
-      pipeline_(MakeVaultPipeline(vault_url_, std::move(credential), options)) {
-  if (auto parsed = coffre::_detail::ParseUrl(vault_url);
-      parsed && !parsed->path.empty() && parsed->path != "/") {
-    throw std::invalid_argument("The vault URL must not have a path: " + vault_url);
-  }
-}
-
-std::string KeyClientImpl::Url(std::initializer_list<std::string_view> segments,
-                               std::string_view extra_query) const {
-  std::string url = vault_url_;
-  for (std::string_view segment : segments) {
-    url += '/';
-    url += coffre::_detail::PercentEncode(segment);
-  }
-  url += "?api-version=" + coffre::_detail::PercentEncode(api_version_);
-  if (!extra_query.empty()) {
-    url += '&';
-    url += extra_query;
-  }
-  return url;
-}
-
-std::string KeyClientImpl::PageUrl(const std::string& next_link) const {
-  auto link = coffre::_detail::ParseUrl(next_link);
-  auto vault = coffre::_detail::ParseUrl(vault_url_);
-  if (!link || !vault || !coffre::_detail::SameOrigin(*link, *vault)) {
-    throw std::invalid_argument("The next page link does not point at this vault: " + next_link);
-  }
-  // .NET, JS and Go follow nextLink verbatim; add the api-version if the service left it out.
-  if (link->query.find("api-version=") == std::string::npos) {
-    return next_link + (link->query.empty() ? "?" : "&") +
-           "api-version=" + coffre::_detail::PercentEncode(api_version_);
-  }
-  return next_link;
-}
-
-std::unique_ptr<RawResponse> KeyClientImpl::SendRaw(HttpMethod method, const std::string& url,
-                                                    std::string body,
-                                                    const core::Context& context) const {
-  core::http::Request request(method, url, std::move(body));
-  if (!request.GetBody().empty()) request.SetHeader("Content-Type", "application/json");
-  return pipeline_->Send(request, context);
-}
-
-std::unique_ptr<RawResponse> KeyClientImpl::Send(HttpMethod method, const std::string& url,
-                                                 std::string body, const core::Context& context,
-                                                 std::initializer_list<HttpStatusCode> ok) const {
-  auto response = SendRaw(method, url, std::move(body), context);
-  if (std::find(ok.begin(), ok.end(), response->GetStatusCode()) == ok.end()) {
-    throw core::RequestFailedException(std::move(response));
-  }
-  return response;
-}
+    : VaultClient(vault_url, std::move(credential), options, options.ApiVersion,
+                  !options.DisableChallengeResourceVerification),
+      options_(options) {}
 
 }  // namespace _detail
 

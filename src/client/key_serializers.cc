@@ -160,24 +160,9 @@ json::object TagsJson(const std::unordered_map<std::string, std::string>& tags) 
 }  // namespace
 
 std::optional<KeyIdParts> ParseKeyId(std::string_view key_id) {
-  auto url = coffre::_detail::ParseUrl(key_id);
-  if (!url) return std::nullopt;
-  std::vector<std::string> segments;
-  std::string_view path = url->path;
-  while (!path.empty()) {
-    path.remove_prefix(1);  // the '/'
-    size_t slash = path.find('/');
-    segments.emplace_back(path.substr(0, slash));
-    path = slash == std::string_view::npos ? std::string_view() : path.substr(slash);
-  }
-  if (segments.size() < 2 || segments.size() > 3 || segments[1].empty()) return std::nullopt;
-  std::string collection = coffre::_detail::AsciiLower(segments[0]);
-  if (collection != "keys" && collection != "deletedkeys") return std::nullopt;
-  KeyIdParts parts;
-  parts.vault_url = url->Origin();
-  parts.name = segments[1];
-  if (segments.size() == 3) parts.version = segments[2];
-  return parts;
+  auto parts = coffre::_detail::ParseVaultObjectId(key_id, "keys", "deletedkeys");
+  if (!parts) return std::nullopt;
+  return KeyIdParts{std::move(parts->vault_url), std::move(parts->name), std::move(parts->version)};
 }
 
 KeyVaultKey ParseKeyBundle(std::string_view body) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <vector>
 
 #include "client/encoding.h"
 
@@ -69,6 +70,28 @@ std::optional<Url> ParseUrl(std::string_view text) {
 
 bool SameOrigin(const Url& a, const Url& b) {
   return a.scheme == b.scheme && a.host == b.host && a.port == b.port;
+}
+
+std::optional<VaultObjectId> ParseVaultObjectId(std::string_view id, std::string_view live,
+                                                std::string_view deleted) {
+  auto url = ParseUrl(id);
+  if (!url) return std::nullopt;
+  std::vector<std::string> segments;
+  std::string_view path = url->path;
+  while (!path.empty()) {
+    path.remove_prefix(1);  // the '/'
+    size_t slash = path.find('/');
+    segments.emplace_back(path.substr(0, slash));
+    path = slash == std::string_view::npos ? std::string_view() : path.substr(slash);
+  }
+  if (segments.size() < 2 || segments.size() > 3 || segments[1].empty()) return std::nullopt;
+  std::string collection = AsciiLower(segments[0]);
+  if (collection != live && collection != deleted) return std::nullopt;
+  VaultObjectId parts;
+  parts.vault_url = url->Origin();
+  parts.name = segments[1];
+  if (segments.size() == 3) parts.version = segments[2];
+  return parts;
 }
 
 }  // namespace coffre::_detail

@@ -25,4 +25,14 @@ std::optional<Url> ParseUrl(std::string_view text);
 // Same scheme, host and (effective) port.
 bool SameOrigin(const Url& a, const Url& b);
 
+// An object identifier https://host[:port]/{collection}/{name}[/{version}] split up, where the
+// collection (compared case-insensitively) is `live` ("keys") or `deleted` ("deletedkeys").
+struct VaultObjectId {
+  std::string vault_url;  // scheme://host[:port]
+  std::string name;
+  std::string version;
+};
+std::optional<VaultObjectId> ParseVaultObjectId(std::string_view id, std::string_view live,
+                                                std::string_view deleted);
+
 }  // namespace coffre::_detail

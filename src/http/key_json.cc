@@ -23,26 +23,6 @@ std::string KeyId(std::string_view base_url, std::string_view name, std::string_
   return id;
 }
 
-json::object AttributesJson(const service::KeyAttributes& a) {
-  json::object o;
-  o["enabled"] = a.enabled;
-  if (a.not_before) o["nbf"] = *a.not_before;
-  if (a.expires) o["exp"] = *a.expires;
-  o["created"] = a.created;
-  o["updated"] = a.updated;
-  o["recoverableDays"] = a.recoverable_days;
-  o["recoveryLevel"] = a.recovery_level;
-  return o;
-}
-
-void AddTags(json::object& o, const service::Tags& tags) {
-  // The service omits "tags" when a key has none.
-  if (tags.empty()) return;
-  json::object t;
-  for (const auto& [name, value] : tags) t[name] = value;
-  o["tags"] = std::move(t);
-}
-
 json::object JsonWebKeyJson(const service::PublicJsonWebKey& key, std::string kid) {
   json::object o;
   o["kid"] = std::move(kid);
@@ -223,11 +203,31 @@ json::string_view ActionTypeName(service::LifetimeActionType type) {
 
 }  // namespace
 
+json::object AttributesJson(const service::KeyAttributes& a) {
+  json::object o;
+  o["enabled"] = a.enabled;
+  if (a.not_before) o["nbf"] = *a.not_before;
+  if (a.expires) o["exp"] = *a.expires;
+  o["created"] = a.created;
+  o["updated"] = a.updated;
+  o["recoverableDays"] = a.recoverable_days;
+  o["recoveryLevel"] = a.recovery_level;
+  return o;
+}
+
+void AddTagsJson(json::object& o, const service::Tags& tags) {
+  // The service omits "tags" when a key has none.
+  if (tags.empty()) return;
+  json::object t;
+  for (const auto& [name, value] : tags) t[name] = value;
+  o["tags"] = std::move(t);
+}
+
 json::object KeyBundleJson(const service::KeyBundle& bundle, std::string_view base_url) {
   json::object o;
   o["key"] = JsonWebKeyJson(bundle.key, KeyId(base_url, bundle.name, bundle.version));
   o["attributes"] = AttributesJson(bundle.attributes);
-  AddTags(o, bundle.tags);
+  AddTagsJson(o, bundle.tags);
   return o;
 }
 
@@ -243,7 +243,7 @@ json::object KeyItemJson(const service::KeyItem& item, std::string_view base_url
   json::object o;
   o["kid"] = KeyId(base_url, item.name, item.version);
   o["attributes"] = AttributesJson(item.attributes);
-  AddTags(o, item.tags);
+  AddTagsJson(o, item.tags);
   return o;
 }
 
@@ -471,6 +471,19 @@ json::object RotationPolicyJson(const service::RotationPolicy& policy, std::stri
   }
   o["attributes"] = std::move(attributes);
   return o;
+}
+
+Result<service::AttributeChanges> ParseAttributeChanges(const json::object& body) {
+  return ParseAttributes(body);
+}
+
+Result<std::optional<service::Tags>> ParseOptionalTags(const json::object& body) {
+  return OptionalTags(body);
+}
+
+Result<std::optional<std::string>> ParseOptionalString(const json::object& body,
+                                                       std::string_view name) {
+  return OptionalString(body, name);
 }
 
 }  // namespace coffre::http

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <boost/json/value.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -49,6 +50,16 @@ boost::json::object KeyOperationResultJson(const service::KeyOperationResult& re
 Result<service::RotationPolicy> ParseRotationPolicy(const boost::json::object& body);
 boost::json::object RotationPolicyJson(const service::RotationPolicy& policy,
                                        std::string_view base_url, std::string_view name);
+
+// Pieces the other object kinds' JSON (secret_json.h) shares with keys: the attributes object
+// as rendered, tags (omitted when empty), and the parsers of "attributes", "tags" and an
+// optional string property. The parsers answer Key Vault's 400 texts.
+boost::json::object AttributesJson(const service::KeyAttributes& attributes);
+void AddTagsJson(boost::json::object& o, const service::Tags& tags);
+Result<service::AttributeChanges> ParseAttributeChanges(const boost::json::object& body);
+Result<std::optional<service::Tags>> ParseOptionalTags(const boost::json::object& body);
+Result<std::optional<std::string>> ParseOptionalString(const boost::json::object& body,
+                                                       std::string_view name);
 
 // A required base64url property ({"value": ...} of restore; "value" of key operations).
 Result<Bytes> RequiredBase64Url(const boost::json::object& body, std::string_view name);

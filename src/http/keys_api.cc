@@ -212,28 +212,6 @@ std::variant<KeysRoute, ApiResponse> ClassifyDeletedKeys(std::string_view method
   return NotFoundRoute();
 }
 
-Result<service::PageRequest> ParsePageRequest(const VaultRequest& request) {
-  service::PageRequest page;
-  page.max_results = kMaxPageSize;
-  if (!request.max_results.empty()) {
-    const std::string& text = request.max_results;
-    int value = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc() || end != text.data() + text.size() || value < 1 ||
-        value > kMaxPageSize) {
-      return Status::BadParameter("Invalid value for maxresults: " + text.substr(0, 32) +
-                                  ". It must be an integer from 1 to 25.");
-    }
-    page.max_results = value;
-  }
-  if (!request.skip_token.empty()) {
-    auto cursor = Base64UrlDecode(request.skip_token);
-    if (!cursor || cursor->empty()) return Status::BadParameter("The $skiptoken is not valid.");
-    page.cursor.assign(cursor->begin(), cursor->end());
-  }
-  return page;
-}
-
 // {"value":[...],"nextLink":url|null}; the next link carries the cursor as $skiptoken.
 template <typename T, typename List, typename Render>
 ApiResponse ListPage(const VaultRequest& request, std::string_view path, List list, Render render) {
@@ -248,10 +226,7 @@ ApiResponse ListPage(const VaultRequest& request, std::string_view path, List li
   if (result->next_cursor.empty()) {
     body["nextLink"] = nullptr;
   } else {
-    body["nextLink"] = request.base_url + std::string(path) +
-                       "?api-version=" + request.api_version +
-                       "&$skiptoken=" + Base64UrlEncode(AsBytes(result->next_cursor)) +
-                       "&maxresults=" + std::to_string(page->max_results);
+    body["nextLink"] = NextLink(request, path, result->next_cursor, page->max_results);
   }
   return Ok(body);
 }
@@ -329,6 +304,35 @@ std::vector<OperationAccess> KeysOperationAccess() {
     rows.push_back({info.name, info.permission, info.data_action});
   }
   return rows;
+}
+
+Result<service::PageRequest> ParsePageRequest(const VaultRequest& request) {
+  service::PageRequest page;
+  page.max_results = kMaxPageSize;
+  if (!request.max_results.empty()) {
+    const std::string& text = request.max_results;
+    int value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || end != text.data() + text.size() || value < 1 ||
+        value > kMaxPageSize) {
+      return Status::BadParameter("Invalid value for maxresults: " + text.substr(0, 32) +
+                                  ". It must be an integer from 1 to 25.");
+    }
+    page.max_results = value;
+  }
+  if (!request.skip_token.empty()) {
+    auto cursor = Base64UrlDecode(request.skip_token);
+    if (!cursor || cursor->empty()) return Status::BadParameter("The $skiptoken is not valid.");
+    page.cursor.assign(cursor->begin(), cursor->end());
+  }
+  return page;
+}
+
+std::string NextLink(const VaultRequest& request, std::string_view path, std::string_view cursor,
+                     int max_results) {
+  return request.base_url + std::string(path) + "?api-version=" + request.api_version +
+         "&$skiptoken=" + Base64UrlEncode(AsBytes(cursor)) +
+         "&maxresults=" + std::to_string(max_results);
 }
 
 std::string_view OperationName(KeysOperation op) { return Info(op).name; }

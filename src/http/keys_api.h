@@ -66,6 +66,12 @@ struct VaultRequest {
   std::string max_results;  // maxresults, if any (unparsed)
 };
 
+// Shared by the object APIs (keys, secrets): the page a request asks for (maxresults 1..25,
+// $skiptoken), or Key Vault's 400; and the nextLink that continues a listing after `cursor`.
+Result<service::PageRequest> ParsePageRequest(const VaultRequest& request);
+std::string NextLink(const VaultRequest& request, std::string_view path, std::string_view cursor,
+                     int max_results);
+
 struct KeysApi {
   service::KeyService& keys;
   service::CryptoService& crypto;

@@ -159,6 +159,58 @@ std::string QueryValue(const auth::FieldMap& query, std::string_view name) {
   return it == query.end() ? std::string() : it->second;
 }
 
+using VaultRoute = std::variant<KeysRoute, SecretsRoute, ApiResponse>;
+
+VaultRoute ClassifyVaultRoute(std::string_view method, const std::vector<std::string>& segments) {
+  if (IsSecretsPath(segments)) {
+    auto secrets = ClassifySecretsRoute(method, segments);
+    if (auto* route = std::get_if<SecretsRoute>(&secrets)) return std::move(*route);
+    return std::get<ApiResponse>(std::move(secrets));
+  }
+  auto keys = ClassifyKeysRoute(method, segments);
+  if (auto* route = std::get_if<KeysRoute>(&keys)) return std::move(*route);
+  return std::get<ApiResponse>(std::move(keys));
+}
+
+// Where a classified operation runs; nullopt for an error answer.
+std::optional<WorkKind> WorkKindOfRoute(const VaultRoute& route, std::string_view body) {
+  if (const auto* keys = std::get_if<KeysRoute>(&route)) return WorkKindOf(keys->operation, body);
+  if (const auto* secrets = std::get_if<SecretsRoute>(&route)) {
+    return WorkKindOf(secrets->operation);
+  }
+  return std::nullopt;
+}
+
+// What the router needs to know about an operation of either API before performing it.
+struct OperationFacts {
+  std::string_view name;  // audit name
+  std::string_view permission;
+  std::string_view data_action;
+  auth::PermissionKind kind = auth::PermissionKind::kKeys;
+  const std::string* object_name = nullptr;
+  const std::string* version = nullptr;
+};
+
+std::optional<OperationFacts> FactsOf(const VaultRoute& route) {
+  if (const auto* keys = std::get_if<KeysRoute>(&route)) {
+    return OperationFacts{OperationName(keys->operation),
+                          AccessPolicyPermission(keys->operation),
+                          RbacDataAction(keys->operation),
+                          auth::PermissionKind::kKeys,
+                          &keys->name,
+                          &keys->version};
+  }
+  if (const auto* secrets = std::get_if<SecretsRoute>(&route)) {
+    return OperationFacts{OperationName(secrets->operation),
+                          AccessPolicyPermission(secrets->operation),
+                          RbacDataAction(secrets->operation),
+                          auth::PermissionKind::kSecrets,
+                          &secrets->name,
+                          &secrets->version};
+  }
+  return std::nullopt;
+}
+
 // Health, managed identity and sign-in: every endpoint but kAdmin and kVault.
 ApiResponse SignInResponse(const RouterContext& context, const ApiRequest& request,
                            const RequestTarget& target, Endpoint endpoint) {
@@ -335,7 +387,12 @@ std::string VaultNameFromHost(std::string_view host) {
   return {};
 }
 
-std::vector<OperationAccess> DataPlaneOperations() { return KeysOperationAccess(); }
+std::vector<OperationAccess> DataPlaneOperations() {
+  std::vector<OperationAccess> rows = KeysOperationAccess();
+  std::vector<OperationAccess> secrets = SecretsOperationAccess();
+  rows.insert(rows.end(), secrets.begin(), secrets.end());
+  return rows;
+}
 
 bool IsSupportedApiVersion(std::string_view version) {
   // Strip a "-preview" or "-preview.N" suffix.
@@ -388,20 +445,18 @@ Route Router::RouteOf(const ApiRequest& request) {
     return route;
   }
   route.endpoint = Endpoint::kVault;
-  route.keys = ClassifyKeysRoute(request.method, segments);
-  const KeysRoute* keys = std::get_if<KeysRoute>(&route.keys);
-  if (keys == nullptr && !segments.empty() && segments.back().empty()) {
+  route.operation = ClassifyVaultRoute(request.method, segments);
+  if (std::holds_alternative<ApiResponse>(route.operation) && !segments.empty() &&
+      segments.back().empty()) {
     // Answered from the exact path (with an error), but placed as the operation the path names
     // without its trailing slashes: a create written "/keys/k/create/" stays off the store
     // writers' pool.
     std::vector<std::string> trimmed = segments;
     while (!trimmed.empty() && trimmed.back().empty()) trimmed.pop_back();
-    auto placed = ClassifyKeysRoute(request.method, trimmed);
-    if (const KeysRoute* as = std::get_if<KeysRoute>(&placed)) {
-      route.kind = WorkKindOf(as->operation, request.body);
-    }
-  } else if (keys != nullptr) {
-    route.kind = WorkKindOf(keys->operation, request.body);
+    auto placed = ClassifyVaultRoute(request.method, trimmed);
+    if (auto kind = WorkKindOfRoute(placed, request.body)) route.kind = *kind;
+  } else if (auto kind = WorkKindOfRoute(route.operation, request.body)) {
+    route.kind = *kind;
   }
   return route;
 }
@@ -435,7 +490,7 @@ ApiResponse Router::Handle(const ApiRequest& request, const Route& route) const 
   const store::VaultRecord& vault = std::get<Admission>(admitted).vault;
   const auth::TokenClaims& claims = std::get<Admission>(admitted).claims;
   AuditInfo& audit = std::get<Admission>(admitted).audit;
-  const KeysRoute* keys_route = std::get_if<KeysRoute>(&route.keys);
+  const std::optional<OperationFacts> facts = FactsOf(route.operation);
   auto finish = [&audit](ApiResponse response) {
     response.audit = std::move(audit);
     return response;
@@ -444,11 +499,10 @@ ApiResponse Router::Handle(const ApiRequest& request, const Route& route) const 
   if (Status version = CheckApiVersion(target.query); !version.ok()) {
     return finish(ErrorResponse(version));
   }
-  if (keys_route == nullptr) return finish(std::get<ApiResponse>(route.keys));
-  Status allowed =
-      context_.access.Check(vault, {claims.object_id, claims.app_id, context_.tokens.issuer()},
-                            AccessPolicyPermission(keys_route->operation),
-                            RbacDataAction(keys_route->operation), keys_route->name);
+  if (!facts) return finish(std::get<ApiResponse>(route.operation));
+  Status allowed = context_.access.Check(
+      vault, {claims.object_id, claims.app_id, context_.tokens.issuer()}, facts->permission,
+      facts->data_action, *facts->object_name, facts->kind);
   if (!allowed.ok()) return finish(ErrorResponse(allowed));
   VaultRequest vault_request{.http = request,
                              .vault = vault,
@@ -456,7 +510,15 @@ ApiResponse Router::Handle(const ApiRequest& request, const Route& route) const 
                              .api_version = QueryValue(target.query, "api-version"),
                              .skip_token = QueryValue(target.query, "$skiptoken"),
                              .max_results = QueryValue(target.query, "maxresults")};
-  return finish(HandleKeysOperation({context_.keys, context_.crypto}, vault_request, *keys_route));
+  if (const auto* secrets = std::get_if<SecretsRoute>(&route.operation)) {
+    if (context_.secrets == nullptr) {
+      return finish(
+          ErrorResponse(Status::NotFound("NotFound", "The requested resource was not found.")));
+    }
+    return finish(HandleSecretsOperation({*context_.secrets}, vault_request, *secrets));
+  }
+  return finish(HandleKeysOperation({context_.keys, context_.crypto}, vault_request,
+                                    std::get<KeysRoute>(route.operation)));
 }
 
 std::variant<Router::Admission, ApiResponse> Router::Admit(const ApiRequest& request,
@@ -470,14 +532,15 @@ std::variant<Router::Admission, ApiResponse> Router::Admit(const ApiRequest& req
   // Authentication comes before anything else, the vault included: the SDKs' first request is
   // a body-less probe that expects the challenge, and which vault names exist is not told to
   // callers without a valid token.
-  const KeysRoute* keys_route = std::get_if<KeysRoute>(&route.keys);
+  const std::optional<OperationFacts> facts = FactsOf(route.operation);
   AuditInfo audit;
   std::string vault_name = VaultNameFromHost(request.host);
   audit.vault = vault_name;
-  audit.operation = keys_route ? std::string(OperationName(keys_route->operation)) : "Unknown";
-  if (keys_route) {
-    audit.key_name = keys_route->name;
-    audit.key_version = keys_route->version;
+  audit.operation = facts ? std::string(facts->name) : "Unknown";
+  if (facts) {
+    // The audit line names the key or secret in the same fields.
+    audit.key_name = *facts->object_name;
+    audit.key_version = *facts->version;
   }
   auto finish = [&audit](ApiResponse response) {
     response.audit = std::move(audit);

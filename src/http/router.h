@@ -2,7 +2,7 @@
 // Resource Manager subscription and tenant lists the Azure CLI reads), health and the admin API
 // (own token), bearer token (missing or bad -> 401 with the Key Vault challenge, before anything
 // looks at the vault, body or route), vault from Host (unknown -> 404), api-version,
-// the vault's permission model (403), then the keys API.
+// the vault's permission model (403), then the keys or secrets API.
 // RouteOf() says where Handle() may run: Handle() may generate keys or wait for a commit.
 #pragma once
 
@@ -19,8 +19,10 @@
 #include "http/api_request.h"
 #include "http/keys_api.h"
 #include "http/request_target.h"
+#include "http/secrets_api.h"
 #include "service/crypto_service.h"
 #include "service/key_service.h"
+#include "service/secret_service.h"
 #include "service/vault_directory.h"
 
 namespace coffre::http {
@@ -35,6 +37,7 @@ struct RouterContext {
   const AdminContext* admin = nullptr;  // null: no admin API
   // Failed sign-ins (client secrets, admin tokens, identity headers); null: not throttled.
   auth::SignInThrottle* sign_ins = nullptr;
+  service::SecretService* secrets = nullptr;  // null: no secrets API (answered 404)
 };
 
 // What a request's path addresses.
@@ -54,14 +57,14 @@ enum class Endpoint {
 
 // What routing works out from a request's method, target and (for creates) body, once, on the
 // I/O thread that read it: which endpoint it addresses and where it runs. Handle takes it, so
-// the target is parsed and the keys route classified only here.
+// the target is parsed and the keys or secrets route classified only here.
 struct Route {
   Endpoint endpoint = Endpoint::kInvalidTarget;
   WorkKind kind = WorkKind::kCompute;
   std::optional<RequestTarget> target;  // set unless endpoint is kInvalidTarget
-  // For kVault: the keys operation, or the answer (404, 405, 400) to give once the caller is
-  // authenticated.
-  std::variant<KeysRoute, ApiResponse> keys;
+  // For kVault: the keys or secrets operation, or the answer (404, 405, 400) to give once the
+  // caller is authenticated.
+  std::variant<KeysRoute, SecretsRoute, ApiResponse> operation;
 };
 
 class Router {

@@ -27,6 +27,17 @@ BackgroundRunSummary BackgroundJobs::RunOnce() {
     summary.purged = *purged;
     if (*purged > 0) spdlog::info("scheduled purge removed {} deleted keys", *purged);
   }
+  if (secrets_ != nullptr) {
+    auto purged_secrets = secrets_->PurgeExpiredSecrets();
+    if (!purged_secrets.ok()) {
+      spdlog::warn("scheduled purge of secrets failed: {}", purged_secrets.status().message());
+    } else {
+      summary.purged_secrets = *purged_secrets;
+      if (*purged_secrets > 0) {
+        spdlog::info("scheduled purge removed {} deleted secrets", *purged_secrets);
+      }
+    }
+  }
   auto rotated = rotations_.RunOnce();
   if (!rotated.ok()) {
     spdlog::warn("rotation run failed: {}", rotated.status().message());

@@ -1,5 +1,5 @@
 // BackgroundJobs: the work a server does on its own schedule, not for a request: the scheduled
-// purge of deleted keys past their retention, then a run of the rotation policies.
+// purge of deleted keys and secrets past their retention, then a run of the rotation policies.
 //
 // Replicas sharing a store take turns: a round runs only on the replica holding the job lease,
 // which lasts two intervals, so a holder that stops (crashes, is shut down) is replaced within
@@ -14,13 +14,15 @@
 #include "common/clock.h"
 #include "service/key_service.h"
 #include "service/rotation_scheduler.h"
+#include "service/secret_service.h"
 #include "store/store.h"
 
 namespace coffre::service {
 
 struct BackgroundRunSummary {
   bool leased = false;  // false: another replica holds the lease; nothing ran
-  int purged = 0;
+  int purged = 0;          // keys
+  int purged_secrets = 0;  // secrets
   RotationRunSummary rotations;
 };
 
@@ -29,17 +31,23 @@ class BackgroundJobs {
   static constexpr std::chrono::seconds kDefaultInterval{60};
 
   // `holder` names this replica in the lease; it must differ between replicas.
-  BackgroundJobs(store::Store& store, KeyService& keys, RotationScheduler& rotations,
-                 const Clock& clock, std::string holder,
+  BackgroundJobs(store::Store& store, KeyService& keys, SecretService* secrets,
+                 RotationScheduler& rotations, const Clock& clock, std::string holder,
                  std::chrono::seconds interval = kDefaultInterval)
       : store_(store),
         keys_(keys),
+        secrets_(secrets),
         rotations_(rotations),
         clock_(clock),
         holder_(std::move(holder)),
         interval_(interval) {}
+  // Without secrets: keys only.
+  BackgroundJobs(store::Store& store, KeyService& keys, RotationScheduler& rotations,
+                 const Clock& clock, std::string holder,
+                 std::chrono::seconds interval = kDefaultInterval)
+      : BackgroundJobs(store, keys, nullptr, rotations, clock, std::move(holder), interval) {}
 
-  // One round. A failing job is logged and does not stop the other.
+  // One round. A failing job is logged and does not stop the others.
   BackgroundRunSummary RunOnce();
 
   std::chrono::seconds interval() const { return interval_; }
@@ -47,6 +55,7 @@ class BackgroundJobs {
  private:
   store::Store& store_;
   KeyService& keys_;
+  SecretService* secrets_;  // null: no secrets to purge
   RotationScheduler& rotations_;
   const Clock& clock_;
   const std::string holder_;

@@ -10,6 +10,8 @@ namespace {
 
 // Key material bound to one key version; bump the label if the layout of the context changes.
 constexpr std::string_view kKeyVersionPurpose = "coffre/key-material/v1";
+// A secret's value bound to one secret version.
+constexpr std::string_view kSecretVersionPurpose = "coffre/secret-value/v1";
 
 // "vault\nname\n": the cache id prefix every version of one key shares.
 std::string KeyPrefix(std::string_view vault, std::string_view name) {
@@ -21,6 +23,11 @@ std::string KeyPrefix(std::string_view vault, std::string_view name) {
 SealBinding SealBinding::KeyVersion(std::string_view vault, std::string_view name,
                                     std::string_view version) {
   return {kKeyVersionPurpose, vault, name, version};
+}
+
+SealBinding SealBinding::SecretVersion(std::string_view vault, std::string_view name,
+                                       std::string_view version) {
+  return {kSecretVersionPurpose, vault, name, version};
 }
 
 std::string SealBinding::Context() const {

@@ -1,5 +1,5 @@
 // MaterialBarrier: the one way material crosses the master key. Everything secret the store
-// keeps (today a key version's private key; later secret values and certificate keys) is sealed
+// keeps (a key version's private key, a secret version's value; later certificate keys) is sealed
 // here before it is stored and opened here after it is read, so the store only ever sees sealed
 // bytes. It also keeps the unsealed, parsed key versions, so the hot path never unseals or
 // re-parses PKCS#8 per request.
@@ -37,6 +37,9 @@ struct SealBinding {
   // A key version's private key (PKCS#8 DER, or the raw oct key).
   static SealBinding KeyVersion(std::string_view vault, std::string_view name,
                                 std::string_view version);
+  // A secret version's value.
+  static SealBinding SecretVersion(std::string_view vault, std::string_view name,
+                                   std::string_view version);
 
   // The associated data the blob is sealed with: the purpose and the lowercased names, one per
   // line ('\n' cannot occur in vault, object or version names, so it is unambiguous).

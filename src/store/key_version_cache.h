@@ -1,13 +1,14 @@
-// A Store decorator that answers GetKeyVersion from memory for stores whose reads are local.
+// A Store decorator that answers GetKeyVersion and GetSecretVersion from memory for stores whose
+// reads are local (secret values stay sealed in it, as in the store).
 //
 // A GET or a cryptographic operation reads one key version; on SQLite that query was the largest
 // single cost of a GET. The cache is exact for writes made through this process: every write
-// that can change what GetKeyVersion returns drops that key's entries (vault deletion and the
-// scheduled purge: every entry) after it commits and before it returns, and a read that raced
-// with a write is not cached (a generation count taken before the read must still hold when its
-// result is stored). Writes
-// made elsewhere (another process on the same file) are seen within kTtl. Stores whose reads are
-// remote (PostgreSQL replicas, which other processes write all the time) are not wrapped.
+// that can change what GetKeyVersion (GetSecretVersion) returns drops that key's (secret's) entries
+// (vault deletion and the scheduled purge: every entry) after it commits and before it returns, and
+// a read that raced with a write is not cached (a generation count taken before the read must still
+// hold when its result is stored). Writes made elsewhere (another process on the same file) are
+// seen within kTtl. Stores whose reads are remote (PostgreSQL replicas, which other processes write
+// all the time) are not wrapped.
 #pragma once
 
 #include <chrono>

@@ -41,6 +41,7 @@ inline constexpr std::string_view kVersionExists = "version-exists";        // v
 inline constexpr std::string_view kExists = "exists";                       // restore over a name
 inline constexpr std::string_view kDuplicateVersion = "duplicate-version";  // in one restore
 inline constexpr std::string_view kNotEmpty = "not-empty";                  // vault holds keys
+inline constexpr std::string_view kManaged = "managed";  // secret's lifetime managed by Key Vault
 inline constexpr std::string_view kNameTaken = "name-taken";                // principal name
 inline constexpr std::string_view kClientIdTaken = "client-id-taken";       // principal client id
 }  // namespace reason
@@ -153,6 +154,42 @@ struct StoredKeyVersion {
   bool deleted = false;  // the key is soft-deleted
 };
 
+// One version of a secret. The value reaches the store only sealed.
+struct SecretVersionRecord {
+  std::string vault;    // lowercase vault name
+  std::string name;     // secret name, case as first created
+  std::string version;  // 32 lowercase hex chars
+  // Assigned by AddSecretVersion: increases with every version; the highest is "latest".
+  int64_t sequence = 0;
+  std::optional<std::string> content_type;
+  bool enabled = true;
+  std::optional<int64_t> not_before;
+  std::optional<int64_t> expires;
+  int64_t created = 0;
+  int64_t updated = 0;
+  Tags tags;
+  // The secret backs a certificate: its lifetime is managed by Key Vault, not by the secrets API.
+  bool managed = false;
+  std::optional<std::string> key_id;  // for a managed secret: the certificate's key
+  Bytes sealed_value;                 // sealed before it gets here; never plaintext
+};
+
+struct DeletedSecretRecord {
+  SecretVersionRecord latest;  // the latest version at deletion time
+  int64_t deleted_date = 0;
+  int64_t scheduled_purge_date = 0;
+};
+
+// Something that happened to a secret version that must happen only once (e.g. a near-expiry
+// notification).
+struct SecretEventRecord {
+  std::string vault;
+  std::string name;
+  std::string version;
+  std::string kind;  // e.g. "SecretNearExpiry"
+  int64_t time = 0;
+};
+
 struct PrincipalRecord {
   std::string name;         // display name, unique (case-insensitive)
   std::string client_id;    // appId (UUID)
@@ -220,7 +257,7 @@ class Store {
   virtual Result<VaultRecord> ModifyVault(std::string_view name,
                                           const std::function<Status(VaultRecord&)>& change) = 0;
   // Removes a vault and its access policies. kConflict (inner code "not-empty") while it holds
-  // keys, active or soft-deleted; kNotFound if there is no such vault.
+  // keys or secrets, active or soft-deleted; kNotFound if there is no such vault.
   virtual Status DeleteVault(std::string_view name) = 0;
 
   // ---- access policies (one per vault, object id and application id)
@@ -301,6 +338,55 @@ class Store {
   // Oldest first. Events go with the key when it is purged.
   virtual Result<std::vector<KeyEventRecord>> ListKeyEvents(std::string_view vault,
                                                             std::string_view name) = 0;
+
+  // ---- secrets (the same rules as keys: versions, soft delete, recover, purge, restore)
+  // Adds a version to an active secret, or creates the secret with this first version. Sets
+  // record.sequence (and record.name to the name as first written). kConflict (reason::kDeleted)
+  // if the secret is soft-deleted; kConflict (reason::kManaged) if the record is not managed
+  // but the secret's latest version is; kConflict (reason::kVersionExists) if the version id
+  // exists; kNotFound if the vault does not exist.
+  virtual Status AddSecretVersion(SecretVersionRecord& record) = 0;
+  // Restores a secret from a backup: every version in the given order, in one transaction.
+  // kConflict (reason::kExists) if the name exists in the vault, active or deleted.
+  virtual Status RestoreSecret(std::vector<SecretVersionRecord>& versions) = 0;
+  // An active secret's version; empty `version` = latest. kNotFound otherwise.
+  virtual Result<SecretVersionRecord> GetSecretVersion(std::string_view vault,
+                                                       std::string_view name,
+                                                       std::string_view version) = 0;
+  // Active secrets, one item each (its latest version), by lowercase name after `cursor`.
+  virtual Result<Page<SecretVersionRecord>> ListSecrets(std::string_view vault,
+                                                        std::string_view cursor, int limit) = 0;
+  // Every version of an active secret, by sequence after `cursor`. kNotFound if no such secret.
+  virtual Result<Page<SecretVersionRecord>> ListSecretVersions(std::string_view vault,
+                                                               std::string_view name,
+                                                               std::string_view cursor,
+                                                               int limit) = 0;
+  // Writes the mutable fields (content_type, enabled, not_before, expires, tags, updated) of
+  // the version named by record.vault/name/version (empty: latest) of an active secret; the
+  // value, managed flag and key id never change. Returns the stored result.
+  virtual Result<SecretVersionRecord> UpdateSecretVersion(const SecretVersionRecord& record) = 0;
+  // Soft-deletes an active secret (all versions). kNotFound if not active.
+  virtual Result<DeletedSecretRecord> DeleteSecret(std::string_view vault, std::string_view name,
+                                                   int64_t deleted_date,
+                                                   int64_t scheduled_purge_date) = 0;
+  virtual Result<DeletedSecretRecord> GetDeletedSecret(std::string_view vault,
+                                                       std::string_view name) = 0;
+  virtual Result<Page<DeletedSecretRecord>> ListDeletedSecrets(std::string_view vault,
+                                                               std::string_view cursor,
+                                                               int limit) = 0;
+  // Makes a soft-deleted secret active again; returns its latest version.
+  virtual Result<SecretVersionRecord> RecoverSecret(std::string_view vault,
+                                                    std::string_view name) = 0;
+  // Removes a soft-deleted secret and all its versions for good. kNotFound if not soft-deleted.
+  virtual Status PurgeSecret(std::string_view vault, std::string_view name) = 0;
+  // Purges every soft-deleted secret whose scheduled purge date is <= now; returns how many.
+  virtual Result<int> PurgeExpiredSecrets(int64_t now) = 0;
+  // Records the event unless one with the same vault, name, version and kind exists; returns
+  // whether it was new. kNotFound if the secret is not active. Events go with a purged secret.
+  virtual Result<bool> RecordSecretEvent(const SecretEventRecord& event) = 0;
+  // Oldest first.
+  virtual Result<std::vector<SecretEventRecord>> ListSecretEvents(std::string_view vault,
+                                                                  std::string_view name) = 0;
 
   // ---- principals (client-credential identities)
   // kConflict if the name or client id is taken.

@@ -111,6 +111,60 @@ class StoreWrapper : public Store {
                                                     std::string_view name) override {
     return target_->ListKeyEvents(vault, name);
   }
+  Status AddSecretVersion(SecretVersionRecord& record) override {
+    return target_->AddSecretVersion(record);
+  }
+  Status RestoreSecret(std::vector<SecretVersionRecord>& versions) override {
+    return target_->RestoreSecret(versions);
+  }
+  Result<SecretVersionRecord> GetSecretVersion(std::string_view vault, std::string_view name,
+                                               std::string_view version) override {
+    return target_->GetSecretVersion(vault, name, version);
+  }
+  Result<Page<SecretVersionRecord>> ListSecrets(std::string_view vault, std::string_view cursor,
+                                                int limit) override {
+    return target_->ListSecrets(vault, cursor, limit);
+  }
+  Result<Page<SecretVersionRecord>> ListSecretVersions(std::string_view vault,
+                                                       std::string_view name,
+                                                       std::string_view cursor,
+                                                       int limit) override {
+    return target_->ListSecretVersions(vault, name, cursor, limit);
+  }
+  Result<SecretVersionRecord> UpdateSecretVersion(const SecretVersionRecord& record) override {
+    return target_->UpdateSecretVersion(record);
+  }
+  Result<DeletedSecretRecord> DeleteSecret(std::string_view vault, std::string_view name,
+                                           int64_t deleted_date,
+                                           int64_t scheduled_purge_date) override {
+    return target_->DeleteSecret(vault, name, deleted_date, scheduled_purge_date);
+  }
+  Result<DeletedSecretRecord> GetDeletedSecret(std::string_view vault,
+                                               std::string_view name) override {
+    return target_->GetDeletedSecret(vault, name);
+  }
+  Result<Page<DeletedSecretRecord>> ListDeletedSecrets(std::string_view vault,
+                                                       std::string_view cursor,
+                                                       int limit) override {
+    return target_->ListDeletedSecrets(vault, cursor, limit);
+  }
+  Result<SecretVersionRecord> RecoverSecret(std::string_view vault,
+                                            std::string_view name) override {
+    return target_->RecoverSecret(vault, name);
+  }
+  Status PurgeSecret(std::string_view vault, std::string_view name) override {
+    return target_->PurgeSecret(vault, name);
+  }
+  Result<int> PurgeExpiredSecrets(int64_t now) override {
+    return target_->PurgeExpiredSecrets(now);
+  }
+  Result<bool> RecordSecretEvent(const SecretEventRecord& event) override {
+    return target_->RecordSecretEvent(event);
+  }
+  Result<std::vector<SecretEventRecord>> ListSecretEvents(std::string_view vault,
+                                                          std::string_view name) override {
+    return target_->ListSecretEvents(vault, name);
+  }
   Status AddPrincipal(const PrincipalRecord& principal) override {
     return target_->AddPrincipal(principal);
   }

@@ -2,6 +2,7 @@
 // Coffre server (credentials and CA bundle come from the server's dev.env).
 //
 //   client_e2e all              every KeyClient / CryptographyClient method ($COFFRE_VAULT_URL)
+//   client_e2e secrets          every SecretClient method ($COFFRE_VAULT_URL)
 //   client_e2e adfs             EnvironmentCredential (client secret, ADFS) lists keys
 //   client_e2e adfs-bad         the same with a wrong secret: must fail to authenticate
 //   client_e2e retry URL        GetKey through a fault-injecting server (429, 503, 200)
@@ -31,6 +32,7 @@
 #include "coffre/core/exception.h"
 #include "coffre/identity/identity.h"
 #include "coffre/keys/keys.h"
+#include "coffre/secrets/secrets.h"
 
 namespace {
 
@@ -160,6 +162,10 @@ JsonWebKey GenerateRsaJwk() {
 }
 
 Bytes Text(const std::string& s) { return Bytes(s.begin(), s.end()); }
+
+coffre::DateTime DateTimeFromSeconds(int64_t seconds) {
+  return coffre::DateTime::FromUnixSeconds(seconds);
+}
 
 int RunAll() {
   const std::string vault_url = Env("COFFRE_VAULT_URL");
@@ -556,6 +562,174 @@ int RunAll() {
   return g_failures == 0 ? 0 : 1;
 }
 
+// ---- secrets ---------------------------------------------------------------------------------
+
+int RunSecrets() {
+  namespace sec = coffre::secrets;
+  const std::string vault_url = Env("COFFRE_VAULT_URL");
+  if (vault_url.empty()) {
+    std::cerr << "COFFRE_VAULT_URL is not set" << std::endl;
+    return 2;
+  }
+  auto credential = std::make_shared<coffre::identity::DefaultAzureCredential>();
+  auto transport = std::make_shared<CountingTransport>();
+  sec::SecretClientOptions options;
+  options.Transport.Transport = transport;
+  sec::SecretClient client(vault_url, credential, options);
+  const auto poll = std::chrono::milliseconds(50);
+
+  // JSON specials, control characters and non-ASCII text survive the round trip unchanged.
+  const std::string tricky = "p@ss \"w0rd\"\\ \n\t\x01 \xc3\xa9\xe2\x82\xac \xf0\x9f\x94\x91";
+  std::string first_version;
+  Check("set and get a secret", [&] {
+    auto set = client.SetSecret("e2e-secret", tricky).Value;
+    ExpectEq(set.Name, "e2e-secret", "name");
+    Expect(set.Value.HasValue() && set.Value.Value() == tricky, "value echoed");
+    ExpectEq(set.Properties.Version.size(), 32u, "version length");
+    ExpectEq(set.Properties.VaultUrl, vault_url, "vault url from id");
+    ExpectEq(set.Id, vault_url + "/secrets/e2e-secret/" + set.Properties.Version, "id");
+    Expect(set.Properties.Enabled.Value(), "enabled by default");
+    Expect(set.Properties.CreatedOn.HasValue() && set.Properties.UpdatedOn.HasValue(), "times");
+    Expect(!set.Properties.Managed, "not managed");
+    first_version = set.Properties.Version;
+    auto got = client.GetSecret("e2e-secret").Value;
+    Expect(got.Value.Value() == tricky, "value read back");
+    ExpectEq(got.Properties.Version, first_version, "latest version");
+  });
+  Check("challenge probe only once",
+        [&] { ExpectEq(transport->Unauthenticated(), 1, "requests without a token"); });
+  std::string second_version;
+  Check("a second set makes a new version; both versions read", [&] {
+    sec::KeyVaultSecret secret("e2e-secret", "second value");
+    secret.Properties.ContentType = "text/plain";
+    secret.Properties.Tags = {{"env", "e2e"}, {"empty", ""}};
+    secret.Properties.NotBefore = DateTimeFromSeconds(1700000000);
+    // Already expired: expiry is informational, the secret still reads.
+    secret.Properties.ExpiresOn = DateTimeFromSeconds(1700000600);
+    auto set = client.SetSecret("e2e-secret", secret).Value;
+    second_version = set.Properties.Version;
+    Expect(second_version != first_version, "new version");
+    auto latest = client.GetSecret("e2e-secret").Value;
+    ExpectEq(latest.Value.Value(), "second value", "latest value");
+    ExpectEq(latest.Properties.ContentType.Value(), "text/plain", "content type");
+    ExpectEq(latest.Properties.Tags.at("env"), "e2e", "tag");
+    ExpectEq(latest.Properties.Tags.at("empty"), "", "empty tag");
+    ExpectEq(latest.Properties.NotBefore.Value().ToUnixSeconds(), 1700000000, "nbf");
+    ExpectEq(latest.Properties.ExpiresOn.Value().ToUnixSeconds(), 1700000600, "exp");
+    sec::GetSecretOptions first;
+    first.Version = first_version;
+    Expect(client.GetSecret("e2e-secret", first).Value.Value.Value() == tricky, "old version");
+  });
+  Check("list versions", [&] {
+    std::set<std::string> versions;
+    for (auto page = client.GetPropertiesOfSecretsVersions("e2e-secret"); page.HasPage();
+         page.MoveToNextPage()) {
+      for (const auto& item : page.Items) {
+        ExpectEq(item.Name, "e2e-secret", "item name");
+        versions.insert(item.Version);
+      }
+    }
+    Expect(versions == std::set<std::string>({first_version, second_version}), "both versions");
+  });
+  Check("update properties never changes the value; a disabled version is 403", [&] {
+    sec::SecretProperties properties("e2e-secret");
+    properties.Version = first_version;
+    properties.Enabled = false;
+    properties.ContentType = "application/x-test";
+    auto updated = client.UpdateSecretProperties(properties).Value;
+    Expect(!updated.Value.HasValue(), "no value in the PATCH answer");
+    Expect(!updated.Properties.Enabled.Value(), "disabled");
+    ExpectEq(updated.Properties.ContentType.Value(), "application/x-test", "content type");
+    sec::GetSecretOptions first;
+    first.Version = first_version;
+    ExpectFailure([&] { client.GetSecret("e2e-secret", first); }, 403, "Forbidden");
+    // The other version still reads; re-enabling the first brings back its value.
+    ExpectEq(client.GetSecret("e2e-secret").Value.Value.Value(), "second value", "latest");
+    properties.Enabled = true;
+    client.UpdateSecretProperties(properties);
+    Expect(client.GetSecret("e2e-secret", first).Value.Value.Value() == tricky, "value kept");
+  });
+  Check("list secrets across pages", [&] {
+    for (int i = 0; i < 12; ++i) client.SetSecret("e2e-page-" + std::to_string(i), "v");
+    sec::GetPropertiesOfSecretsOptions o;
+    o.MaxResults = 5;
+    std::set<std::string> names;
+    int pages = 0;
+    for (auto page = client.GetPropertiesOfSecrets(o); page.HasPage(); page.MoveToNextPage()) {
+      ++pages;
+      Expect(page.Items.size() <= 5u, "at most maxresults per page");
+      for (const auto& item : page.Items) {
+        names.insert(item.Name);
+        Expect(item.Version.empty(), "list ids carry no version");
+        Expect(page.RawResponse->GetBodyAsString().find("\"value\":\"v\"") == std::string::npos,
+               "no values in lists");
+      }
+    }
+    Expect(pages >= 3, "several pages");
+    for (int i = 0; i < 12; ++i) {
+      Expect(names.count("e2e-page-" + std::to_string(i)) == 1, "page secret listed");
+    }
+    Expect(names.count("e2e-secret") == 1, "e2e-secret listed");
+  });
+  Check("delete, 409 on the deleted name, recover", [&] {
+    client.SetSecret("e2e-delete", "to delete");
+    auto operation = client.StartDeleteSecret("e2e-delete");
+    ExpectEq(operation.Value().RecoveryId, vault_url + "/deletedsecrets/e2e-delete", "recoveryId");
+    Expect(operation.Value().DeletedOn.HasValue(), "deletedDate");
+    Expect(operation.Value().ScheduledPurgeDate.HasValue(), "scheduledPurgeDate");
+    auto deleted = operation.PollUntilDone(poll).Value;
+    ExpectEq(deleted.Name, "e2e-delete", "deleted name");
+    ExpectEq(client.GetDeletedSecret("e2e-delete").Value.RecoveryId,
+             vault_url + "/deletedsecrets/e2e-delete", "get deleted");
+    bool listed = false;
+    for (auto page = client.GetDeletedSecrets(); page.HasPage(); page.MoveToNextPage()) {
+      for (const auto& item : page.Items) listed = listed || item.Name == "e2e-delete";
+    }
+    Expect(listed, "in the deleted list");
+    ExpectFailure([&] { client.SetSecret("e2e-delete", "again"); }, 409, "Conflict");
+    ExpectFailure([&] { client.GetSecret("e2e-delete"); }, 404, "SecretNotFound");
+    auto recovered = client.StartRecoverDeletedSecret("e2e-delete").PollUntilDone(poll).Value;
+    ExpectEq(recovered.Name, "e2e-delete", "recovered name");
+    ExpectEq(client.GetSecret("e2e-delete").Value.Value.Value(), "to delete", "value back");
+  });
+  Check("purge", [&] {
+    client.StartDeleteSecret("e2e-delete").PollUntilDone(poll);
+    auto purged = client.PurgeDeletedSecret("e2e-delete");
+    ExpectEq(static_cast<int>(purged.RawResponse->GetStatusCode()), 204, "purge status");
+    ExpectFailure([&] { client.GetDeletedSecret("e2e-delete"); }, 404, "");
+    client.SetSecret("e2e-delete", "reused");  // the name is free again
+  });
+  Check("backup, purge, restore; restore over an existing name is 409", [&] {
+    auto backup = client.BackupSecret("e2e-secret").Value;
+    Expect(backup.Secret.size() > 16, "backup blob");
+    ExpectFailure([&] { client.RestoreSecretBackup(backup); }, 409, "");
+    client.StartDeleteSecret("e2e-secret").PollUntilDone(poll);
+    client.PurgeDeletedSecret("e2e-secret");
+    auto restored = client.RestoreSecretBackup(backup).Value;
+    ExpectEq(restored.Name, "e2e-secret", "restored name");
+    ExpectEq(client.GetSecret("e2e-secret").Value.Value.Value(), "second value", "latest value");
+    sec::GetSecretOptions first;
+    first.Version = first_version;
+    Expect(client.GetSecret("e2e-secret", first).Value.Value.Value() == tricky, "old version");
+    Bytes forged = backup.Secret;
+    forged[forged.size() / 2] ^= 1;
+    ExpectFailure([&] { client.RestoreSecretBackup(forged); }, 400, "");
+  });
+  Check("limits and errors", [&] {
+    const std::string largest(25600, 'x');
+    ExpectEq(client.SetSecret("e2e-large", largest).Value.Value.Value().size(), 25600u, "25 KB");
+    ExpectFailure([&] { client.SetSecret("e2e-large", largest + "x"); }, 400, "");
+    ExpectFailure([&] { client.GetSecret("no-such-secret"); }, 404, "SecretNotFound");
+    ExpectFailure([&] { client.GetSecret("bad_name"); }, 400, "");
+    sec::GetSecretOptions missing;
+    missing.Version = "0123456789abcdef0123456789abcdef";
+    ExpectFailure([&] { client.GetSecret("e2e-secret", missing); }, 404, "SecretNotFound");
+  });
+
+  std::cout << (g_checks - g_failures) << "/" << g_checks << " checks passed" << std::endl;
+  return g_failures == 0 ? 0 : 1;
+}
+
 int RunAdfs(bool expect_failure) {
   const std::string vault_url = Env("COFFRE_VAULT_URL");
   KeyClient client(vault_url, std::make_shared<coffre::identity::DefaultAzureCredential>());
@@ -599,6 +773,7 @@ int main(int argc, char** argv) {
   std::string mode = argc > 1 ? argv[1] : "all";
   try {
     if (mode == "all") return RunAll();
+    if (mode == "secrets") return RunSecrets();
     if (mode == "adfs") return RunAdfs(false);
     if (mode == "adfs-bad") return RunAdfs(true);
     if ((mode == "retry" || mode == "retry-exhaust") && argc > 2) {
@@ -608,7 +783,7 @@ int main(int argc, char** argv) {
     std::cout << "not ok - " << mode << ": " << e.what() << std::endl;
     return 1;
   }
-  std::cerr << "usage: client_e2e [all | adfs | adfs-bad | retry URL | retry-exhaust URL]"
+  std::cerr << "usage: client_e2e [all | secrets | adfs | adfs-bad | retry URL | retry-exhaust URL]"
             << std::endl;
   return 2;
 }

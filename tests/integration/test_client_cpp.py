@@ -4,8 +4,11 @@ Runs binaries the build made (this test builds nothing), next to $COFFRE_BIN:
 - tests/client_e2e: every KeyClient / CryptographyClient method against the live server
   (paging over many pages, delete/recover operations, error mapping, local and remote crypto),
   the client-secret credential (ADFS), and the retry policy against a fault-injecting TLS server.
-- examples/kv_keys: the C++ quickstart, run end to end with stdin, once with COFFRE_VAULT_URL and
-  once unchanged (https://dev.vault.azure.net) through the server's CONNECT proxy.
+- tests/client_e2e secrets: every SecretClient method (versions, paging, disabled versions, delete/
+  recover/purge, backup/restore, 409 on a deleted name, the 25 KB limit).
+- examples/kv_keys and examples/kv_secrets: the C++ quickstarts, run end to end with stdin, once
+  with COFFRE_VAULT_URL and once unchanged (https://dev.vault.azure.net) through the server's
+  CONNECT proxy.
 
 Every child gets a credential from dev.env (IDENTITY_ENDPOINT/IDENTITY_HEADER or an ADFS
 principal), so nothing ever probes the cloud metadata address. All traffic stays on loopback.
@@ -26,6 +29,8 @@ import coffre_harness as h  # noqa: E402
 BUILD_DIR = os.path.dirname(os.path.abspath(h.COFFRE_BIN))
 E2E = os.environ.get("COFFRE_CLIENT_E2E") or os.path.join(BUILD_DIR, "tests", "client_e2e")
 KV_KEYS = os.environ.get("COFFRE_KV_KEYS") or os.path.join(BUILD_DIR, "examples", "kv_keys")
+KV_SECRETS = (os.environ.get("COFFRE_KV_SECRETS") or
+              os.path.join(BUILD_DIR, "examples", "kv_secrets"))
 RUN_TIMEOUT = 300
 
 
@@ -38,6 +43,23 @@ def expected_stdout(vault, name):
         "Deleting your key from %s ..." % vault,
         " done.",
     ]
+
+
+def expected_secrets_stdout(vault, name, value):
+    return [
+        "Input a name for your secret > Input a value for your secret > Creating a secret in %s "
+        "called '%s' with the value '%s' ..." % (vault, name, value),
+        " done.",
+        "Retrieving your secret from %s." % vault,
+        "Your secret is '%s'." % value,
+        "Deleting your secret from %s ..." % vault,
+        " done.",
+    ]
+
+
+def secret_conflict_message(name):
+    return ("Secret %s is currently in a deleted but recoverable state, and its name cannot be "
+            "reused; in this state, the secret can only be recovered or purged." % name)
 
 
 def run(args, env, stdin=None, timeout=RUN_TIMEOUT):
@@ -126,7 +148,7 @@ class ClientCppTest(h.ServerTestCase):
 
     @classmethod
     def setUpClass(cls):
-        for path in (E2E, KV_KEYS):
+        for path in (E2E, KV_KEYS, KV_SECRETS):
             if not os.access(path, os.X_OK):
                 raise h.HarnessError("%s is not built (make build builds it)" % path)
         super().setUpClass()
@@ -230,6 +252,52 @@ class ClientCppTest(h.ServerTestCase):
         r = self.server.api("GET", "/deletedkeys/" + name, host="dev.vault.azure.net", proxy=True)
         self.assertOk(r)
         self.assertEqual(r.json()["recoveryId"], "https://dev.vault.azure.net/deletedkeys/" + name)
+
+
+    # ---- secrets -------------------------------------------------------------------------
+
+    def test_7_every_secret_client_method(self):
+        p = run([E2E, "secrets"], self.server.env())
+        self.assertEqual(p.returncode, 0, detail(p))
+        self.assertNotIn("not ok", p.stdout, detail(p))
+        self.assertRegex(p.stdout, r"(\d+)/\1 checks passed")
+        # The wire never carried the values in a list, and the server kept what the client sent.
+        r = self.server.api("GET", "/secrets/e2e-secret/")
+        self.assertEqual(self.assertOk(r)["value"], "second value")
+
+    def assertDeletedSecretInDev(self, name):
+        j = self.assertOk(self.server.api("GET", "/deletedsecrets/" + name))
+        self.assertEqual(j["recoveryId"],
+                         "%s/deletedsecrets/%s" % (self.server.vault_url(), name))
+        self.assertNotIn("value", j)
+
+    def test_8_secrets_quickstart_with_vault_url(self):
+        name, value = "cpp-secret-quickstart", "s3cr3t value"
+        env = self.server.env()
+        p = run([KV_SECRETS], env, stdin="%s\n%s\n" % (name, value))
+        self.assertEqual(p.returncode, 0, detail(p))
+        self.assertEqual(p.stdout.splitlines(), expected_secrets_stdout("dev", name, value),
+                         detail(p))
+        self.assertDeletedSecretInDev(name)
+
+        # Rerun: the soft-deleted secret blocks the set (409), the example fails.
+        p = run([KV_SECRETS], env, stdin="%s\n%s\n" % (name, value))
+        self.assertNotEqual(p.returncode, 0, detail(p))
+        self.assertEqual(p.stdout.splitlines(), expected_secrets_stdout("dev", name, value)[:1],
+                         detail(p))
+        self.assertIn("409", p.stderr)
+        self.assertIn(secret_conflict_message(name), p.stderr)
+        self.assertNotIn(value, p.stderr)
+
+    def test_9_unchanged_secrets_quickstart_through_proxy(self):
+        name, value = "cpp-secret-quickstart-proxy", "via proxy"
+        env = self.server.env(HTTPS_PROXY=self.server.proxy_url, NO_PROXY="127.0.0.1,localhost",
+                              KEY_VAULT_NAME="dev", COFFRE_VAULT_URL=None)
+        p = run([KV_SECRETS], env, stdin="%s\n%s\n" % (name, value))
+        self.assertEqual(p.returncode, 0, detail(p))
+        self.assertEqual(p.stdout.splitlines(), expected_secrets_stdout("dev", name, value),
+                         detail(p))
+        self.assertDeletedSecretInDev(name)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,11 @@ be there (versions with their public keys, tags, deletions, purges), nothing una
 be half-present, and a sample of keys still signs or decrypts with the public key acknowledged
 before the crash.
 
+Secret writes run beside the keys load (their own threads and names): sets of new versions,
+property updates, reads, deletes, recovers and purges. After the restart every acknowledged
+secret version is there with the value acknowledged for it, and a set in flight at the kill left
+either nothing or one whole version holding the value sent.
+
 Bounded: LOAD_SECONDS, MAX_OPS, request timeouts; the whole file runs in about a minute.
 """
 
@@ -42,6 +47,8 @@ NAMES_PER_THREAD = 4
 MAX_OPS = 4000               # over all threads
 REQUEST_TIMEOUT = 20.0
 SAMPLE = 8                   # keys whose material is exercised after the restart
+SECRET_THREADS = 3
+SECRETS_PER_THREAD = 3
 
 
 def b64u(data):
@@ -190,6 +197,91 @@ class Load:
             m.versions, m.jwk, m.tags = [], {}, {}
 
 
+class SecretModel:
+    """What the acknowledged operations on one secret name left behind."""
+
+    def __init__(self, name):
+        self.name = name
+        self.state = "absent"
+        self.versions = []         # acknowledged version ids, oldest first
+        self.values = {}           # version -> value acknowledged
+        self.tags = {}             # version -> tags acknowledged last
+        self.doubt = None          # (op, detail) in flight when the server died
+
+
+class SecretLoad(Load):
+    """Client threads writing secrets; each owns its names, like the keys load."""
+
+    def __init__(self, server, seed):
+        super().__init__(server, seed)
+        self.models = {}
+        self.owned = []
+        for t in range(SECRET_THREADS):
+            names = ["t%d-s%d" % (t, i) for i in range(SECRETS_PER_THREAD)]
+            self.owned.append(names)
+            for n in names:
+                self.models[n] = SecretModel(n)
+
+    def choose(self, m, rng, counter):
+        value = "%s value %d %s" % (m.name, counter, os.urandom(6).hex())
+        if m.state == "absent":
+            return "set", {"value": value}
+        if m.state == "deleted":
+            return ("purge", None) if rng.random() < 0.6 else ("recover", None)
+        x = rng.random()
+        if x < 0.4:
+            return "set", {"value": value}
+        if x < 0.55:
+            version = rng.choice(m.versions)
+            return "update", {"version": version, "tags": {"u": "%d" % counter}}
+        if x < 0.88:
+            return "read", None
+        return "delete", None
+
+    def perform(self, m, op, detail):
+        n = m.name
+        if op == "set":
+            return self.api("PUT", "/secrets/%s" % n, {"value": detail["value"]})
+        if op == "update":
+            return self.api("PATCH", "/secrets/%s/%s" % (n, detail["version"]),
+                            {"tags": detail["tags"]})
+        if op == "read":
+            return self.api("GET", "/secrets/%s" % n)
+        if op == "delete":
+            return self.api("DELETE", "/secrets/%s" % n)
+        if op == "recover":
+            return self.api("POST", "/deletedsecrets/%s/recover" % n)
+        if op == "purge":
+            return self.api("DELETE", "/deletedsecrets/%s" % n)
+        raise AssertionError(op)
+
+    def apply(self, m, op, detail, r):
+        if op == "set":
+            j = r.json()
+            v = version_of(j["id"])
+            if m.state == "absent":
+                m.versions, m.values, m.tags = [], {}, {}
+            if j.get("value") != detail["value"]:
+                self.unexpected.append(("set", m.name, "answered another value"))
+            m.versions.append(v)
+            m.values[v] = detail["value"]
+            m.tags[v] = {}
+            m.state = "active"
+        elif op == "update":
+            m.tags[detail["version"]] = r.json().get("tags") or {}
+        elif op == "read":
+            j = r.json()
+            if version_of(j["id"]) != m.versions[-1] or j["value"] != m.values[m.versions[-1]]:
+                self.unexpected.append(("read", m.name, "latest is not the last acknowledged"))
+        elif op == "delete":
+            m.state = "deleted"
+        elif op == "recover":
+            m.state = "active"
+        elif op == "purge":
+            m.state = "absent"
+            m.versions, m.values, m.tags = [], {}, {}
+
+
 class CrashSafetyMixin:
     """The test body, run once per backend (setUpClass provides self.server)."""
 
@@ -223,27 +315,100 @@ class CrashSafetyMixin:
             r = s.follow(j["nextLink"])
         self.fail("paging of %s did not end" % path)
 
+    def all_secret_names(self, path):
+        s = self.server
+        r = s.api("GET", path, query="maxresults=25")
+        names = []
+        for _ in range(100):
+            j = self.ok(r)
+            names += [i["id"].split("/secrets/", 1)[1].split("/")[0] for i in j["value"]]
+            if not j.get("nextLink"):
+                return names
+            r = s.follow(j["nextLink"])
+        self.fail("paging of %s did not end" % path)
+
+    def verify_secret(self, m, info):
+        """Compares one secret with its model: state, versions and every value."""
+        s = self.server
+        op = m.doubt[0] if m.doubt else None
+        g = s.api("GET", "/secrets/" + m.name)
+        d = s.api("GET", "/deletedsecrets/" + m.name)
+        self.assertIn(g.status, (200, 404), g)
+        self.assertIn(d.status, (200, 404), d)
+        actual = "active" if g.status == 200 else "deleted" if d.status == 200 else "absent"
+        allowed = {m.state}
+        if op == "set" and m.state == "absent":
+            allowed = {"absent", "active"}
+        elif op == "delete":
+            allowed = {"active", "deleted"}
+        elif op == "recover":
+            allowed = {"deleted", "active"}
+        elif op == "purge":
+            allowed = {"deleted", "absent"}
+        self.assertIn(actual, allowed, "secret %s is %s, model %s, in doubt %s (%s)" % (
+            m.name, actual, m.state, op, info))
+        if actual == "absent":
+            return
+        if actual == "deleted":
+            self.ok(s.api("POST", "/deletedsecrets/%s/recover" % m.name))
+        r = s.api("GET", "/secrets/%s/versions" % m.name, query="maxresults=25")
+        listed = []
+        for _ in range(50):
+            j = self.ok(r)
+            listed += [version_of(i["id"]) for i in j["value"]]
+            if not j.get("nextLink"):
+                break
+            r = s.follow(j["nextLink"])
+        acked = [] if (op == "set" and m.state == "absent") else list(m.versions)
+        listed_set = set(listed)
+        self.assertEqual(len(listed), len(listed_set), "%s lists a version twice" % m.name)
+        extra = listed_set - set(acked)
+        self.assertLessEqual(set(acked), listed_set, "secret %s lost acknowledged versions (%s)"
+                             % (m.name, info))
+        self.assertLessEqual(len(extra), 1 if op == "set" else 0,
+                             "secret %s has versions nobody acknowledged: %s (%s)" % (
+                                 m.name, extra, info))
+        latest = self.ok(s.api("GET", "/secrets/" + m.name))
+        self.assertEqual(version_of(latest["id"]), listed[-1], "%s latest" % m.name)
+        for v in listed:
+            j = self.ok(s.api("GET", "/secrets/%s/%s" % (m.name, v)))
+            if v in m.values:
+                self.assertEqual(j["value"], m.values[v], "%s/%s value changed" % (m.name, v))
+                want = [m.tags[v]]
+                if op == "update" and m.doubt[1]["version"] == v:
+                    want.append(m.doubt[1]["tags"])
+                self.assertIn(j.get("tags") or {}, want, "%s/%s tags" % (m.name, v))
+            else:
+                # The set in flight at the kill: whole, with the value it sent.
+                self.assertEqual(j["value"], m.doubt[1]["value"], "%s/%s half-written" % (
+                    m.name, v))
+
     # ---- the test -------------------------------------------------------------------------
 
     def test_sigkill_during_mixed_load(self):
         s = self.server
         seed = int(os.environ.get("COFFRE_CRASH_SEED", str(int(time.time()))))
         load = Load(s, seed)
+        secret_load = SecretLoad(s, seed + 1)
         rng = random.Random(seed)
         kill_at = rng.uniform(*KILL_AFTER)
         start = time.monotonic()
         deadline = start + LOAD_SECONDS
         threads = [threading.Thread(target=load.run_thread, args=(t, deadline), daemon=True)
                    for t in range(THREADS)]
+        threads += [threading.Thread(target=secret_load.run_thread, args=(t, deadline),
+                                     daemon=True) for t in range(SECRET_THREADS)]
         for t in threads:
             t.start()
         while time.monotonic() < start + kill_at and any(t.is_alive() for t in threads):
             time.sleep(0.05)
         load.killed.set()
+        secret_load.killed.set()
         s.kill9()
         for t in threads:
             t.join(REQUEST_TIMEOUT + 5)
         load.stop.set()
+        secret_load.stop.set()
         self.assertFalse(any(t.is_alive() for t in threads), "client threads did not stop")
         info = "seed %d, kill after %.1fs, %d ops sent, %d acknowledged" % (
             seed, kill_at, load.ops, load.acked)
@@ -253,8 +418,14 @@ class CrashSafetyMixin:
         doubts = sorted(m.doubt[0] for m in load.models.values() if m.doubt)
         print("\n[%s] %s; keys by state %s; in doubt: %s" % (
             type(self).__name__, info, states, doubts), file=sys.stderr)
+        secret_doubts = sorted(m.doubt[0] for m in secret_load.models.values() if m.doubt)
+        print("[%s] secrets: %d ops sent, %d acknowledged; in doubt: %s" % (
+            type(self).__name__, secret_load.ops, secret_load.acked, secret_doubts),
+            file=sys.stderr)
         self.assertEqual(load.unexpected, [], "errors before the kill (%s)" % info)
+        self.assertEqual(secret_load.unexpected, [], "secret errors before the kill (%s)" % info)
         self.assertGreater(load.acked, 50, "too little load before the kill (%s)" % info)
+        self.assertGreater(secret_load.acked, 20, "too few secret writes before the kill")
 
         # The store as the crash left it: every sealed key opens, references consistent.
         p = s.store_check()
@@ -278,6 +449,14 @@ class CrashSafetyMixin:
         for name, version, jwk in sample[:SAMPLE]:
             with self.subTest(sample=name, version=version):
                 self.exercise(name, version, jwk)
+
+        secret_names = set(self.all_secret_names("/secrets")) | set(
+            self.all_secret_names("/deletedsecrets"))
+        self.assertLessEqual(secret_names, set(secret_load.models), info)
+        for name in sorted(secret_load.models):
+            m = secret_load.models[name]
+            with self.subTest(secret=name, doubt=m.doubt):
+                self.verify_secret(m, info)
 
         # And once more after the restart and the recoveries.
         p = s.store_check()

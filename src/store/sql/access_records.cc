@@ -27,7 +27,8 @@ constexpr char kLockVaultSql[] = "SELECT 1 FROM vaults WHERE name = $1 FOR UPDAT
 constexpr char kUpdateVaultSql[] =
     "UPDATE vaults SET retention_days = $2, purge_protection = $3, rbac_authorization = $4 "
     "WHERE name = $1";
-constexpr char kVaultHasKeysSql[] = "SELECT 1 FROM keys WHERE vault = $1 LIMIT 1";
+constexpr char kVaultHasKeysSql[] =
+    "SELECT 1 FROM keys WHERE vault = $1 UNION ALL SELECT 1 FROM secrets WHERE vault = $1 LIMIT 1";
 constexpr char kDeleteVaultPoliciesSql[] = "DELETE FROM access_policies WHERE vault = $1";
 constexpr char kDeleteVaultSql[] = "DELETE FROM vaults WHERE name = $1";
 // Scopes are stored lowercase; $1 is "/vaults/NAME", $2 "/vaults/NAME/%" (vault names hold no
@@ -191,7 +192,7 @@ Status SqlStore::DeleteVault(std::string_view name) {
     if (!exists) return VaultNotFound(vault);
     COFFRE_ASSIGN_OR_RETURN(bool has_keys, Exists(txn, kVaultHasKeysSql, Params().Text(vault)));
     if (has_keys)
-      return Status::Conflict("vault '" + vault + "' still holds keys",
+      return Status::Conflict("vault '" + vault + "' still holds keys or secrets",
                               std::string(reason::kNotEmpty));
     for (const char* sql : {kDeleteVaultPoliciesSql, kDeleteVaultSql}) {
       COFFRE_RETURN_IF_ERROR(txn.Exec(sql, Params().Text(vault)).status());

@@ -47,6 +47,33 @@ inline constexpr const char* kConsistencyChecks[] = {
     "SELECT 'event ' || e.kind || ' of ' || e.vault || '/' || e.name_key || '/' || e.version || "
     "' belongs to no key' FROM key_events e WHERE NOT EXISTS (SELECT 1 FROM keys k "
     "WHERE k.vault = e.vault AND k.name_key = e.name_key) ORDER BY e.id LIMIT 101",
+    // Secrets keep the same invariants as keys.
+    "SELECT 'secret ' || s.vault || '/' || s.name || ' has no versions' FROM secrets s "
+    "WHERE NOT EXISTS (SELECT 1 FROM secret_versions v WHERE v.vault = s.vault AND "
+    "v.name_key = s.name_key) ORDER BY s.vault, s.name_key LIMIT 101",
+    "SELECT 'secret ' || s.vault || '/' || s.name || ': next sequence ' || "
+    "CAST(s.next_sequence AS TEXT) || ' does not follow its latest version''s sequence ' || "
+    "CAST(MAX(v.sequence) AS TEXT) FROM secrets s JOIN secret_versions v ON v.vault = s.vault "
+    "AND v.name_key = s.name_key GROUP BY s.vault, s.name_key, s.name, s.next_sequence "
+    "HAVING s.next_sequence <> MAX(v.sequence) + 1 ORDER BY s.vault, s.name_key LIMIT 101",
+    "SELECT 'secret ' || s.vault || '/' || s.name || ' has ' || CAST(COUNT(*) AS TEXT) || "
+    "' versions with sequences ' || CAST(MIN(v.sequence) AS TEXT) || ' to ' || "
+    "CAST(MAX(v.sequence) AS TEXT) || ': versions are missing' FROM secrets s "
+    "JOIN secret_versions v ON v.vault = s.vault AND v.name_key = s.name_key "
+    "GROUP BY s.vault, s.name_key, s.name HAVING MIN(v.sequence) <> 1 OR "
+    "COUNT(*) <> MAX(v.sequence) ORDER BY s.vault, s.name_key LIMIT 101",
+    "SELECT 'secret version ' || v.vault || '/' || v.name_key || '/' || v.version || "
+    "' belongs to no secret' FROM secret_versions v WHERE NOT EXISTS (SELECT 1 FROM secrets s "
+    "WHERE s.vault = v.vault AND s.name_key = v.name_key) "
+    "ORDER BY v.vault, v.name_key, v.sequence LIMIT 101",
+    "SELECT 'secret ' || s.vault || '/' || s.name || ' is in vault ' || s.vault || "
+    "', which does not exist' FROM secrets s WHERE NOT EXISTS (SELECT 1 FROM vaults a "
+    "WHERE a.name = s.vault) ORDER BY s.vault, s.name_key LIMIT 101",
+    "SELECT 'secret ' || s.vault || '/' || s.name || ' is filed under the name ' || s.name_key "
+    "FROM secrets s WHERE s.name_key <> lower(s.name) ORDER BY s.vault, s.name_key LIMIT 101",
+    "SELECT 'secret ' || s.vault || '/' || s.name || ' has a deletion date without a purge "
+    "date or the other way round' FROM secrets s WHERE (s.deleted_date IS NULL) <> "
+    "(s.scheduled_purge_date IS NULL) ORDER BY s.vault, s.name_key LIMIT 101",
     "SELECT 'access policy of ' || p.object_id || ' is in vault ' || p.vault || "
     "', which does not exist' FROM access_policies p WHERE NOT EXISTS (SELECT 1 FROM vaults a "
     "WHERE a.name = p.vault) ORDER BY p.vault, p.object_id LIMIT 101",

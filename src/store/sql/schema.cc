@@ -166,6 +166,53 @@ CREATE INDEX role_assignments_by_principal ON role_assignments (principal_id);
     R"sql(
 {migration_5}
 )sql",
+    // 6: secrets, kept as keys are: a row per secret (its deletion state and next sequence), its
+    // versions (the value sealed) and once-only events, which go with it when it is purged.
+    R"sql(
+CREATE TABLE secrets (
+  vault {text} NOT NULL REFERENCES vaults (name),
+  name_key {text} NOT NULL,
+  name {text} NOT NULL,
+  deleted_date {int64},
+  scheduled_purge_date {int64},
+  next_sequence {int64} NOT NULL{next_sequence_check},
+  PRIMARY KEY (vault, name_key),
+  CHECK ((deleted_date IS NULL) = (scheduled_purge_date IS NULL))
+){table_options};
+CREATE INDEX secrets_by_purge_date ON secrets (scheduled_purge_date)
+  WHERE deleted_date IS NOT NULL;
+
+CREATE TABLE secret_versions (
+  vault {text} NOT NULL,
+  name_key {text} NOT NULL,
+  version {text} NOT NULL,
+  sequence {int64} NOT NULL,
+  content_type {text},
+  enabled {bool} NOT NULL,
+  not_before {int64},
+  expires {int64},
+  created {int64} NOT NULL,
+  updated {int64} NOT NULL,
+  tags {document} NOT NULL,
+  managed {bool} NOT NULL,
+  key_id {text},
+  sealed_value {blob} NOT NULL,
+  PRIMARY KEY (vault, name_key, version),
+  UNIQUE (vault, name_key, sequence),
+  FOREIGN KEY (vault, name_key) REFERENCES secrets (vault, name_key) ON DELETE CASCADE
+){table_options};
+
+CREATE TABLE secret_events (
+  id {event_id},
+  vault {text} NOT NULL,
+  name_key {text} NOT NULL,
+  version {text} NOT NULL,
+  kind {text} NOT NULL,
+  time {int64} NOT NULL,
+  UNIQUE (vault, name_key, version, kind),
+  FOREIGN KEY (vault, name_key) REFERENCES secrets (vault, name_key) ON DELETE CASCADE
+){table_options};
+)sql",
 };
 
 std::string Spell(std::string_view text, const SchemaDialect& d) {

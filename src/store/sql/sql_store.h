@@ -1,7 +1,8 @@
 // SqlStore: every storage rule of the Store contract, written once over an sql::Engine.
 //
 // The record methods are defined by subject in key_records.cc (keys, versions, soft delete,
-// restore, rotation policies, events), access_records.cc (vaults, access policies, role
+// restore, rotation policies, events), secret_records.cc (secrets, the same rules),
+// access_records.cc (vaults, access policies, role
 // assignments), principal_records.cc (principals, settings, job leases) and maintenance.cc
 // (whole-store scans and consistency checks). A new record kind gets its own file here and its
 // tables in each engine's migrations; nothing else in the engines changes.
@@ -80,6 +81,34 @@ class SqlStore final : public Store, public StoreMaintenance {
   Result<bool> RecordKeyEvent(const KeyEventRecord& event) override;
   Result<std::vector<KeyEventRecord>> ListKeyEvents(std::string_view vault,
                                                     std::string_view name) override;
+
+  // ---- secrets, their versions and events (secret_records.cc)
+  Status AddSecretVersion(SecretVersionRecord& record) override;
+  Status RestoreSecret(std::vector<SecretVersionRecord>& versions) override;
+  Result<SecretVersionRecord> GetSecretVersion(std::string_view vault, std::string_view name,
+                                               std::string_view version) override;
+  Result<Page<SecretVersionRecord>> ListSecrets(std::string_view vault, std::string_view cursor,
+                                                int limit) override;
+  Result<Page<SecretVersionRecord>> ListSecretVersions(std::string_view vault,
+                                                       std::string_view name,
+                                                       std::string_view cursor,
+                                                       int limit) override;
+  Result<SecretVersionRecord> UpdateSecretVersion(const SecretVersionRecord& record) override;
+  Result<DeletedSecretRecord> DeleteSecret(std::string_view vault, std::string_view name,
+                                           int64_t deleted_date,
+                                           int64_t scheduled_purge_date) override;
+  Result<DeletedSecretRecord> GetDeletedSecret(std::string_view vault,
+                                               std::string_view name) override;
+  Result<Page<DeletedSecretRecord>> ListDeletedSecrets(std::string_view vault,
+                                                       std::string_view cursor,
+                                                       int limit) override;
+  Result<SecretVersionRecord> RecoverSecret(std::string_view vault,
+                                            std::string_view name) override;
+  Status PurgeSecret(std::string_view vault, std::string_view name) override;
+  Result<int> PurgeExpiredSecrets(int64_t now) override;
+  Result<bool> RecordSecretEvent(const SecretEventRecord& event) override;
+  Result<std::vector<SecretEventRecord>> ListSecretEvents(std::string_view vault,
+                                                          std::string_view name) override;
 
   // ---- principals, settings, job leases (principal_records.cc)
   Status AddPrincipal(const PrincipalRecord& principal) override;

@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
-#include <map>
 
 #include "client/encoding.h"
 #include "coffre/core/exception.h"
@@ -23,41 +22,8 @@ using core::http::Request;
 
 constexpr const char* kVault = "https://myvault.vault.azure.net";
 
-std::string PathOf(const Request& r) {
-  std::string url = r.GetUrl();
-  size_t start = url.find('/', std::string("https://").size());
-  return url.substr(start);
-}
-
-// A vault that challenges unauthenticated requests and otherwise routes "METHOD path" (with
-// query) to scripted answers; unscripted routes are 404 KeyNotFound.
-struct ScriptedVault {
-  std::map<std::string, std::vector<std::string>> bodies;  // route -> successive bodies
-  std::map<std::string, std::vector<int>> statuses;
-
-  std::unique_ptr<core::http::RawResponse> operator()(const Request& r) {
-    if (!r.GetHeader("Authorization")) {
-      return MakeResponse(401, coffre::testing::kUnauthorizedBody,
-                          {{"WWW-Authenticate", coffre::testing::kChallenge}});
-    }
-    std::string route =
-        std::string(core::http::HttpMethodToString(r.GetMethod())) + " " + PathOf(r);
-    auto& b = bodies[route];
-    auto& s = statuses[route];
-    if (b.empty() && s.empty()) {
-      // Like the service: a request id of its own, the client's id echoed.
-      return MakeResponse(404, coffre::testing::KeyNotFoundBody("x"),
-                          {{"x-ms-request-id", "rid-404"},
-                           {"x-ms-client-request-id",
-                            r.GetHeader("x-ms-client-request-id").ValueOr(std::string())}});
-    }
-    int status = s.empty() ? 200 : s.front();
-    std::string body = b.empty() ? std::string() : b.front();
-    if (s.size() > 1) s.erase(s.begin());
-    if (b.size() > 1) b.erase(b.begin());
-    return MakeResponse(status, body);
-  }
-};
+using coffre::testing::PathOf;
+using coffre::testing::ScriptedVault;
 
 struct Harness {
   std::shared_ptr<ScriptedVault> vault = std::make_shared<ScriptedVault>();

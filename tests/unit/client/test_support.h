@@ -2,6 +2,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -47,6 +48,25 @@ class FakeTransport : public core::http::HttpTransport {
   Handler handler_;
   std::mutex mutex_;
   std::vector<Request> requests_;
+};
+
+// The path and query of a request's URL.
+inline std::string PathOf(const Request& r) {
+  std::string url = r.GetUrl();
+  size_t start = url.find('/', std::string("https://").size());
+  return url.substr(start);
+}
+
+inline std::string KeyNotFoundBody(const std::string& name);
+
+// A vault that challenges unauthenticated requests and otherwise routes "METHOD path" (with
+// query) to scripted answers; unscripted routes are 404 with `not_found_body`.
+struct ScriptedVault {
+  std::map<std::string, std::vector<std::string>> bodies;  // route -> successive bodies
+  std::map<std::string, std::vector<int>> statuses;
+  std::string not_found_body = KeyNotFoundBody("x");
+
+  std::unique_ptr<RawResponse> operator()(const Request& r);
 };
 
 // ---- recorded service answers (shapes from the Key Vault reference and recordings) ---------
@@ -105,6 +125,27 @@ inline std::string KeyNotFoundBody(const std::string& name) {
 inline std::string ConflictBody(const std::string& name) {
   return R"({"error":{"code":"Conflict","message":"Key )" + name +
          R"( is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the key can only be recovered or purged.","innererror":{"code":"ObjectIsDeletedButRecoverable"}}})";
+}
+
+inline std::unique_ptr<RawResponse> ScriptedVault::operator()(const Request& r) {
+  if (!r.GetHeader("Authorization")) {
+    return MakeResponse(401, kUnauthorizedBody, {{"WWW-Authenticate", kChallenge}});
+  }
+  std::string route = std::string(core::http::HttpMethodToString(r.GetMethod())) + " " + PathOf(r);
+  auto& b = bodies[route];
+  auto& s = statuses[route];
+  if (b.empty() && s.empty()) {
+    // Like the service: a request id of its own, the client's id echoed.
+    return MakeResponse(
+        404, not_found_body,
+        {{"x-ms-request-id", "rid-404"},
+         {"x-ms-client-request-id", r.GetHeader("x-ms-client-request-id").ValueOr(std::string())}});
+  }
+  int status = s.empty() ? 200 : s.front();
+  std::string body = b.empty() ? std::string() : b.front();
+  if (s.size() > 1) s.erase(s.begin());
+  if (b.size() > 1) b.erase(b.begin());
+  return MakeResponse(status, body);
 }
 
 }  // namespace coffre::testing

@@ -176,6 +176,90 @@ TEST(DefaultDeny, EveryDataPlaneOperationNamesAPermissionAndADataAction) {
   }
 }
 
+TEST(RouterKindOf, SecretWritesMayBlockAndSecretReadsAreCompute) {
+  using Kind = WorkKind;
+  for (const char* target :
+       {"/secrets/s1?api-version=7.4", "/secrets/s1/?api-version=7.4", "/secrets?api-version=7.4",
+        "/secrets/s1/versions?api-version=7.4", "/deletedsecrets?api-version=7.4",
+        "/deletedsecrets/s1?api-version=7.4"}) {
+    EXPECT_EQ(KindOf(Request("GET", target)), Kind::kCompute) << target;
+  }
+  EXPECT_EQ(KindOf(Request("PUT", "/secrets/s1?api-version=7.4")), Kind::kBlocking);
+  EXPECT_EQ(KindOf(Request("PATCH", "/secrets/s1/?api-version=7.4")), Kind::kBlocking);
+  EXPECT_EQ(KindOf(Request("DELETE", "/secrets/s1?api-version=7.4")), Kind::kBlocking);
+  EXPECT_EQ(KindOf(Request("POST", "/secrets/s1/backup?api-version=7.4")), Kind::kBlocking);
+  EXPECT_EQ(KindOf(Request("POST", "/secrets/restore?api-version=7.4")), Kind::kBlocking);
+  EXPECT_EQ(KindOf(Request("POST", "/deletedsecrets/s1/recover?api-version=7.4")), Kind::kBlocking);
+  EXPECT_EQ(KindOf(Request("DELETE", "/deletedsecrets/s1?api-version=7.4")), Kind::kBlocking);
+}
+
+TEST(RouterSecretsRoutes, OperationsPermissionsAndDataActions) {
+  struct Case {
+    const char* method;
+    std::vector<std::string> path;
+    SecretsOperation op;
+    const char* permission;
+    const char* action;
+  };
+  const std::string kv = "Microsoft.KeyVault/vaults/secrets/";
+  const Case cases[] = {
+      {"PUT", {"secrets", "s"}, SecretsOperation::kSetSecret, "set", "setSecret/action"},
+      {"GET", {"secrets", "s"}, SecretsOperation::kGetSecret, "get", "getSecret/action"},
+      {"GET", {"secrets", "s", "0123"}, SecretsOperation::kGetSecret, "get", "getSecret/action"},
+      {"PATCH", {"secrets", "s", ""}, SecretsOperation::kUpdateSecret, "set", "update/action"},
+      {"GET", {"secrets"}, SecretsOperation::kListSecrets, "list", "readMetadata/action"},
+      {"GET",
+       {"secrets", "s", "versions"},
+       SecretsOperation::kListSecretVersions,
+       "list",
+       "readMetadata/action"},
+      {"DELETE", {"secrets", "s"}, SecretsOperation::kDeleteSecret, "delete", "delete"},
+      {"POST",
+       {"secrets", "s", "backup"},
+       SecretsOperation::kBackupSecret,
+       "backup",
+       "backup/action"},
+      {"POST",
+       {"secrets", "restore"},
+       SecretsOperation::kRestoreSecret,
+       "restore",
+       "restore/action"},
+      {"GET",
+       {"deletedsecrets"},
+       SecretsOperation::kListDeletedSecrets,
+       "list",
+       "readMetadata/action"},
+      {"GET",
+       {"deletedsecrets", "s"},
+       SecretsOperation::kGetDeletedSecret,
+       "get",
+       "readMetadata/action"},
+      {"DELETE",
+       {"deletedsecrets", "s"},
+       SecretsOperation::kPurgeDeletedSecret,
+       "purge",
+       "purge/action"},
+      {"POST",
+       {"deletedsecrets", "s", "recover"},
+       SecretsOperation::kRecoverDeletedSecret,
+       "recover",
+       "recover/action"},
+  };
+  for (const Case& c : cases) {
+    auto route = ClassifySecretsRoute(c.method, c.path);
+    const SecretsRoute* r = std::get_if<SecretsRoute>(&route);
+    ASSERT_NE(r, nullptr) << c.method << " " << c.path.size();
+    EXPECT_EQ(r->operation, c.op);
+    EXPECT_EQ(AccessPolicyPermission(r->operation), c.permission);
+    EXPECT_EQ(RbacDataAction(r->operation), kv + c.action);
+  }
+  auto bad = ClassifySecretsRoute("GET", {"secrets", "bad_name"});
+  ASSERT_TRUE(std::holds_alternative<ApiResponse>(bad));
+  EXPECT_EQ(std::get<ApiResponse>(bad).status, 400);
+  auto wrong = ClassifySecretsRoute("POST", {"secrets", "s"});
+  EXPECT_EQ(std::get<ApiResponse>(wrong).status, 405);
+}
+
 // ---- Router::Handle end to end
 
 // A JSON value as a string, for comparisons (non-strings show as their JSON text in <>).
@@ -718,7 +802,7 @@ TEST_F(RouterTest, RecoverDeletedKey) {
 }
 
 TEST_F(RouterTest, UnknownRouteIs404) {
-  for (const char* target : {"/secrets?api-version=7.4", "/?api-version=7.4",
+  for (const char* target : {"/secrets/s1/versions/extra?api-version=7.4", "/?api-version=7.4",
                              "/keys/k1/0123456789abcdef0123456789abcdef/sign/extra?api-version=7.4",
                              "/certificates/c1?api-version=7.4"}) {
     ApiResponse r = Call("GET", target);

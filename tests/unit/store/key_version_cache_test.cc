@@ -76,6 +76,54 @@ TEST_F(KeyVersionCacheTest, WritesThroughTheCacheAreSeenAtOnce) {
   EXPECT_EQ(cached_->GetKeyVersion("v1", "k1", "").status().kind(), ErrorKind::kNotFound);
 }
 
+TEST_F(KeyVersionCacheTest, SecretWritesThroughTheCacheAreSeenAtOnce) {
+  auto add = [&](int n) {
+    SecretVersionRecord r;
+    r.vault = "v1";
+    r.name = "s1";
+    r.version = VersionId(n);
+    r.sealed_value = {static_cast<uint8_t>(n)};
+    ASSERT_TRUE(cached_->AddSecretVersion(r).ok());
+  };
+  auto latest = [&]() {
+    auto r = cached_->GetSecretVersion("v1", "S1", "");
+    return r.ok() ? r->version : r.status().ToString();
+  };
+  add(1);
+  ASSERT_EQ(latest(), VersionId(1));
+  add(2);
+  EXPECT_EQ(latest(), VersionId(2));
+  // A key of the same name is another object.
+  EXPECT_EQ(cached_->GetKeyVersion("v1", "s1", "").status().kind(), ErrorKind::kNotFound);
+
+  auto version = cached_->GetSecretVersion("v1", "s1", VersionId(1));
+  ASSERT_TRUE(version.ok());
+  version->enabled = false;
+  ASSERT_TRUE(cached_->UpdateSecretVersion(*version).ok());
+  EXPECT_FALSE(cached_->GetSecretVersion("v1", "s1", VersionId(1))->enabled);
+
+  ASSERT_TRUE(cached_->DeleteSecret("v1", "s1", 10, 20).ok());
+  EXPECT_EQ(cached_->GetSecretVersion("v1", "s1", "").status().kind(), ErrorKind::kNotFound);
+  ASSERT_TRUE(cached_->RecoverSecret("v1", "s1").ok());
+  EXPECT_EQ(latest(), VersionId(2));
+  ASSERT_TRUE(cached_->DeleteSecret("v1", "s1", 10, 20).ok());
+  ASSERT_TRUE(cached_->PurgeExpiredSecrets(30).ok());
+  EXPECT_EQ(cached_->GetSecretVersion("v1", "s1", "").status().kind(), ErrorKind::kNotFound);
+
+  // Another process's write is seen once the entry ages out.
+  add(3);
+  ASSERT_EQ(latest(), VersionId(3));
+  SecretVersionRecord elsewhere;
+  elsewhere.vault = "v1";
+  elsewhere.name = "s1";
+  elsewhere.version = VersionId(4);
+  elsewhere.sealed_value = {4};
+  ASSERT_TRUE(other_->AddSecretVersion(elsewhere).ok());
+  EXPECT_EQ(latest(), VersionId(3));
+  clock_.Advance(kKeyVersionCacheTtl);
+  EXPECT_EQ(latest(), VersionId(4));
+}
+
 TEST_F(KeyVersionCacheTest, WritesElsewhereAreSeenWithinTheBound) {
   ASSERT_EQ(Latest(), VersionId(1));
   KeyVersionRecord r = MakeVersion("v1", "k1", VersionId(2));

@@ -26,7 +26,7 @@ using storetest::RaceRounds;
 using storetest::VersionId;
 
 // Bump with every migration.
-constexpr int kSchemaVersion = 5;  // 5: principals.client_id_key in SQLite too
+constexpr int kSchemaVersion = 6;  // 6: secrets
 
 // A raw libpq session, for holding locks and transactions open beside the store.
 class RawSession {
