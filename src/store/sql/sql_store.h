@@ -123,6 +123,8 @@ class SqlStore final : public Store, public StoreMaintenance {
 
   // ---- whole-store scans and checks (maintenance.cc)
   Result<Page<StoredKeyVersion>> ScanKeyVersions(std::string_view cursor, int limit) override;
+  Result<Page<StoredSecretVersion>> ScanSecretVersions(std::string_view cursor,
+                                                       int limit) override;
   Result<std::vector<std::string>> CheckConsistency() override;
   bool ReadsAreLocal() const override { return engine_->ReadsAreLocal(); }
 
