@@ -1,5 +1,6 @@
 // `coffre server`: runs the Key Vault server.
 #include "app/commands.h"
+#include "app/data_dir_lock.h"
 #include "cli/cli.h"
 
 namespace coffre::cli {
@@ -30,7 +31,12 @@ void AddServerCommand(CLI::App& app, Cli& cli) {
                   "Start a new audit file once the current one reaches this size")
       ->check(CLI::Range(size_t{4096}, size_t{1} << 40))
       ->capture_default_str();
-  cli.OnRun(cmd, [config] { return app::RunServer(*config); });
+  cli.OnRun(cmd, [config] {
+    // Held until the server has stopped: one server per data dir.
+    auto lock = app::DataDirLock::Acquire(AbsolutePath(config->data_dir));
+    if (!lock.ok()) throw Failure(lock.status().message());
+    return app::RunServer(*config);
+  });
 }
 
 }  // namespace coffre::cli

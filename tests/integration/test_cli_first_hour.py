@@ -1,0 +1,289 @@
+"""A new user's first hour with the `coffre` binary (issue 15), through the real binary.
+
+- `coffre --version` / `coffre version`: version, git commit, build type, OpenSSL and SQLite.
+- An unknown command says so and suggests the nearest one (`kye` -> `key`), exit 2.
+- `-h` on every command lists the global options too and ends with an example of that command.
+- Offline commands refuse a data dir that does not exist or holds no store, and create nothing.
+- One server per data dir: a second server on it refuses ("data dir ... in use by PID N") and
+  leaves dev.env alone.
+- `principal create` prints the environment lines to paste (stderr) beside the JSON (stdout),
+  online and offline, and those lines sign in.
+- examples/python/kv_keys.py and build/examples/kv_keys run as the README says (dev.env).
+- `cmake --install` puts the coffre binary in PREFIX/bin; sourcing dev.env puts the build's
+  coffre on PATH.
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import coffre_harness as h  # noqa: E402
+
+GLOBAL_OPTIONS = ("--log-level", "--output", "--server", "--admin-token", "--ca-file")
+
+
+def run(*args, env=None, cwd=None, timeout=60):
+    return subprocess.run([h.COFFRE_BIN] + [str(a) for a in args], stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=timeout,
+                          env=env if env is not None else h.clean_env(), cwd=cwd)
+
+
+def subcommands(help_text):
+    """Names listed under "Subcommands:" in a help text."""
+    names, inside = [], False
+    for line in help_text.splitlines():
+        if line.startswith("Subcommands:"):
+            inside = True
+            continue
+        if inside:
+            m = re.match(r"^  (\S+)\s", line)
+            if not m:
+                break
+            names.append(m.group(1))
+    return names
+
+
+def parse_exports(text):
+    out = {}
+    for line in text.splitlines():
+        m = re.match(r"^export ([A-Z_]+)=(.*)$", line)
+        if m:
+            value = m.group(2)
+            if value.startswith("'") and value.endswith("'"):
+                value = value[1:-1].replace("'\\''", "'")
+            out[m.group(1)] = value
+    return out
+
+
+class VersionAndHelpTest(unittest.TestCase):
+    """No server needed."""
+
+    def test_version_flag(self):
+        p = run("--version")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertRegex(p.stdout, r"^coffre \d+\.\d+\.\d+ \(commit [0-9a-f]{7,}(-dirty)? ?,? ")
+        self.assertRegex(p.stdout, r"\b(RelWithDebInfo|Release|Debug|Sanitize|MinSizeRel)\b")
+        self.assertRegex(p.stdout, r"(?m)^OpenSSL 3\.")
+        self.assertRegex(p.stdout, r"(?m)^SQLite 3\.\d+")
+
+    def test_version_command(self):
+        p = run("version")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        info = json.loads(p.stdout)
+        self.assertEqual(sorted(info), ["buildType", "gitCommit", "openssl", "sqlite", "version"])
+        self.assertRegex(info["version"], r"^\d+\.\d+\.\d+$")
+        self.assertRegex(info["gitCommit"], r"^[0-9a-f]{7,}(-dirty)?$")
+        self.assertTrue(info["openssl"].startswith("OpenSSL 3."), info)
+        self.assertRegex(info["sqlite"], r"^3\.\d+")
+        # The commit is this source tree's, when it is a git checkout.
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=h.SOURCE_DIR,
+                              capture_output=True, text=True)
+        if head.returncode == 0:
+            self.assertTrue(head.stdout.startswith(info["gitCommit"].split("-")[0]),
+                            "binary built from %s, tree at %s (reconfigure?)" % (
+                                info["gitCommit"], head.stdout.strip()))
+        table = run("version", "-o", "table")
+        self.assertEqual(table.returncode, 0, table.stderr)
+        self.assertIn("GitCommit", table.stdout)
+
+    def test_unknown_command_suggests_nearest(self):
+        cases = [(("kye",), "'kye'", "key"),
+                 (("-o", "table", "secert", "list"), "'secert'", "secret"),
+                 (("key", "shwo", "--name", "x"), "'shwo'", "show"),
+                 (("vault", "craete"), "'craete'", "create"),
+                 (("--server", "https://localhost:1", "principal", "lsit"), "'lsit'", "list")]
+        for args, word, nearest in cases:
+            p = run(*args)
+            self.assertEqual(p.returncode, 2, (args, p.stdout, p.stderr))
+            self.assertIn(word + " is not a command", p.stderr, args)
+            self.assertIn("Did you mean '%s'?" % nearest, p.stderr, args)
+        p = run("zzzzzzzz")
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("'zzzzzzzz' is not a command of 'coffre'", p.stderr)
+        self.assertNotIn("Did you mean", p.stderr)
+
+    def test_every_command_help_lists_global_options_and_an_example(self):
+        seen = 0
+        pending = [[]]
+        while pending:
+            path = pending.pop()
+            p = run(*(path + ["-h"]))
+            self.assertEqual(p.returncode, 0, (path, p.stderr))
+            text = p.stdout
+            children = subcommands(text)
+            pending.extend(path + [c] for c in children)
+            if not path:
+                continue
+            seen += 1
+            for option in GLOBAL_OPTIONS + ("--version",):
+                self.assertIn(option, text, "coffre %s -h lacks %s" % (" ".join(path), option))
+            m = re.search(r"Example:\n  (.+)\n", text + "\n")
+            self.assertIsNotNone(m, "coffre %s -h has no example" % " ".join(path))
+            example = m.group(1)
+            if not children:
+                # A leaf's example runs that very command.
+                self.assertIn("coffre " + " ".join(path), example, path)
+        self.assertGreater(seen, 50)
+
+    def test_cli_docs_are_generated_from_the_help(self):
+        script = os.path.join(h.SOURCE_DIR, "scripts", "gen_cli_docs.py")
+        docs = os.path.join(h.SOURCE_DIR, "docs", "cli.md")
+        p = subprocess.run([h.PYTHON, script, "--check", h.COFFRE_BIN, docs],
+                           capture_output=True, text=True, timeout=300)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        with open(docs) as f:
+            text = f.read()
+        for section in ("## coffre version", "## coffre key create", "## coffre secret set",
+                        "## coffre role assignment create", "## Global options"):
+            self.assertIn(section + "\n", text)
+
+
+class DataDirTest(h.ServerTestCase):
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="coffre-first-hour-")
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    # ---- offline commands never create a store -------------------------------------------
+
+    def test_offline_commands_refuse_missing_data_dir(self):
+        missing = os.path.join(self.tmp, "no-such-dir")
+        for args in (["principal", "create", "--name", "a"], ["principal", "list"],
+                     ["principal", "delete", "--name", "a"], ["store", "check"]):
+            p = run(*args, "--data-dir", missing)
+            self.assertNotEqual(p.returncode, 0, args)
+            self.assertIn("ERROR:", p.stderr, args)
+            self.assertFalse(os.path.exists(missing), "%s created the data dir" % args)
+        p = run("principal", "create", "--name", "a", "--data-dir", missing)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("does not exist", p.stderr)
+        self.assertEqual(p.stdout, "")
+
+    def test_offline_commands_refuse_dir_without_store(self):
+        empty = os.path.join(self.tmp, "empty")
+        os.mkdir(empty)
+        for args in (["principal", "create", "--name", "a"], ["principal", "list"]):
+            p = run(*args, "--data-dir", empty)
+            self.assertEqual(p.returncode, 2, args)
+            self.assertIn("holds no Coffre store", p.stderr)
+        self.assertEqual(os.listdir(empty), [])
+
+    # ---- one server per data dir ---------------------------------------------------------
+
+    def test_second_server_on_same_data_dir_refuses(self):
+        devenv = os.path.join(self.server.data_dir, "dev.env")
+        before = os.stat(devenv).st_mtime_ns
+        port = h.free_port(exclude=(self.server.port, self.server.http_port))
+        http_port = h.free_port(exclude=(self.server.port, self.server.http_port, port))
+        p = run("server", "--dev", "--data-dir", self.server.data_dir, "--port", port,
+                "--http-port", http_port, timeout=30)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("in use by PID %d" % self.server.proc.pid, p.stderr)
+        self.assertEqual(os.stat(devenv).st_mtime_ns, before, "dev.env was rewritten")
+        self.assertTrue(self.server.running())
+        self.assertEqual(self.server.http_get("/healthz").status, 200)
+
+    def test_lock_is_released_when_the_server_stops(self):
+        # A server killed with -9 leaves the file but not the lock: the next start works.
+        with h.Coffre(label="lock-restart") as server:
+            server.restart(kill=True)
+            self.assertEqual(server.http_get("/healthz").status, 200)
+            with open(os.path.join(server.data_dir, "server.lock")) as f:
+                self.assertEqual(f.read().strip(), str(server.proc.pid))
+
+    # ---- principal create prints the lines to paste --------------------------------------
+
+    def check_principal_lines(self, p, authority):
+        self.assertEqual(p.returncode, 0, p.stderr)
+        created = json.loads(p.stdout)  # stdout stays one JSON document
+        lines = parse_exports(p.stderr)
+        self.assertEqual(lines, {"AZURE_TENANT_ID": "adfs", "AZURE_CLIENT_ID": created["appId"],
+                                 "AZURE_CLIENT_SECRET": created["password"],
+                                 "AZURE_AUTHORITY_HOST": authority})
+        return created, lines
+
+    def test_principal_create_prints_environment_lines(self):
+        env = self.server.env()
+        p = run("principal", "create", "--name", "paste-online", env=env)
+        created, lines = self.check_principal_lines(p, self.server.local_resource)
+        # The very environment the quickstart tests sign in with (test_cli_admin runs
+        # Microsoft's quickstart with it).
+        adfs = self.server.adfs_env(created)
+        for name, value in lines.items():
+            self.assertEqual(adfs[name], value, name)
+
+        p = run("principal", "create", "--name", "paste-offline", "--data-dir",
+                self.server.data_dir)
+        self.check_principal_lines(p, self.server.local_resource)
+
+    # ---- the quickstart examples the README points to -------------------------------------
+
+    def check_quickstart(self, command, key_name):
+        p = subprocess.run(command, input=key_name + "\n", capture_output=True, text=True,
+                           env=self.server.env(), timeout=120, cwd=self.server.root)
+        detail = "rc=%s\n%s%s" % (p.returncode, p.stdout, p.stderr)
+        self.assertEqual(p.returncode, 0, detail)
+        self.assertEqual(p.stdout.splitlines(), [
+            "Input a name for your key > Creating a key in dev called '%s' ..." % key_name,
+            " done.",
+            "Retrieving your key from dev.",
+            "Key with name '%s' was found." % key_name,
+            "Deleting your key from dev ...",
+            " done."], detail)
+        r = self.server.api("GET", "/deletedkeys/" + key_name)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["key"]["kty"], "RSA")
+
+    def test_python_example(self):
+        self.check_quickstart(
+            [h.PYTHON, os.path.join(h.SOURCE_DIR, "examples", "python", "kv_keys.py")],
+            "example-python")
+
+    def test_cpp_example(self):
+        binary = os.path.join(os.path.dirname(h.COFFRE_BIN), "examples", "kv_keys")
+        if not os.path.exists(binary):
+            self.skipTest("build/examples/kv_keys not built")
+        self.check_quickstart([binary], "example-cpp")
+
+    # ---- coffre on PATH --------------------------------------------------------------------
+
+    def test_dev_env_puts_coffre_on_path(self):
+        devenv = os.path.join(self.server.data_dir, "dev.env")
+        env = {"PATH": "/usr/bin:/bin", "HOME": self.tmp}
+        p = subprocess.run(["/bin/sh", "-c", '. "$1" && command -v coffre && coffre --version',
+                            "sh", devenv], capture_output=True, text=True, env=env, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        lines = p.stdout.splitlines()
+        self.assertEqual(os.path.realpath(lines[0]), os.path.realpath(h.COFFRE_BIN))
+        self.assertTrue(lines[1].startswith("coffre "), p.stdout)
+
+    def test_cmake_install_installs_the_binary(self):
+        build_dir = os.path.dirname(h.COFFRE_BIN)
+        if not os.path.exists(os.path.join(build_dir, "cmake_install.cmake")):
+            self.skipTest("COFFRE_BIN is not in a CMake build dir")
+        prefix = os.path.join(self.tmp, "prefix")
+        p = subprocess.run(["cmake", "--install", build_dir, "--prefix", prefix],
+                           capture_output=True, text=True, timeout=300)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        installed = os.path.join(prefix, "bin", "coffre")
+        self.assertTrue(os.access(installed, os.X_OK), p.stdout)
+        v = subprocess.run([installed, "--version"], capture_output=True, text=True, timeout=30)
+        self.assertEqual(v.returncode, 0, v.stderr)
+        self.assertTrue(v.stdout.startswith("coffre "), v.stdout)
+        # The client library beside it, as before.
+        self.assertTrue(os.path.exists(os.path.join(prefix, "include", "coffre", "keys")))
+        libraries = [f for _, _, files in os.walk(prefix) for f in files
+                     if f.startswith("libcoffre_keys")]
+        self.assertTrue(libraries, "no client library under %s" % prefix)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
