@@ -1,5 +1,6 @@
 # Debian packages (`make deb`, i.e. cpack -G DEB in the build dir), two of them:
-# - coffre: the server and CLI binary, a systemd unit, /etc/default/coffre, /var/lib/coffre (0700)
+# - coffre: the server and CLI binary, a systemd unit, /etc/coffre/coffre.toml,
+#   /etc/default/coffre, /var/lib/coffre (0700)
 #   and maintainer scripts that create the `coffre` system user;
 # - coffre-dev: the C++ client library (a static library by default) with its headers, CMake
 #   package and pkg-config file. A separate package, as Debian does for -dev files: a server
@@ -12,6 +13,8 @@ set(COFFRE_PACKAGING_DIR ${CMAKE_SOURCE_DIR}/packaging)
 install(FILES ${COFFRE_PACKAGING_DIR}/coffre.service DESTINATION /lib/systemd/system
   COMPONENT server EXCLUDE_FROM_ALL)
 install(FILES ${COFFRE_PACKAGING_DIR}/coffre.default DESTINATION /etc/default RENAME coffre
+  COMPONENT server EXCLUDE_FROM_ALL)
+install(FILES ${COFFRE_PACKAGING_DIR}/coffre.toml DESTINATION /etc/coffre
   COMPONENT server EXCLUDE_FROM_ALL)
 install(DIRECTORY DESTINATION /var/lib/coffre COMPONENT server EXCLUDE_FROM_ALL
   DIRECTORY_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE)

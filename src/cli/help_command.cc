@@ -129,7 +129,10 @@ void DecorateCommand(CLI::App* command, const std::string& global_options) {
   std::string path = CommandPath(command);
   auto it = Examples().find(path);
   std::string example = it != Examples().end() ? it->second : GeneratedExample(command);
-  command->footer("\n" + global_options + "\nExample:\n  " + example);
+  // A footer the command set itself (e.g. the server's environment variables) comes first.
+  std::string own = command->get_footer();
+  command->footer((own.empty() ? std::string() : "\n" + own + "\n") + "\n" + global_options +
+                  "\nExample:\n  " + example);
   for (CLI::App* sub : command->get_subcommands([](CLI::App*) { return true; })) {
     DecorateCommand(sub, global_options);
   }

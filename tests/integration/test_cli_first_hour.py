@@ -11,6 +11,8 @@
 - examples/python/kv_keys.py and build/examples/kv_keys run as the README says (dev.env).
 - `cmake --install` puts the coffre binary in PREFIX/bin; sourcing dev.env puts the build's
   coffre on PATH.
+- `coffre server` settings from COFFRE_* variables and a TOML --config file (flags > environment
+  > file > defaults), shown by --print-config; a server starts from a config file alone.
 """
 
 import json
@@ -20,6 +22,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -142,6 +145,129 @@ class VersionAndHelpTest(unittest.TestCase):
         for section in ("## coffre version", "## coffre key create", "## coffre secret set",
                         "## coffre role assignment create", "## Global options"):
             self.assertIn(section + "\n", text)
+
+
+def toml_settings(text):
+    """{key: raw value text} of `key = value` lines."""
+    out = {}
+    for line in text.splitlines():
+        m = re.match(r"^([a-z-]+) = (.*)$", line)
+        if m:
+            out[m.group(1)] = m.group(2)
+    return out
+
+
+class ServerConfigTest(unittest.TestCase):
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="coffre-config-")
+        self.env = {k: v for k, v in h.clean_env().items() if not k.startswith("COFFRE_")}
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def config(self, text):
+        path = os.path.join(self.tmp, "coffre.toml")
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def print_config(self, *args, **env):
+        p = run("server", *args, "--print-config", env=dict(self.env, **env), cwd=self.tmp)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        return toml_settings(p.stdout)
+
+    def test_defaults(self):
+        s = self.print_config()
+        self.assertEqual(s["port"], "8443")
+        self.assertEqual(s["http-port"], "8080")
+        self.assertEqual(s["data-dir"], '"./coffre-data"')
+        self.assertEqual(s["bind"], '["127.0.0.1", "::1"]')
+        self.assertEqual(s["dev"], "false")
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "coffre-data")),
+                         "--print-config created the data dir")
+
+    def test_flags_beat_environment_beat_file(self):
+        path = self.config('port = 5555\nhttp-port = 5556\ndata-dir = "/srv/file"\n'
+                           'bind = ["0.0.0.0"]\ndev = true\naudit-file-bytes = 100000\n')
+        s = self.print_config("--config", path)
+        self.assertEqual((s["port"], s["http-port"], s["data-dir"], s["bind"], s["dev"],
+                          s["audit-file-bytes"]),
+                         ("5555", "5556", '"/srv/file"', '["0.0.0.0"]', "true", "100000"))
+        s = self.print_config("--config", path, COFFRE_PORT="6666", COFFRE_BIND="10.0.0.1,::",
+                              COFFRE_DATA_DIR="/srv/env")
+        self.assertEqual((s["port"], s["http-port"], s["data-dir"], s["bind"]),
+                         ("6666", "5556", '"/srv/env"', '["10.0.0.1", "::"]'))
+        s = self.print_config("--config", path, "--port", "7777", "--data-dir", "/srv/flag",
+                              COFFRE_PORT="6666", COFFRE_DATA_DIR="/srv/env")
+        self.assertEqual((s["port"], s["data-dir"]), ("7777", '"/srv/flag"'))
+        # The file may come from the environment too.
+        s = self.print_config(COFFRE_CONFIG=path)
+        self.assertEqual(s["port"], "5555")
+
+    def test_every_flag_has_an_environment_variable(self):
+        env = {"COFFRE_DATA_DIR": "/d", "COFFRE_PORT": "1", "COFFRE_HTTP_PORT": "2",
+               "COFFRE_BIND": "::1", "COFFRE_VAULTS": "a,b", "COFFRE_DEV": "true",
+               "COFFRE_STORAGE": "postgresql://app:hunter2@db/coffre",
+               "COFFRE_MASTER_KEY_FILE": "/k", "COFFRE_TLS_CERT": "/c", "COFFRE_TLS_KEY": "/p",
+               "COFFRE_IO_THREADS": "3", "COFFRE_AUDIT_DIR": "/a",
+               "COFFRE_AUDIT_FILE_BYTES": "8192"}
+        s = self.print_config(**env)
+        self.assertEqual(s, {"data-dir": '"/d"', "port": "1", "http-port": "2",
+                             "bind": '["::1"]', "vault": '["a", "b"]', "dev": "true",
+                             "storage": '"postgresql://app:***@db/coffre"',
+                             "master-key-file": '"/k"', "tls-cert": '"/c"', "tls-key": '"/p"',
+                             "io-threads": "3", "audit-dir": '"/a"',
+                             "audit-file-bytes": "8192"})
+        help_text = run("server", "--help", env=self.env).stdout
+        for name in env:
+            self.assertIn(name, help_text)
+
+    def test_bad_config_files_are_refused(self):
+        cases = [("prot = 1\n", "unknown setting 'prot'"),
+                 ("port = \n", "Cannot read the config file"),
+                 ("port = 1.5\n", "'port'"),
+                 ("audit-file-bytes = 1\n", "'audit-file-bytes'"),
+                 ("bind = [1, 2]\n", "list of strings")]
+        for text, message in cases:
+            p = run("server", "--config", self.config(text), "--print-config", env=self.env)
+            self.assertEqual(p.returncode, 2, (text, p.stdout, p.stderr))
+            self.assertIn(message, p.stderr, text)
+        p = run("server", "--config", os.path.join(self.tmp, "missing.toml"), "--print-config",
+                env=self.env)
+        self.assertEqual(p.returncode, 2, p.stderr)
+
+    def test_server_starts_from_a_config_file(self):
+        port = h.free_port()
+        http_port = h.free_port(exclude=(port,))
+        data_dir = os.path.join(self.tmp, "data")
+        path = self.config('dev = true\nport = %d\nhttp-port = %d\ndata-dir = "%s"\n'
+                           'vault = ["from-file"]\n' % (port, http_port, data_dir))
+        log = open(os.path.join(self.tmp, "server.log"), "wb")
+        proc = subprocess.Popen([h.COFFRE_BIN, "server", "--config", path], stdout=log,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                env=self.env, cwd=self.tmp)
+        try:
+            devenv = os.path.join(data_dir, "dev.env")
+            deadline = time.monotonic() + h.START_TIMEOUT
+            while time.monotonic() < deadline and proc.poll() is None:
+                if os.path.exists(devenv):
+                    break
+                time.sleep(0.1)
+            self.assertTrue(os.path.exists(devenv), "no dev.env; rc=%s" % proc.poll())
+            with open(devenv) as f:
+                env = h.parse_env_file(f.read())
+            self.assertEqual(env["COFFRE_SERVER"], "https://localhost:%d" % port)
+            self.assertEqual(env["IDENTITY_ENDPOINT"],
+                             "http://127.0.0.1:%d/msi/token" % http_port)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(h.STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(10)
+            log.close()
 
 
 class DataDirTest(h.ServerTestCase):

@@ -2,8 +2,9 @@
 
 Builds the packages from the configured build dir into a temporary directory (cpack -G DEB), then
 checks without installing anything:
-- coffre: /usr/bin/coffre (runs: --version), the systemd unit (runs `coffre server` as the coffre
-  user with hardening options, state in /var/lib/coffre), /etc/default/coffre as a conffile,
+- coffre: /usr/bin/coffre (runs: --version), the systemd unit (runs `coffre server --config
+  /etc/coffre/coffre.toml` as the coffre user with hardening options, state in /var/lib/coffre),
+  /etc/coffre/coffre.toml and /etc/default/coffre as conffiles,
   /var/lib/coffre with mode 0700, maintainer scripts that create the coffre system user and
   never delete the store on purge, and library dependencies from dpkg-shlibdeps;
 - coffre-dev: the client library, its headers, CMake package and pkg-config file.
@@ -108,11 +109,9 @@ class PackagingTest(unittest.TestCase):
                 settings.setdefault(key, []).append(value)
         self.assertEqual(settings["User"], ["coffre"])
         self.assertEqual(settings["Group"], ["coffre"])
-        exec_start = settings["ExecStart"][0]
-        self.assertTrue(exec_start.startswith("/usr/bin/coffre server "), exec_start)
-        self.assertIn("--data-dir /var/lib/coffre", exec_start)
-        self.assertIn("--tls-cert ", exec_start)
-        self.assertNotIn("--dev", exec_start)
+        self.assertEqual(settings["ExecStart"],
+                         ["/usr/bin/coffre server --config /etc/coffre/coffre.toml"])
+        self.assertEqual(settings["EnvironmentFile"], ["-/etc/default/coffre"])
         self.assertEqual(settings["StateDirectory"], ["coffre"])
         self.assertEqual(settings["StateDirectoryMode"], ["0700"])
         for key, value in (("NoNewPrivileges", "yes"), ("ProtectSystem", "strict"),
@@ -130,9 +129,24 @@ class PackagingTest(unittest.TestCase):
                         and "Command" not in line]
             self.assertEqual(problems, [], p.stdout + p.stderr)
 
-    def test_conffile(self):
+    def test_conffiles(self):
         self.assertIn("/etc/default/coffre", self.server_files)
-        self.assertEqual(self.read_control("conffiles").split(), ["/etc/default/coffre"])
+        self.assertIn("/etc/coffre/coffre.toml", self.server_files)
+        self.assertEqual(sorted(self.read_control("conffiles").split()),
+                         ["/etc/coffre/coffre.toml", "/etc/default/coffre"])
+
+    def test_shipped_config_file(self):
+        # The packaged binary reads the packaged configuration: a production server (no --dev)
+        # in /var/lib/coffre with its TLS files under /etc/coffre/tls.
+        binary = os.path.join(self.root, "usr", "bin", "coffre")
+        config = os.path.join(self.root, "etc", "coffre", "coffre.toml")
+        env = {"PATH": "/usr/bin:/bin"}
+        p = run(binary, "server", "--config", config, "--print-config", env=env)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn('data-dir = "/var/lib/coffre"\n', p.stdout)
+        self.assertIn('tls-cert = "/etc/coffre/tls/cert.pem"\n', p.stdout)
+        self.assertIn('tls-key = "/etc/coffre/tls/key.pem"\n', p.stdout)
+        self.assertIn("dev = false\n", p.stdout)
 
     def test_maintainer_scripts(self):
         for script in ("postinst", "prerm", "postrm"):
