@@ -16,6 +16,7 @@
 
 #include "app/data_dir.h"
 #include "app/dev_environment.h"
+#include "app/principal_env.h"
 #include "audit/audit_log.h"
 #include "auth/access_checker.h"
 #include "auth/access_control.h"
@@ -362,6 +363,11 @@ int CreatePrincipalCommand(const std::string& data_dir, const std::string& name)
   out["tenant"] = *tenant;
   out["objectId"] = created->record.object_id;
   std::cout << boost::json::serialize(out) << std::endl;
+  // The lines to paste go to stderr, so that stdout stays one JSON document for scripts.
+  std::cerr << kPrincipalEnvHeading
+            << PrincipalEnvLines(created->record.client_id, created->secret,
+                                 AuthorityHostFromDataDir(AbsolutePath(data_dir)))
+            << std::flush;
   SecureWipe(created->secret.data(), created->secret.size());
   return 0;
 }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <filesystem>
 
 #include "app/data_dir.h"
 #include "crypto/random.h"
@@ -15,6 +16,20 @@ constexpr int kCaValidDays = 3650;
 constexpr int kServerCertValidDays = 397;
 constexpr int64_t kRenewBeforeSeconds = 30 * 86400;
 constexpr const char* kSystemCaBundle = "/etc/ssl/certs/ca-certificates.crt";
+
+// The directory of the running `coffre` binary (dev.env puts it on PATH), double-quoted for a
+// POSIX shell; empty if unknown.
+std::string QuotedBinaryDir() {
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec || exe.empty()) return "";
+  std::string quoted;
+  for (char c : exe.parent_path().string()) {
+    if (c == '"' || c == '\\' || c == '$' || c == '`') quoted += '\\';
+    quoted += c;
+  }
+  return quoted;
+}
 
 std::vector<std::string> DevDnsNames(const std::vector<std::string>& vault_names) {
   std::vector<std::string> names = {"localhost", "*.vault.azure.net"};
@@ -126,6 +141,9 @@ std::string DevEnvText(const DevEnvValues& v) {
   // For the coffre CLI (admin commands and `coffre key ... --vault-name V`).
   text += "export COFFRE_SERVER=https://localhost:" + https + "\n";
   if (!v.admin_token.empty()) text += "export COFFRE_ADMIN_TOKEN=" + v.admin_token + "\n";
+  if (std::string dir = QuotedBinaryDir(); !dir.empty()) {
+    text += "export PATH=\"" + dir + ":$PATH\"\n";  // `coffre` itself
+  }
   text += "# To run Microsoft's quickstart unchanged (https://NAME.vault.azure.net) through the\n";
   text += "# local proxy, uncomment these two lines:\n";
   text += "# export HTTPS_PROXY=http://127.0.0.1:" + plain + "\n";

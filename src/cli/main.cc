@@ -26,7 +26,9 @@ int main(int argc, char** argv) {
   using coffre::cli::kExitFailure;
   using coffre::cli::kExitUsage;
 
-  CLI::App app{"Coffre: a self-hosted key management service with the Azure Key Vault API"};
+  // Named, so that help says "coffre ..." however the binary was started.
+  CLI::App app{"Coffre: a self-hosted key management service with the Azure Key Vault API",
+               "coffre"};
   // Global options may follow any subcommand (`coffre key show ... -o table`), as with az;
   // subcommands inherit this setting when they are created, so it comes first.
   app.fallthrough();
@@ -54,10 +56,17 @@ int main(int argc, char** argv) {
   coffre::cli::AddSecretCommands(app, cli);
   coffre::cli::AddDevCommands(app, cli);
   coffre::cli::AddStoreCommands(app);
+  coffre::cli::AddVersionCommand(app, cli);
+  coffre::cli::DecorateHelp(app);
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() != 0) {
+      if (auto unknown = coffre::cli::UnknownCommand(app, argc, argv)) {
+        return Report(*unknown, kExitUsage);
+      }
+    }
     int code = app.exit(e);
     // Help is a success; every other parse problem is a usage error, exit 2 as with az.
     return code == 0 ? 0 : kExitUsage;

@@ -94,6 +94,9 @@ def parse_env_file(text):
             val = " ".join(parts)
         except ValueError:
             val = val.strip().strip("'\"")
+        if key == "PATH":
+            # dev.env prepends the coffre binary's directory: `export PATH="DIR:$PATH"`.
+            val = val.replace("${PATH}", "$PATH").replace("$PATH", os.environ.get("PATH", ""))
         out[key] = val
     return out
 
