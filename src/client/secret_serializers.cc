@@ -2,6 +2,8 @@
 
 #include <openssl/crypto.h>
 
+#include <algorithm>
+#include <cstddef>
 #include <new>
 #include <stdexcept>
 
@@ -20,14 +22,20 @@ using coffre::_detail::GetObject;
 using coffre::_detail::GetString;
 
 // Heap memory for parse trees that may hold secret values: wiped before it is given back.
+// Boost.JSON 1.81 allocates object keys with alignment 1 but frees them with the default
+// alignment, so every block is allocated with at least the default alignment: the pair of
+// calls then always matches, as sized aligned delete requires.
 class WipingResource final : public json::memory_resource {
  private:
+  static std::align_val_t AlignmentFor(std::size_t alignment) {
+    return std::align_val_t(std::max(alignment, alignof(std::max_align_t)));
+  }
   void* do_allocate(std::size_t bytes, std::size_t alignment) override {
-    return ::operator new(bytes, std::align_val_t(alignment));
+    return ::operator new(bytes, AlignmentFor(alignment));
   }
   void do_deallocate(void* p, std::size_t bytes, std::size_t alignment) override {
     OPENSSL_cleanse(p, bytes);
-    ::operator delete(p, bytes, std::align_val_t(alignment));
+    ::operator delete(p, bytes, AlignmentFor(alignment));
   }
   bool do_is_equal(const json::memory_resource& other) const noexcept override {
     return this == &other;

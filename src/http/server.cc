@@ -17,6 +17,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <latch>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -628,15 +629,17 @@ namespace {
 
 // Runs every thread of `pool` at nice +10: password hashing that anyone can ask for then yields
 // the cores to the I/O threads and the other pools when they compete.
+// The latch is shared: a worker may still be returning from arrive_and_wait() after this
+// function's wait() has seen the count reach zero and returned.
 void LowerPriority(asio::thread_pool& pool, int threads) {
-  std::latch all_ran(threads);
+  auto all_ran = std::make_shared<std::latch>(threads);
   for (int i = 0; i < threads; ++i) {
-    asio::post(pool, [&all_ran] {
+    asio::post(pool, [all_ran] {
       ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 10);
-      all_ran.arrive_and_wait();  // one task per thread
+      all_ran->arrive_and_wait();  // one task per thread
     });
   }
-  all_ran.wait();
+  all_ran->wait();
 }
 
 }  // namespace
