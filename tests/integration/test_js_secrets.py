@@ -1,14 +1,16 @@
 """The official JS secrets client (tests/js, pinned @azure/identity + @azure/keyvault-secrets)
 against Coffre: tests/js/secrets_test.mjs run with node and dev.env's environment, directly and
-through the CONNECT proxy."""
+through the CONNECT proxy, on SQLite and (direct) on PostgreSQL."""
 
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import coffre_harness as h  # noqa: E402
+import pg_support  # noqa: E402
 
 JS_DIR = os.path.join(h.SOURCE_DIR, "tests", "js")
 SCRIPT = os.path.join(JS_DIR, "secrets_test.mjs")
@@ -16,7 +18,7 @@ NODE = shutil.which("node")
 RUN_TIMEOUT = 180
 
 
-class JsSecretsTest(h.ServerTestCase):
+class JsSecretsMixin:
 
     def setUp(self):
         if NODE is None:
@@ -42,12 +44,39 @@ class JsSecretsTest(h.ServerTestCase):
         self.assertEqual(r.json()["value"], "second value")
         self.assertOk(s.api("GET", "/deletedsecrets/js-secret-gone-direct"))
 
+
+class JsSecretsTest(JsSecretsMixin, h.ServerTestCase):
+
     def test_js_secrets_through_proxy(self):
         s = self.server
         env = s.env(NODE_EXTRA_CA_CERTS=s.ca_pem, COFFRE_VAULT_URL="https://dev.vault.azure.net",
                     HTTPS_PROXY=s.proxy_url, NO_PROXY="127.0.0.1,localhost")
         self.run_node(env, "proxy")
         self.assertOk(s.api("GET", "/secrets/js-secret-proxy"))
+
+
+class PostgresJsSecretsTest(JsSecretsMixin, h.ServerTestCase):
+    """The same client calls with the secrets stored in PostgreSQL."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.pg = pg_support.PostgresServer().start()
+        cls.key_dir = tempfile.mkdtemp(prefix="coffre-it-key-")
+        cls.server = h.Coffre(label=cls.__name__, extra_args=[
+            "--storage", cls.pg.create_database(),
+            "--master-key-file", os.path.join(cls.key_dir, "master.key")])
+        try:
+            cls.server.start()
+        except Exception:
+            cls.server.cleanup()
+            cls.pg.stop()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.cleanup()
+        cls.pg.stop()
+        shutil.rmtree(cls.key_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":
