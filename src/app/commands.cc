@@ -289,6 +289,7 @@ int RunServer(const ServerConfig& config) {
       spdlog::warn("audit log: the chain head could not be recorded: {}", stored.message());
     }
   };
+  chain.anchor_interval = std::chrono::milliseconds(100);
   auto audit_log = audit::AuditLog::Open(audit_dir, config.audit_file_bytes, std::move(chain));
   if (!audit_log.ok()) return Fail(audit_log.status());
 

@@ -301,6 +301,10 @@ void AuditLog::AnchorLoop() {
     lock.unlock();
     chain_.record_head(head);
     lock.lock();
+    if (chain_.anchor_interval.count() > 0) {
+      // Heads that arrive meanwhile supersede each other; the newest is recorded next.
+      anchor_ready_.wait_for(lock, chain_.anchor_interval, [&] { return anchor_stopping_; });
+    }
   }
 }
 

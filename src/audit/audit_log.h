@@ -23,6 +23,7 @@
 // server answer a request from that completion instead of parking a thread per sync.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -45,6 +46,11 @@ struct AuditChain {
   // newest head first (one superseded while a store write ran is skipped); errors are the
   // callback's to report (the lines are on disk already).
   std::function<void(const std::string& head)> record_head;
+  // At most one head per interval is recorded (0: one per committed group). Each record is a
+  // durable store commit, a second disk sync per group: spacing them bounds that cost to a few
+  // per second under load. The newest head is still recorded within the interval of its group,
+  // and at once when the log closes; lines past the anchor stay chained meanwhile.
+  std::chrono::milliseconds anchor_interval{0};
 };
 
 struct AuditRecord {

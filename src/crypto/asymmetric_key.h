@@ -60,6 +60,9 @@ class AsymmetricKey {
   PublicKeyParams PublicParams() const;
 
   evp_pkey_st* native() const { return pkey_.get(); }
+  // The shared key object: its identity tells apart keys (and key versions) whatever their
+  // address (crypto/ready_contexts.h keeps contexts per key object).
+  const std::shared_ptr<evp_pkey_st>& shared_native() const { return pkey_; }
 
   // Takes ownership of an EVP_PKEY (used by other crypto/ files).
   static AsymmetricKey Adopt(evp_pkey_st* pkey, bool has_private);

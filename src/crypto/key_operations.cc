@@ -14,6 +14,7 @@
 
 #include "crypto/jwt.h"
 #include "crypto/ossl_util.h"
+#include "crypto/ready_contexts.h"
 
 namespace coffre::crypto {
 namespace {
@@ -28,6 +29,8 @@ using internal::ParamBldPtr;
 using internal::ParamsPtr;
 using internal::PkeyCtxPtr;
 using internal::PkeyPtr;
+using internal::ReadyContext;
+using internal::ReadyContexts;
 using internal::SecretBnPtr;
 
 constexpr size_t kAesBlockSize = 16;
@@ -150,6 +153,19 @@ Status CheckDigestSize(std::string_view alg, HashAlgorithm hash, ByteSpan digest
 
 PkeyCtxPtr NewPkeyCtx(const AsymmetricKey& key) {
   return PkeyCtxPtr(EVP_PKEY_CTX_new_from_pkey(nullptr, key.native(), nullptr));
+}
+
+// What a ready context (crypto/ready_contexts.h) was set up for: operation, scheme or padding,
+// digest.
+enum ContextPurpose : uint32_t {
+  kRsaSignContext = 0x100,
+  kRsaVerifyContext = 0x200,
+  kRsaDecryptContext = 0x300,
+  kEcdsaSignContext = 0x400,
+  kEcdsaVerifyContext = 0x500,
+};
+uint32_t Purpose(ContextPurpose base, int variant, HashAlgorithm hash) {
+  return base | (static_cast<uint32_t>(variant) << 4) | static_cast<uint32_t>(hash);
 }
 
 // ---- Constant-time helpers for the RSA1_5 implicit rejection below; the same construction as
@@ -520,18 +536,24 @@ Result<SecureBytes> RsaDecrypt(const AsymmetricKey& key, RsaPadding padding, Byt
 
   // OpenSSL's OAEP decoding is constant-time and clears its error in constant time; all we add
   // is the single neutral error.
-  const EVP_MD* md = padding == RsaPadding::kOaepSha1 ? EVP_sha1() : EVP_sha256();
-  PkeyCtxPtr ctx = NewPkeyCtx(key);
-  if (!ctx || EVP_PKEY_decrypt_init(ctx.get()) != 1 ||
-      EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_OAEP_PADDING) != 1 ||
-      EVP_PKEY_CTX_set_rsa_oaep_md(ctx.get(), md) != 1 ||
-      EVP_PKEY_CTX_set_rsa_mgf1_md(ctx.get(), md) != 1) {
-    return RsaOperationFailed();
-  }
+  // A failed decryption leaves the context as it was (the padding check has no state to carry
+  // over), so it stays ready: success and failure cost the same next time.
+  EVP_PKEY_CTX* ctx = ReadyContext(
+      key, Purpose(kRsaDecryptContext, static_cast<int>(padding), HashAlgorithm::kSha256), [&] {
+        const EVP_MD* md = padding == RsaPadding::kOaepSha1 ? EVP_sha1() : EVP_sha256();
+        PkeyCtxPtr made = NewPkeyCtx(key);
+        if (!made || EVP_PKEY_decrypt_init(made.get()) != 1 ||
+            EVP_PKEY_CTX_set_rsa_padding(made.get(), RSA_PKCS1_OAEP_PADDING) != 1 ||
+            EVP_PKEY_CTX_set_rsa_oaep_md(made.get(), md) != 1 ||
+            EVP_PKEY_CTX_set_rsa_mgf1_md(made.get(), md) != 1) {
+          made.reset();
+        }
+        return made;
+      });
+  if (ctx == nullptr) return RsaOperationFailed();
   SecureBytes out(k);
   size_t out_len = out.size();
-  if (EVP_PKEY_decrypt(ctx.get(), out.data(), &out_len, ciphertext.data(), ciphertext.size()) !=
-      1) {
+  if (EVP_PKEY_decrypt(ctx, out.data(), &out_len, ciphertext.data(), ciphertext.size()) != 1) {
     return DecryptError();
   }
   out.resize(out_len);
@@ -593,11 +615,14 @@ Result<Bytes> RsaSignDigest(const AsymmetricKey& key, RsaSignatureScheme scheme,
   COFFRE_RETURN_IF_ERROR(CheckDigestSize(alg, hash, digest));
   COFFRE_RETURN_IF_ERROR(CheckRsaRoomForSignature(key, scheme, hash));
   ErrorQueueMark mark;
-  PkeyCtxPtr ctx = RsaSignatureCtx(key, scheme, hash, true);
-  if (!ctx) return RsaOperationFailed();
+  const uint32_t purpose = Purpose(kRsaSignContext, static_cast<int>(scheme), hash);
+  EVP_PKEY_CTX* ctx =
+      ReadyContext(key, purpose, [&] { return RsaSignatureCtx(key, scheme, hash, true); });
+  if (ctx == nullptr) return RsaOperationFailed();
   Bytes signature(RsaSize(key));
   size_t len = signature.size();
-  if (EVP_PKEY_sign(ctx.get(), signature.data(), &len, digest.data(), digest.size()) != 1) {
+  if (EVP_PKEY_sign(ctx, signature.data(), &len, digest.data(), digest.size()) != 1) {
+    ReadyContexts::ForThisThread().Drop(key, purpose);
     return RsaOperationFailed();
   }
   signature.resize(len);
@@ -612,11 +637,12 @@ Result<bool> RsaVerifyDigest(const AsymmetricKey& key, RsaSignatureScheme scheme
   // A signature of the wrong length is simply not a valid signature.
   if (signature.size() != RsaSize(key)) return false;
   ErrorQueueMark mark;
-  PkeyCtxPtr ctx = RsaSignatureCtx(key, scheme, hash, false);
-  if (!ctx) return RsaOperationFailed();
+  EVP_PKEY_CTX* ctx = ReadyContext(key, Purpose(kRsaVerifyContext, static_cast<int>(scheme), hash),
+                                   [&] { return RsaSignatureCtx(key, scheme, hash, false); });
+  if (ctx == nullptr) return RsaOperationFailed();
   // 0 is a mismatch; negative values are malformed signatures (e.g. >= n): also a mismatch.
-  return EVP_PKEY_verify(ctx.get(), signature.data(), signature.size(), digest.data(),
-                         digest.size()) == 1;
+  return EVP_PKEY_verify(ctx, signature.data(), signature.size(), digest.data(), digest.size()) ==
+         1;
 }
 
 namespace {
@@ -702,13 +728,16 @@ PkeyCtxPtr EcdsaCtx(const AsymmetricKey& key, HashAlgorithm hash, bool sign) {
 Result<Bytes> EcdsaSignDigest(const AsymmetricKey& key, ByteSpan digest) {
   COFFRE_ASSIGN_OR_RETURN(const CurveOps* ops, EcdsaSetup(key, digest, true));
   ErrorQueueMark mark;
-  PkeyCtxPtr ctx = EcdsaCtx(key, ops->hash, true);
+  const uint32_t purpose = Purpose(kEcdsaSignContext, 0, ops->hash);
+  EVP_PKEY_CTX* ctx = ReadyContext(key, purpose, [&] { return EcdsaCtx(key, ops->hash, true); });
   size_t len = 0;
-  if (!ctx || EVP_PKEY_sign(ctx.get(), nullptr, &len, digest.data(), digest.size()) != 1) {
+  if (ctx == nullptr || EVP_PKEY_sign(ctx, nullptr, &len, digest.data(), digest.size()) != 1) {
+    if (ctx != nullptr) ReadyContexts::ForThisThread().Drop(key, purpose);
     return EcOperationFailed();
   }
   Bytes der(len);
-  if (EVP_PKEY_sign(ctx.get(), der.data(), &len, digest.data(), digest.size()) != 1) {
+  if (EVP_PKEY_sign(ctx, der.data(), &len, digest.data(), digest.size()) != 1) {
+    ReadyContexts::ForThisThread().Drop(key, purpose);
     return EcOperationFailed();
   }
   der.resize(len);
@@ -724,9 +753,10 @@ Result<bool> EcdsaVerifyDigest(const AsymmetricKey& key, ByteSpan digest, ByteSp
   Result<Bytes> der = EcdsaRawToDer(signature);
   if (!der.ok()) return false;
   ErrorQueueMark mark;
-  PkeyCtxPtr ctx = EcdsaCtx(key, ops->hash, false);
-  if (!ctx) return EcOperationFailed();
-  return EVP_PKEY_verify(ctx.get(), der->data(), der->size(), digest.data(), digest.size()) == 1;
+  EVP_PKEY_CTX* ctx = ReadyContext(key, Purpose(kEcdsaVerifyContext, 0, ops->hash),
+                                   [&] { return EcdsaCtx(key, ops->hash, false); });
+  if (ctx == nullptr) return EcOperationFailed();
+  return EVP_PKEY_verify(ctx, der->data(), der->size(), digest.data(), digest.size()) == 1;
 }
 
 // ---- AES

@@ -282,6 +282,16 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
   void ReadBody() {
+    // The body usually arrived with the header: parse it from the buffer here rather than in
+    // another asynchronous read.
+    while (!parser_->is_done() && buffer_.size() != 0) {
+      beast::error_code ec;
+      size_t used = parser_->put(buffer_.data(), ec);
+      buffer_.consume(used);
+      if (ec == bhttp::error::need_more) break;
+      if (ec) return OnRead(ec);
+      if (used == 0) break;
+    }
     if (parser_->is_done()) return OnRead({});  // no body, or all of it arrived with the header
     bhttp::async_read(
         stream_, buffer_, *parser_,

@@ -333,6 +333,31 @@ TEST_F(KeyedAuditLogTest, TruncationOfTheLastLinesIsDetected) {
 
 // A log written before keyed chains stays verifiable; its lines are reported as unkeyed, and
 // the keyed lines continue its chain.
+// With an anchor interval, heads that arrive while the last record is fresh are superseded,
+// not each written: a long interval records at most the first head and, when the log closes,
+// the newest one, which still covers every line.
+TEST_F(KeyedAuditLogTest, AnAnchorIntervalRecordsFewerHeadsAndTheNewestAtClose) {
+  int recorded = 0;
+  {
+    AuditChain chain;
+    chain.key = Key();
+    chain.anchor_interval = std::chrono::hours(1);
+    chain.record_head = [this, &recorded](const std::string& head) {
+      std::lock_guard lock(head_mutex_);
+      head_ = head;
+      ++recorded;
+    };
+    auto log = AuditLog::Open(dir_, AuditLog::kDefaultRotateBytes, std::move(chain));
+    ASSERT_TRUE(log.ok()) << log.status().ToString();
+    for (int i = 0; i < 20; ++i) ASSERT_TRUE((*log)->Append(Record(i)).ok());
+  }  // closing does not wait out the interval
+  EXPECT_GE(recorded, 1);
+  EXPECT_LE(recorded, 2);
+  auto result = Verify(Key());
+  EXPECT_TRUE(result.ok) << result.problem;
+  EXPECT_EQ(result.anchored_seq, 20);
+}
+
 TEST_F(KeyedAuditLogTest, OldUnkeyedLinesStayVerifiableAndAreReported) {
   Write(4);
   WriteKeyed(3, 4);
