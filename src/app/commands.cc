@@ -15,6 +15,8 @@
 #include <thread>
 
 #include "app/data_dir.h"
+#include "http/arm_api.h"
+#include "service/resource_groups.h"
 #include "app/dev_environment.h"
 #include "app/principal_env.h"
 #include "audit/audit_log.h"
@@ -326,8 +328,12 @@ int RunServer(const ServerConfig& config) {
   auth::SignInThrottle sign_ins(clock, {.failures_per_address = config.max_failed_sign_ins,
                                         .failures_per_client = config.max_failed_sign_ins,
                                         .window = std::chrono::seconds(60)});
-  http::Router router(
-      {keys, crypto, vaults, **tokens, identity, access, &admin, &sign_ins, &secrets});
+  service::ResourceGroups resource_groups(**store, vault_admin, clock);
+  http::ArmOperations arm_operations;
+  http::ArmContext arm{vault_admin, resource_groups, **tokens, &admin_token->token,
+                       arm_operations};
+  http::Router router({keys, crypto, vaults, **tokens, identity, access, &admin, &sign_ins,
+                       &secrets, config.arm || config.dev ? &arm : nullptr});
   http::Server server(std::move(options), router);
   // Set before the server starts, so no request sees it half-made.
   if (config.dev) {

@@ -86,6 +86,11 @@ std::vector<std::string> AllPermissions(PermissionKind kind) { return Permission
 
 const std::vector<BuiltInRole>& BuiltInRoles() {
   static const std::vector<BuiltInRole> roles = {
+      // Resource Manager's roles: they manage vaults (the ARM surface) and grant no data
+      // actions, as on Azure.
+      {"Owner", "8e3af657-a8ff-443c-a75c-2fe8c4bcb635", {}},
+      {"Contributor", "b24988ac-6180-42a0-ab88-20f7382dd24c", {}},
+      {"Key Vault Contributor", "f25e0fa2-a7c8-4377-a976-54943a77a395", {}},
       {"Key Vault Administrator",
        "00482a5a-887f-4fb3-b363-3b7fe8e74483",
        {"Microsoft.KeyVault/vaults/*"}},
@@ -158,6 +163,15 @@ std::optional<std::string> NormalizeScope(std::string_view scope) {
            });
   };
   if (parts.size() == 2 && parts[0] == "vaults" && valid(parts[1])) return s;
+  // A Resource Manager resource group (names as Azure allows them, lowercased).
+  if (parts.size() == 2 && parts[0] == "resourcegroups" && !parts[1].empty() &&
+      parts[1].size() <= 90 && parts[1].back() != '.' &&
+      std::all_of(parts[1].begin(), parts[1].end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+               c == '.' || c == '(' || c == ')';
+      })) {
+    return s;
+  }
   if (parts.size() == 4 && parts[0] == "vaults" && valid(parts[1]) &&
       (parts[2] == "keys" || parts[2] == "secrets") && valid(parts[3])) {
     return s;

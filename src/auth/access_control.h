@@ -36,7 +36,7 @@ struct RoleAssignment {
   std::string id;
   std::string role;          // built-in role name
   std::string principal_id;  // object id
-  std::string scope;  // "/", "/vaults/V", "/vaults/V/keys/K" or "/vaults/V/secrets/S" (lowercase)
+  std::string scope;  // a NormalizeScope form (lowercase)
 };
 
 struct BuiltInRole {
@@ -50,7 +50,9 @@ const BuiltInRole* FindBuiltInRole(std::string_view name_or_id);
 // Azure action matching: '*' stands for any run of characters ("Microsoft.KeyVault/vaults/*",
 // "Microsoft.KeyVault/vaults/*/read"); case-insensitive.
 bool DataActionMatches(std::string_view pattern, std::string_view action);
-// Lowercases and checks a scope; nullopt if it is not one of the four forms.
+// Lowercases and checks a scope; nullopt if it is not one of the forms: "/" (the server, which is
+// Resource Manager's one subscription), "/resourcegroups/RG", "/vaults/V", "/vaults/V/keys/K",
+// "/vaults/V/secrets/S".
 std::optional<std::string> NormalizeScope(std::string_view scope);
 
 struct Caller {

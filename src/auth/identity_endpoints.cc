@@ -204,7 +204,7 @@ EndpointResponse IdentityEndpoints::OpenIdConfiguration(std::string_view authori
   body["token_endpoint"] = base + "/oauth2/token";
   body["jwks_uri"] = base + "/discovery/keys";
   body["response_types_supported"] = json::array{"code", "token"};
-  body["grant_types_supported"] = json::array{"client_credentials"};
+  body["grant_types_supported"] = json::array{"client_credentials", "password", "refresh_token"};
   body["token_endpoint_auth_methods_supported"] =
       json::array{"client_secret_post", "client_secret_basic"};
   body["scopes_supported"] = json::array{"openid"};
@@ -230,16 +230,19 @@ EndpointResponse IdentityEndpoints::SigningKeys() const {
 
 EndpointResponse IdentityEndpoints::ClientCredentialsToken(const FieldMap& form,
                                                            std::string_view authorization_header,
-                                                           std::string_view served_resource) const {
+                                                           std::string_view served_resource,
+                                                           std::string_view authority_base) const {
   // Everything that can be rejected cheaply is rejected before the (deliberately slow) secret
   // check. Unknown fields (client_info, claims, x-client-*, client-request-id) are ignored.
   std::optional<std::string_view> grant_type = Field(form, "grant_type");
   if (!grant_type || grant_type->empty()) {
     return OAuthError(400, "invalid_request", "The grant_type parameter is required.");
   }
+  if (*grant_type == "password") return PasswordToken(form, served_resource, authority_base);
+  if (*grant_type == "refresh_token") return RefreshToken(form, served_resource, authority_base);
   if (*grant_type != "client_credentials") {
     return OAuthError(400, "unsupported_grant_type",
-                      "Only the client_credentials grant type is supported.");
+                      "The grant type must be client_credentials, password or refresh_token.");
   }
 
   std::optional<std::string_view> form_id = Field(form, "client_id");
@@ -329,6 +332,146 @@ EndpointResponse IdentityEndpoints::ClientCredentialsToken(const FieldMap& form,
   return {200, json::serialize(body)};
 }
 
+namespace {
+
+// The OpenID Connect scopes a public client adds to its resource scope; they ask for the id and
+// refresh tokens, which the user grants always return.
+bool IsReservedScope(std::string_view scope) {
+  return scope == "openid" || scope == "profile" || scope == "offline_access" || scope == "email";
+}
+
+// The one resource scope among space-separated scopes; empty if there is none or more than one.
+std::string ResourceScopeOf(std::string_view scopes) {
+  std::string found;
+  size_t count = 0;
+  while (!scopes.empty()) {
+    size_t space = scopes.find(' ');
+    std::string_view one = scopes.substr(0, space);
+    scopes = space == std::string_view::npos ? std::string_view() : scopes.substr(space + 1);
+    if (one.empty() || IsReservedScope(one)) continue;
+    found = std::string(one);
+    ++count;
+  }
+  return count == 1 && IsResourceScope(found) ? found : std::string();
+}
+
+constexpr size_t kMaxUpnSize = 256;
+constexpr size_t kMinPasswordSize = 8;
+constexpr size_t kMaxPasswordSize = 256;
+constexpr size_t kMaxDisplayName = 256;
+constexpr size_t kMaxRefreshTokenSize = 4096;
+
+}  // namespace
+
+EndpointResponse IdentityEndpoints::UserTokens(const store::UserRecord& user,
+                                               std::string_view scope,
+                                               std::string_view client_id,
+                                               std::string_view authority_base) const {
+  Identity who = UserIdentity(user, client_id);
+  Result<IssuedToken> issued = tokens_.Issue(who, scope);
+  if (!issued.ok()) return FromIssueError(issued.status());
+  Result<std::string> refresh = tokens_.IssueRefreshToken(who, client_id);
+  Result<std::string> id_token = tokens_.IssueIdToken(who, authority_base, client_id);
+  if (!refresh.ok() || !id_token.ok()) {
+    return OAuthError(500, "server_error", "The token could not be issued.");
+  }
+  json::object body;
+  body["token_type"] = "Bearer";
+  body["scope"] = scope;
+  body["expires_in"] = issued->expires_in;
+  body["ext_expires_in"] = issued->expires_in;
+  body["access_token"] = issued->access_token;
+  body["refresh_token"] = *refresh;
+  body["refresh_token_expires_in"] = TokenAuthority::kRefreshLifetimeSeconds;
+  body["id_token"] = *id_token;
+  return {200, json::serialize(body)};
+}
+
+EndpointResponse IdentityEndpoints::PasswordToken(const FieldMap& form,
+                                                  std::string_view served_resource,
+                                                  std::string_view authority_base) const {
+  std::optional<std::string_view> username = Field(form, "username");
+  std::optional<std::string_view> password = Field(form, "password");
+  std::optional<std::string_view> client_id = Field(form, "client_id");
+  if (!username || username->empty() || !password || password->empty()) {
+    return OAuthError(400, "invalid_request", "The username and password parameters are required.");
+  }
+  if (!client_id || client_id->empty() || client_id->size() > kMaxClientIdSize) {
+    return OAuthError(400, "invalid_request", "The client_id parameter is required.");
+  }
+  std::optional<std::string_view> scopes = Field(form, "scope");
+  if (!scopes || scopes->empty()) scopes = Field(form, "resource");
+  const std::string scope = scopes ? ResourceScopeOf(*scopes) : std::string();
+  if (scope.empty()) {
+    const std::string example = served_resource.empty() ? std::string("https://localhost:PORT")
+                                                        : std::string(served_resource);
+    return OAuthError(400, "invalid_scope",
+                      "The scope must name one resource, for example " + example +
+                          "/.default (openid, profile and offline_access may be added).");
+  }
+  // Unknown user and wrong password give the same answer after the same amount of work.
+  std::optional<store::UserRecord> user;
+  if (username->size() <= kMaxUpnSize) {
+    Result<store::UserRecord> found = store_.GetUserByUpn(*username);
+    if (found.ok()) {
+      user = std::move(found).value();
+    } else if (found.status().kind() != ErrorKind::kNotFound) {
+      return OAuthError(500, "server_error", "The user could not be looked up.");
+    }
+  }
+  bool password_ok = false;
+  if (password->size() > kMaxPasswordSize) {
+    crypto::VerifySecret("", DummySecretHash());
+  } else if (user) {
+    password_ok = crypto::VerifySecret(*password, user->password_hash);
+  } else {
+    crypto::VerifySecret(*password, DummySecretHash());
+  }
+  if (!user || !password_ok) {
+    return OAuthError(400, "invalid_grant",
+                      "The user name or password is incorrect (or the user does not exist).");
+  }
+  return UserTokens(*user, scope, *client_id, authority_base);
+}
+
+EndpointResponse IdentityEndpoints::RefreshToken(const FieldMap& form,
+                                                 std::string_view served_resource,
+                                                 std::string_view authority_base) const {
+  std::optional<std::string_view> refresh = Field(form, "refresh_token");
+  std::optional<std::string_view> client_id = Field(form, "client_id");
+  if (!refresh || refresh->empty() || refresh->size() > kMaxRefreshTokenSize) {
+    return OAuthError(400, "invalid_request", "The refresh_token parameter is required.");
+  }
+  if (!client_id || client_id->empty()) {
+    return OAuthError(400, "invalid_request", "The client_id parameter is required.");
+  }
+  std::optional<std::string_view> scopes = Field(form, "scope");
+  if (!scopes || scopes->empty()) scopes = Field(form, "resource");
+  const std::string scope = scopes ? ResourceScopeOf(*scopes) : std::string();
+  if (scope.empty()) {
+    const std::string example = served_resource.empty() ? std::string("https://localhost:PORT")
+                                                        : std::string(served_resource);
+    return OAuthError(400, "invalid_scope",
+                      "The scope must name one resource, for example " + example + "/.default.");
+  }
+  constexpr std::string_view kBadGrant = "The refresh token is invalid or has expired.";
+  Result<TokenClaims> claims = tokens_.VerifyRefreshToken(*refresh);
+  // A refresh token is bound to the client it was issued to.
+  if (!claims.ok() || claims->app_id != *client_id) {
+    return OAuthError(400, "invalid_grant", kBadGrant);
+  }
+  Result<store::UserRecord> user = store_.GetUserByObjectId(claims->object_id);
+  if (!user.ok()) {
+    if (user.status().kind() == ErrorKind::kNotFound) {
+      return OAuthError(400, "invalid_grant", kBadGrant);
+    }
+    return OAuthError(500, "server_error", "The user could not be looked up.");
+  }
+  // Signed in before the user was (re)created under this object id: not this user's token.
+  if (claims->issued_at < user->created) return OAuthError(400, "invalid_grant", kBadGrant);
+  return UserTokens(*user, scope, *client_id, authority_base);
+}
+
 EndpointResponse IdentityEndpoints::Subscriptions() const {
   const std::string& tenant = tokens_.tenant_id();
   json::object subscription;
@@ -379,6 +522,66 @@ Result<CreatedPrincipal> NewPrincipal(std::string_view name, const Clock& clock)
   created.record.secret_hash = crypto::HashSecret(created.secret);
   created.record.created = clock.NowSeconds();
   return created;
+}
+
+bool IsValidUpn(std::string_view upn) {
+  if (upn.empty() || upn.size() > kMaxUpnSize) return false;
+  size_t at = upn.find('@');
+  if (at == 0 || at == std::string_view::npos || upn.find('@', at + 1) != std::string_view::npos) {
+    return false;
+  }
+  std::string_view local = upn.substr(0, at);
+  std::string_view domain = upn.substr(at + 1);
+  if (domain.empty() || domain.front() == '.' || domain.back() == '.' ||
+      domain.find("..") != std::string_view::npos || local.front() == '.' ||
+      local.back() == '.') {
+    return false;
+  }
+  auto alnum = [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+  };
+  return std::all_of(local.begin(), local.end(),
+                     [&](char c) {
+                       return alnum(c) || c == '.' || c == '_' || c == '-' || c == '+' ||
+                              c == '\'';
+                     }) &&
+         std::all_of(domain.begin(), domain.end(),
+                     [&](char c) { return alnum(c) || c == '.' || c == '-'; });
+}
+
+Result<CreatedUser> NewUser(std::string_view upn, std::string_view display_name,
+                            std::string password, const Clock& clock) {
+  if (!IsValidUpn(upn)) {
+    return Status::BadParameter(
+        "The user principal name must look like name@domain (letters, digits, '.', '_', '-', "
+        "'+', at most 256 characters).");
+  }
+  if (display_name.size() > kMaxDisplayName ||
+      std::any_of(display_name.begin(), display_name.end(),
+                  [](char c) { return static_cast<unsigned char>(c) < 0x20; })) {
+    return Status::BadParameter("The display name must be at most 256 printable characters.");
+  }
+  CreatedUser created;
+  if (password.empty()) {
+    SecureBytes random = crypto::RandomSecureBytes(kSecretBytes);
+    password = Base64UrlEncode(random);
+  }
+  if (password.size() < kMinPasswordSize || password.size() > kMaxPasswordSize) {
+    SecureWipe(password.data(), password.size());
+    return Status::BadParameter("The password must be 8 to 256 characters.");
+  }
+  created.record.upn = std::string(upn);
+  created.record.object_id = crypto::RandomUuid();
+  created.record.display_name =
+      display_name.empty() ? std::string(upn.substr(0, upn.find('@'))) : std::string(display_name);
+  created.record.password_hash = crypto::HashSecret(password);
+  created.record.created = clock.NowSeconds();
+  created.password = std::move(password);
+  return created;
+}
+
+Identity UserIdentity(const store::UserRecord& user, std::string_view client_id) {
+  return Identity{user.object_id, std::string(client_id), user.display_name, user.upn};
 }
 
 Result<CreatedPrincipal> CreatePrincipal(store::Store& store, std::string_view name,

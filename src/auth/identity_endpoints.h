@@ -56,9 +56,19 @@ class IdentityEndpoints {
   // Client authentication may instead come as HTTP Basic (RFC 6749 2.3.1, the method OAuth
   // servers must support): pass the request's Authorization header value, or empty.
   // served_resource: this server's resource ("https://localhost:PORT"), the example errors give.
+  //
+  // The same endpoint serves users (public clients such as the Azure CLI, no client secret):
+  // - grant_type=password, username=<UPN>, password, scope (the resource, plus any of openid,
+  //   profile, offline_access, email), client_id: 200 as above plus refresh_token and id_token
+  //   (iss = authority_base, aud = client_id, upn/oid/tid); wrong user or password (same answer
+  //   for both, after the same work): 400 invalid_grant.
+  // - grant_type=refresh_token, refresh_token, scope, client_id: a new access token (and refresh
+  //   and id token) for the user the refresh token names, if the user still exists.
+  // authority_base: "https://host:port/adfs", the issuer of the discovery document.
   EndpointResponse ClientCredentialsToken(const FieldMap& form,
                                           std::string_view authorization_header = {},
-                                          std::string_view served_resource = {}) const;
+                                          std::string_view served_resource = {},
+                                          std::string_view authority_base = {}) const;
 
   // GET /adfs/discovery/keys (the jwks_uri): {"keys":[<the token signing key as a JWK>]}.
   EndpointResponse SigningKeys() const;
@@ -69,6 +79,14 @@ class IdentityEndpoints {
   EndpointResponse Tenants() const;
 
  private:
+  EndpointResponse PasswordToken(const FieldMap& form, std::string_view served_resource,
+                                 std::string_view authority_base) const;
+  EndpointResponse RefreshToken(const FieldMap& form, std::string_view served_resource,
+                                std::string_view authority_base) const;
+  // The user grants' answer: access, refresh and id token for `user`.
+  EndpointResponse UserTokens(const store::UserRecord& user, std::string_view scope,
+                              std::string_view client_id, std::string_view authority_base) const;
+
   const TokenAuthority& tokens_;
   store::Store& store_;
   std::string identity_header_;
@@ -86,5 +104,18 @@ Result<CreatedPrincipal> NewPrincipal(std::string_view name, const Clock& clock)
 // Makes one and stores it.
 Result<CreatedPrincipal> CreatePrincipal(store::Store& store, std::string_view name,
                                          const Clock& clock);
+
+// A new user: a fresh object id; the record holds only a slow hash of the password. An empty
+// password makes a random one (returned, shown once). kBadRequest for an invalid UPN (local@domain,
+// at most 256 characters), display name or password (8 to 256 characters).
+struct CreatedUser {
+  store::UserRecord record;
+  std::string password;
+};
+Result<CreatedUser> NewUser(std::string_view upn, std::string_view display_name,
+                            std::string password, const Clock& clock);
+bool IsValidUpn(std::string_view upn);
+// The Identity a user's tokens speak for, signed in through client `client_id`.
+Identity UserIdentity(const store::UserRecord& user, std::string_view client_id);
 
 }  // namespace coffre::auth

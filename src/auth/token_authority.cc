@@ -257,10 +257,68 @@ Result<IssuedToken> TokenAuthority::Issue(const Identity& who, std::string_view 
   claims["tid"] = tenant_id_;
   claims["appid"] = who.app_id;
   claims["ver"] = "1.0";
+  if (!who.upn.empty()) {
+    // As Entra's v1 tokens for a user.
+    claims["upn"] = who.upn;
+    claims["unique_name"] = who.upn;
+    claims["name"] = who.name.empty() ? who.upn : who.name;
+    claims["idtyp"] = "user";
+  }
 
   COFFRE_ASSIGN_OR_RETURN(std::string token,
                           crypto::SignJwtEs256(signing_key_, key_id_, json::serialize(claims)));
   return IssuedToken{std::move(token), expires, kTokenLifetimeSeconds};
+}
+
+namespace {
+constexpr std::string_view kRefreshAudience = "urn:coffre:refresh-token";
+constexpr std::string_view kRefreshUse = "refresh";
+}  // namespace
+
+Result<std::string> TokenAuthority::IssueIdToken(const Identity& who, std::string_view issuer,
+                                                 std::string_view client_id) const {
+  const int64_t now = clock_.NowSeconds();
+  json::object claims;
+  claims["aud"] = client_id;
+  claims["iss"] = issuer;
+  claims["iat"] = now;
+  claims["nbf"] = now;
+  claims["exp"] = now + kTokenLifetimeSeconds;
+  claims["sub"] = who.object_id;
+  claims["oid"] = who.object_id;
+  claims["tid"] = tenant_id_;
+  claims["upn"] = who.upn;
+  claims["unique_name"] = who.upn;
+  claims["name"] = who.name.empty() ? who.upn : who.name;
+  claims["ver"] = "1.0";
+  return crypto::SignJwtEs256(signing_key_, key_id_, json::serialize(claims));
+}
+
+Result<std::string> TokenAuthority::IssueRefreshToken(const Identity& who,
+                                                      std::string_view client_id) const {
+  const int64_t now = clock_.NowSeconds();
+  json::object claims;
+  claims["aud"] = kRefreshAudience;
+  claims["iss"] = issuer_;
+  claims["iat"] = now;
+  claims["nbf"] = now;
+  claims["exp"] = now + kRefreshLifetimeSeconds;
+  claims["oid"] = who.object_id;
+  claims["sub"] = who.object_id;
+  claims["tid"] = tenant_id_;
+  claims["appid"] = client_id;
+  claims["upn"] = who.upn;
+  claims["coffre_use"] = kRefreshUse;
+  return crypto::SignJwtEs256(signing_key_, key_id_, json::serialize(claims));
+}
+
+Result<TokenClaims> TokenAuthority::VerifyRefreshToken(std::string_view token) const {
+  if (token.empty() || token.size() > kMaxTokenSize) return Status::Unauthorized(kMalformedToken);
+  COFFRE_ASSIGN_OR_RETURN(TokenClaims claims, ParseSignedToken(token));
+  if (claims.use != kRefreshUse) return Status::Unauthorized(kMalformedToken);
+  const std::string audiences[] = {std::string(kRefreshAudience)};
+  COFFRE_RETURN_IF_ERROR(CheckClaims(claims, audiences));
+  return claims;
 }
 
 Result<TokenClaims> TokenAuthority::Verify(std::string_view token,
@@ -284,6 +342,8 @@ Result<TokenClaims> TokenAuthority::Verify(std::string_view token,
     verified_.Put(std::move(cache_key), checked);
     claims = std::move(checked);
   }
+  // A refresh token is no access token, whatever audience it names.
+  if (!claims->use.empty()) return Status::Unauthorized(kMalformedToken);
   COFFRE_RETURN_IF_ERROR(CheckClaims(*claims, audiences));
   return *std::move(claims);
 }
@@ -330,6 +390,8 @@ Result<TokenClaims> TokenAuthority::ParseSignedToken(std::string_view token) con
   std::optional<std::string> sub = StringClaim(*claims, "sub", &ok);
   std::optional<std::string> tid = StringClaim(*claims, "tid", &ok);
   std::optional<std::string> appid = StringClaim(*claims, "appid", &ok);
+  std::optional<std::string> upn = StringClaim(*claims, "upn", &ok);
+  std::optional<std::string> use = StringClaim(*claims, "coffre_use", &ok);
   std::optional<int64_t> iat = IntClaim(*claims, "iat", &ok);
   std::optional<int64_t> nbf = IntClaim(*claims, "nbf", &ok);
   std::optional<int64_t> exp = IntClaim(*claims, "exp", &ok);
@@ -342,6 +404,8 @@ Result<TokenClaims> TokenAuthority::ParseSignedToken(std::string_view token) con
   out.subject = sub ? std::move(*sub) : out.object_id;
   out.tenant_id = std::move(*tid);
   out.app_id = appid ? std::move(*appid) : std::string();
+  out.upn = upn ? std::move(*upn) : std::string();
+  out.use = use ? std::move(*use) : std::string();
   out.issued_at = iat.value_or(0);
   out.not_before = nbf;
   out.expires = *exp;

@@ -23,7 +23,8 @@ namespace coffre::auth {
 struct Identity {
   std::string object_id;  // oid and sub
   std::string app_id;     // appid (client id)
-  std::string name;       // display name (not in tokens)
+  std::string name;       // display name (in tokens for users only)
+  std::string upn = {};  // a user's principal name (upn, unique_name); empty for applications
 };
 
 struct TokenClaims {
@@ -33,6 +34,9 @@ struct TokenClaims {
   std::string subject;
   std::string tenant_id;
   std::string app_id;
+  std::string upn = {};  // users only
+  // Empty for access tokens; "refresh" for refresh tokens (never accepted as access tokens).
+  std::string use = {};
   int64_t issued_at = 0;
   std::optional<int64_t> not_before;
   int64_t expires = 0;
@@ -66,6 +70,16 @@ class TokenAuthority {
   // audience: a resource ("https://localhost:8443") or a scope ("https://localhost:8443/.default");
   // a trailing "/.default" is removed. Must be non-empty and at most 1 KiB.
   Result<IssuedToken> Issue(const Identity& who, std::string_view audience) const;
+
+  // For the password and refresh-token grants: an OpenID Connect id token (iss = the sign-in
+  // authority `issuer`, aud = the client) and a refresh token (only VerifyRefreshToken accepts
+  // it; lives kRefreshLifetimeSeconds).
+  static constexpr int64_t kRefreshLifetimeSeconds = 14 * 86400;
+  Result<std::string> IssueIdToken(const Identity& who, std::string_view issuer,
+                                   std::string_view client_id) const;
+  Result<std::string> IssueRefreshToken(const Identity& who, std::string_view client_id) const;
+  // Signature, issuer, time window and kind; the claims name the user (oid, upn) and client.
+  Result<TokenClaims> VerifyRefreshToken(std::string_view token) const;
 
   // Checks a token for a request whose expected audience is `audience`. Failures are
   // Status::Unauthorized with an AKV-style message ("AKV10022: Invalid audience. ...") that never

@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "cli/cli.h"
+#include "cli/user_command.h"
 #include "coffre/core/credentials.h"
 #include "coffre/core/exception.h"
 #include "coffre/core/http.h"
@@ -51,6 +52,7 @@ int main(int argc, char** argv) {
   coffre::cli::AddLoginCommands(app, cli);
   coffre::cli::AddVaultCommands(app, cli);
   coffre::cli::AddPrincipalCommands(app, cli);
+  coffre::cli::AddUserCommands(app, cli);
   coffre::cli::AddRoleCommands(app, cli);
   coffre::cli::AddKeyCommands(app, cli);
   coffre::cli::AddSecretCommands(app, cli);

@@ -30,6 +30,7 @@ constexpr const char* kFileSettings[] = {"data-dir",
                                          "bind",
                                          "vault",
                                          "dev",
+                                         "arm",
                                          "storage",
                                          "master-key-file",
                                          "tls-cert",
@@ -86,6 +87,7 @@ std::string ConfigText(const app::ServerConfig& c) {
                                                  : c.bind_addresses));
   line("vault", TomlList(c.vaults));
   line("dev", c.dev ? "true" : "false");
+  line("arm", c.arm || c.dev ? "true" : "false");
   line("storage", TomlString(c.storage.empty() ? "sqlite:" + c.data_dir + "/coffre.db"
                                                : WithoutPassword(c.storage)));
   line("master-key-file",
@@ -173,6 +175,10 @@ void AddServerCommand(CLI::App& app, Cli& cli) {
   cmd->add_flag("--dev", config.dev,
                 "Dev mode: dev CA and certificate, vault 'dev', managed identity, dev.env")
       ->envname("COFFRE_DEV");
+  cmd->add_flag("--arm", config.arm,
+                "Serve the Azure Resource Manager surface for vaults and resource groups (and "
+                "Graph user lookups) on the HTTPS port, for the Azure CLI; on with --dev")
+      ->envname("COFFRE_ARM");
   cmd->add_option("--storage", config.storage,
                   "Store URL: sqlite:PATH or postgresql://... (default SQLite in DATA_DIR)")
       ->envname("COFFRE_STORAGE");
@@ -206,7 +212,7 @@ void AddServerCommand(CLI::App& app, Cli& cli) {
                 "Print the merged configuration (TOML) and exit");
   cmd->footer(
       "Environment: every flag also reads COFFRE_<FLAG> (COFFRE_DATA_DIR, COFFRE_PORT, "
-      "COFFRE_HTTP_PORT, COFFRE_BIND and COFFRE_VAULTS as comma lists, COFFRE_DEV, "
+      "COFFRE_HTTP_PORT, COFFRE_BIND and COFFRE_VAULTS as comma lists, COFFRE_DEV, COFFRE_ARM, "
       "COFFRE_STORAGE, COFFRE_MASTER_KEY_FILE, COFFRE_TLS_CERT, COFFRE_TLS_KEY, "
       "COFFRE_IO_THREADS, COFFRE_AUDIT_DIR, COFFRE_AUDIT_FILE_BYTES, COFFRE_MAX_FAILED_SIGN_INS, "
       "COFFRE_CONFIG).");

@@ -91,7 +91,14 @@ ApiResponse Throttled(int64_t retry_after, ThrottleShape shape) {
 // same address, and only wrong ones are answered 429.
 enum class CheckCost { kCheap, kSlow };
 
-// Runs a sign-in (`attempt`) under the throttle; a 401 counts as a failure.
+// A failed sign-in: 401, or OAuth's invalid_grant (a wrong user password, answered 400).
+bool IsFailedSignIn(const ApiResponse& response) {
+  return response.status == 401 ||
+         (response.status == 400 &&
+          response.body.find(R"("error":"invalid_grant")") != std::string::npos);
+}
+
+// Runs a sign-in (`attempt`) under the throttle; a failed sign-in counts against the caller.
 template <typename Attempt>
 ApiResponse Guarded(auth::SignInThrottle* throttle, const ApiRequest& request,
                     std::string_view client_id, ThrottleShape shape, CheckCost cost,
@@ -100,7 +107,7 @@ ApiResponse Guarded(auth::SignInThrottle* throttle, const ApiRequest& request,
   int64_t wait = throttle->RetryAfterSeconds(request.client_address, client_id);
   if (wait > 0 && cost == CheckCost::kSlow) return Throttled(wait, shape);
   ApiResponse response = attempt();
-  if (response.status != 401) return response;
+  if (!IsFailedSignIn(response)) return response;
   if (wait > 0) return Throttled(wait, shape);
   throttle->RecordFailure(request.client_address, client_id);
   return response;
@@ -303,13 +310,21 @@ ApiResponse SignInResponse(const RouterContext& context, const ApiRequest& reque
       const std::string* authorization = request.Header("authorization");
       auto id = form->find("client_id");
       std::string_view client_id = id == form->end() ? std::string_view() : id->second;
+      // A user's password sign-in is throttled per user name, as a client's per client id.
+      auto grant = form->find("grant_type");
+      const bool password_grant = grant != form->end() && grant->second == "password";
+      auto user = form->find("username");
+      std::string_view throttle_key =
+          password_grant ? (user == form->end() ? std::string_view() : std::string_view(user->second))
+                         : client_id;
       ApiResponse response = Guarded(
-          context.sign_ins, request, client_id, ThrottleShape::kOAuth, CheckCost::kSlow, [&] {
+          context.sign_ins, request, throttle_key, ThrottleShape::kOAuth, CheckCost::kSlow, [&] {
             return FromEndpoint(context.identity.ClientCredentialsToken(
                 *form, authorization ? *authorization : std::string(),
-                request.host.empty() ? std::string() : auth::ResourceForHost(request.host)));
+                request.host.empty() ? std::string() : auth::ResourceForHost(request.host),
+                "https://" + AsciiLower(request.host) + "/adfs"));
           });
-      response.audit.operation = "ClientCredentialsToken";
+      response.audit.operation = password_grant ? "PasswordToken" : "ClientCredentialsToken";
       response.audit.caller_app_id = std::string(client_id.substr(0, 64));
       return response;
     }
@@ -444,6 +459,14 @@ Route Router::RouteOf(const ApiRequest& request) {
     route.endpoint = Endpoint::kAdmin;
     return route;
   }
+  if (IsArmPath(segments)) {
+    route.endpoint = Endpoint::kArm;
+    return route;
+  }
+  if (IsGraphPath(segments)) {
+    route.endpoint = Endpoint::kGraph;
+    return route;
+  }
   route.endpoint = Endpoint::kVault;
   route.operation = ClassifyVaultRoute(request.method, segments);
   if (std::holds_alternative<ApiResponse>(route.operation) && !segments.empty() &&
@@ -481,6 +504,14 @@ ApiResponse Router::Handle(const ApiRequest& request, const Route& route) const 
         if (response.audit.operation.empty()) response.audit.operation = "Admin (throttled)";
         return response;
       }
+    case Endpoint::kArm:
+    case Endpoint::kGraph:
+      if (context_.arm == nullptr) {
+        return ErrorResponse(
+            Status::NotFound("NotFound", "The Resource Manager surface is not enabled (--arm)."));
+      }
+      return route.endpoint == Endpoint::kArm ? HandleArmRequest(*context_.arm, request, target)
+                                              : HandleGraphRequest(*context_.arm, request, target);
     default:
       return SignInResponse(context_, request, target, route.endpoint);
   }

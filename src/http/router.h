@@ -16,6 +16,7 @@
 #include "auth/sign_in_throttle.h"
 #include "auth/token_authority.h"
 #include "http/admin_api.h"
+#include "http/arm_api.h"
 #include "http/api_request.h"
 #include "http/keys_api.h"
 #include "http/request_target.h"
@@ -38,6 +39,7 @@ struct RouterContext {
   // Failed sign-ins (client secrets, admin tokens, identity headers); null: not throttled.
   auth::SignInThrottle* sign_ins = nullptr;
   service::SecretService* secrets = nullptr;  // null: no secrets API (answered 404)
+  const ArmContext* arm = nullptr;  // null: no Resource Manager or Graph surface (404)
 };
 
 // What a request's path addresses.
@@ -52,6 +54,8 @@ enum class Endpoint {
   kSubscriptions,  // GET /subscriptions (Resource Manager, for the Azure CLI's sign-in)
   kTenants,        // GET /tenants (likewise)
   kAdmin,          // /coffre-admin/...: routed by the admin API
+  kArm,            // /subscriptions/{id}/...: Resource Manager (arm_api.h)
+  kGraph,          // /v1.0/...: the Microsoft Graph lookups az makes (arm_api.h)
   kVault,          // the Key Vault data plane
 };
 

@@ -1,6 +1,7 @@
 #include "service/vault_admin.h"
 
 #include <utility>
+#include <vector>
 
 #include "common/strings.h"
 #include "crypto/random.h"
@@ -25,7 +26,11 @@ void VaultAdmin::AccessChanged() const {
 
 // ---- vaults
 
-Result<std::vector<Vault>> VaultAdmin::ListVaults() { return store_.ListVaults(); }
+Result<std::vector<Vault>> VaultAdmin::ListVaults() {
+  COFFRE_ASSIGN_OR_RETURN(auto all, store_.ListVaults());
+  std::erase_if(all, [](const Vault& v) { return v.deleted_date.has_value(); });
+  return all;
+}
 
 Result<Vault> VaultAdmin::GetVault(std::string_view name) {
   COFFRE_ASSIGN_OR_RETURN(auto vault, vaults_.Find(name));
@@ -44,6 +49,15 @@ Result<Vault> VaultAdmin::CreateVault(std::string_view name, const VaultSettings
   vault.purge_protection = settings.purge_protection.value_or(false);
   vault.rbac_authorization = settings.rbac_authorization.value_or(false);
   vault.created = clock_.NowSeconds();
+  vault.resource_group = settings.resource_group.value_or("");
+  vault.location = settings.location.value_or("");
+  vault.tags = settings.tags.value_or(store::Tags{});
+  if (settings.sku) {
+    if (*settings.sku != "standard" && *settings.sku != "premium") {
+      return Status::BadParameter("The sku name must be standard or premium.");
+    }
+    vault.sku = *settings.sku;
+  }
   if (!IsValidVaultName(vault.name)) {
     return Status::BadParameter(
         "Invalid vault name: " + vault.name.substr(0, 64) +
@@ -52,6 +66,11 @@ Result<Vault> VaultAdmin::CreateVault(std::string_view name, const VaultSettings
   Status created = store_.CreateVault(vault);
   if (store::HasReason(created, store::reason::kExists)) {
     return Status::Conflict("A vault named " + vault.name + " already exists.");
+  }
+  if (created.kind() == ErrorKind::kNotFound) {
+    return Status::NotFound("ResourceGroupNotFound",
+                            "Resource group '" + vault.resource_group.substr(0, 90) +
+                                "' could not be found.");
   }
   COFFRE_RETURN_IF_ERROR(created);
   vaults_.Forget(vault.name);
@@ -83,6 +102,16 @@ Result<Vault> VaultAdmin::UpdateVault(std::string_view name, const VaultSettings
       vault.purge_protection = *settings.purge_protection;
     }
     if (settings.rbac_authorization) vault.rbac_authorization = *settings.rbac_authorization;
+    if (settings.sku) {
+      if (*settings.sku != "standard" && *settings.sku != "premium") {
+        return Status::BadParameter("The sku name must be standard or premium.");
+      }
+      vault.sku = *settings.sku;
+    }
+    if (settings.location && vault.location.empty()) vault.location = *settings.location;
+    if (settings.tags) vault.tags = *settings.tags;
+    // A soft-deleted vault is changed only by recovering or purging it.
+    if (vault.deleted_date) return VaultNotFound(vault.name);
     return Status::Ok();
   });
   vaults_.Forget(key);
@@ -103,6 +132,64 @@ Status VaultAdmin::DeleteVault(std::string_view name) {
   }
   COFFRE_RETURN_IF_ERROR(deleted);
   // Its access policies and the role assignments scoped to it went with it.
+  AccessChanged();
+  return Status::Ok();
+}
+
+// ---- soft-deleted vaults
+
+namespace {
+constexpr int64_t kSecondsPerDay = 86400;
+
+Status DeletedVaultNotFound(std::string_view name) {
+  return Status::NotFound("DeletedVaultNotFound",
+                          "Deleted vault not found: " + std::string(name.substr(0, 64)));
+}
+}  // namespace
+
+Result<Vault> VaultAdmin::SoftDeleteVault(std::string_view name) {
+  const std::string key = AsciiLower(name);
+  const int64_t now = clock_.NowSeconds();
+  auto deleted = store_.ModifyVault(key, [&](store::VaultRecord& vault) -> Status {
+    if (vault.deleted_date) return VaultNotFound(vault.name);
+    vault.deleted_date = now;
+    vault.scheduled_purge_date = now + int64_t{vault.retention_days} * kSecondsPerDay;
+    return Status::Ok();
+  });
+  vaults_.Forget(key);
+  if (!deleted.ok()) return VaultError(deleted.status(), key);
+  AccessChanged();
+  return *std::move(deleted);
+}
+
+Result<std::vector<Vault>> VaultAdmin::ListDeletedVaults() {
+  COFFRE_ASSIGN_OR_RETURN(auto all, store_.ListVaults());
+  std::erase_if(all, [](const Vault& v) { return !v.deleted_date.has_value(); });
+  return all;
+}
+
+Result<Vault> VaultAdmin::GetDeletedVault(std::string_view name) {
+  auto vault = store_.GetVault(AsciiLower(name));
+  if (!vault.ok()) {
+    return vault.status().kind() == ErrorKind::kNotFound ? DeletedVaultNotFound(name)
+                                                         : vault.status();
+  }
+  if (!vault->deleted_date) return DeletedVaultNotFound(name);
+  return *std::move(vault);
+}
+
+Status VaultAdmin::PurgeDeletedVault(std::string_view name) {
+  COFFRE_ASSIGN_OR_RETURN(Vault vault, GetDeletedVault(name));
+  if (vault.purge_protection && vault.scheduled_purge_date &&
+      clock_.NowSeconds() < *vault.scheduled_purge_date) {
+    return Status::Conflict("The vault " + vault.name +
+                            " has purge protection: it can only be purged after its scheduled "
+                            "purge date.");
+  }
+  Status purged = store_.PurgeVault(vault.name);
+  vaults_.Forget(vault.name);
+  if (purged.kind() == ErrorKind::kNotFound) return DeletedVaultNotFound(name);
+  COFFRE_RETURN_IF_ERROR(purged);
   AccessChanged();
   return Status::Ok();
 }
@@ -202,6 +289,21 @@ Status VaultAdmin::DeletePrincipal(const Principal& principal) {
     return Status::NotFound("PrincipalNotFound", "Principal not found: " + principal.name);
   }
   return deleted;
+}
+
+// ---- users
+
+Result<std::vector<User>> VaultAdmin::ListUsers() { return store_.ListUsers(); }
+
+Result<User> VaultAdmin::FindUser(std::string_view upn_or_object_id) {
+  auto user = upn_or_object_id.find('@') != std::string_view::npos
+                  ? store_.GetUserByUpn(upn_or_object_id)
+                  : store_.GetUserByObjectId(upn_or_object_id);
+  if (!user.ok() && user.status().kind() == ErrorKind::kNotFound) {
+    return Status::NotFound("UserNotFound",
+                            "No user " + std::string(upn_or_object_id.substr(0, 256)) + ".");
+  }
+  return user;
 }
 
 }  // namespace coffre::service

@@ -29,6 +29,7 @@ using AccessPolicy = store::AccessPolicyRecord;
 using AccessPolicyChange = store::AccessPolicyChange;
 using RoleAssignment = store::RoleAssignmentRecord;
 using Principal = store::PrincipalRecord;
+using User = store::UserRecord;
 
 // A vault's settings as a request gives them: absent ones take their default (create) or stay
 // as they are (update).
@@ -36,6 +37,12 @@ struct VaultSettings {
   std::optional<int64_t> retention_days = std::nullopt;
   std::optional<bool> purge_protection = std::nullopt;
   std::optional<bool> rbac_authorization = std::nullopt;
+  // Resource Manager's view of the vault. The group is set at creation only (it must exist);
+  // location, sku and tags may change.
+  std::optional<std::string> resource_group = std::nullopt;
+  std::optional<std::string> location = std::nullopt;
+  std::optional<std::string> sku = std::nullopt;  // "standard" or "premium"
+  std::optional<store::Tags> tags = std::nullopt;
 };
 
 class VaultAdmin {
@@ -72,6 +79,17 @@ class VaultAdmin {
   // kConflict while the vault holds keys, active or soft-deleted.
   Status DeleteVault(std::string_view name);
 
+  // ---- soft-deleted vaults (Resource Manager's delete: the vault and everything in it are kept
+  // for its retention period, serve nothing, and its name stays taken)
+  // Returns the vault as deleted. kNotFound "VaultNotFound" for no (active) vault.
+  Result<Vault> SoftDeleteVault(std::string_view name);
+  Result<std::vector<Vault>> ListDeletedVaults();
+  // kNotFound "DeletedVaultNotFound" unless the vault is soft-deleted.
+  Result<Vault> GetDeletedVault(std::string_view name);
+  // Removes a soft-deleted vault and everything in it for good. As on Azure, a vault with purge
+  // protection cannot be purged before its scheduled purge date.
+  Status PurgeDeletedVault(std::string_view name);
+
   // ---- access policies
   Result<std::vector<AccessPolicy>> ListAccessPolicies(std::string_view vault);
   // Like `az keyvault set-policy`: the permission kinds the change names replace what the entry
@@ -96,6 +114,11 @@ class VaultAdmin {
   // By client id, or by display name (case-insensitive). kNotFound "PrincipalNotFound".
   Result<Principal> FindPrincipal(std::string_view name_or_client_id);
   Status DeletePrincipal(const Principal& principal);
+
+  // ---- users (made offline by `coffre user create`; looked up for Graph and access policies)
+  Result<std::vector<User>> ListUsers();
+  // By UPN (case-insensitive) or object id. kNotFound "UserNotFound".
+  Result<User> FindUser(std::string_view upn_or_object_id);
 
  private:
   void AccessChanged() const;

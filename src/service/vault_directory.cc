@@ -36,6 +36,8 @@ Result<std::optional<store::VaultRecord>> VaultDirectory::Find(std::string_view 
     }
     return vault.status();
   }
+  // A soft-deleted vault serves nothing until it is recovered or purged.
+  if (vault->deleted_date) return std::optional<store::VaultRecord>{};
   std::lock_guard lock(mutex_);
   cache_[key] = Entry{*vault, clock_.Monotonic()};
   return std::optional<store::VaultRecord>{*vault};

@@ -44,6 +44,8 @@ inline constexpr std::string_view kNotEmpty = "not-empty";                  // v
 inline constexpr std::string_view kManaged = "managed";  // secret's lifetime managed by Key Vault
 inline constexpr std::string_view kNameTaken = "name-taken";                // principal name
 inline constexpr std::string_view kClientIdTaken = "client-id-taken";       // principal client id
+inline constexpr std::string_view kUpnTaken = "upn-taken";                  // user principal name
+inline constexpr std::string_view kGroupNotEmpty = "group-not-empty";      // group holds vaults
 }  // namespace reason
 
 inline bool HasReason(const Status& status, std::string_view why) {
@@ -55,6 +57,32 @@ struct VaultRecord {
   int retention_days = 90;
   bool purge_protection = false;
   bool rbac_authorization = false;  // RBAC instead of access policies
+  int64_t created = 0;
+  // Where Resource Manager files the vault; empty for vaults made another way (admin API, --dev).
+  std::string resource_group = {};  // as first written
+  std::string location = {};
+  std::string sku = "standard";  // "standard" or "premium"
+  Tags tags = {};                // the resource's tags (sorted by name)
+  // Set while the vault is soft-deleted (through Resource Manager): it serves nothing then and
+  // its name stays taken until it is purged.
+  std::optional<int64_t> deleted_date = std::nullopt;
+  std::optional<int64_t> scheduled_purge_date = std::nullopt;
+};
+
+// A Resource Manager resource group (one subscription per server: its tenant).
+struct ResourceGroupRecord {
+  std::string name;  // as first written; unique case-insensitively
+  std::string location;
+  Tags tags;
+  int64_t created = 0;
+};
+
+// A user principal: signs in with a password (resource-owner password grant).
+struct UserRecord {
+  std::string upn;            // user principal name, e.g. alice@example.test; unique (case-insens.)
+  std::string object_id;      // oid (UUID, lowercase)
+  std::string display_name;
+  std::string password_hash;  // crypto::HashSecret output; never the password
   int64_t created = 0;
 };
 
@@ -269,6 +297,21 @@ class Store {
   // Removes a vault and its access policies. kConflict (inner code "not-empty") while it holds
   // keys or secrets, active or soft-deleted; kNotFound if there is no such vault.
   virtual Status DeleteVault(std::string_view name) = 0;
+  // Removes a vault with everything in it (keys and secrets, active or soft-deleted, their
+  // versions, policies and events; its access policies and role assignments), in one
+  // transaction: purging a soft-deleted vault. kNotFound if there is no such vault.
+  virtual Status PurgeVault(std::string_view name) = 0;
+
+  // ---- resource groups (Resource Manager)
+  // Creates the group, or updates location and tags of an existing one (the name keeps its first
+  // spelling); returns what is stored and whether it was created.
+  virtual Result<std::pair<ResourceGroupRecord, bool>> PutResourceGroup(
+      const ResourceGroupRecord& group) = 0;
+  virtual Result<ResourceGroupRecord> GetResourceGroup(std::string_view name) = 0;
+  virtual Result<std::vector<ResourceGroupRecord>> ListResourceGroups() = 0;
+  // kConflict (reason::kGroupNotEmpty) while an active vault names the group;
+  // kNotFound if there is no such group.
+  virtual Status DeleteResourceGroup(std::string_view name) = 0;
 
   // ---- access policies (one per vault, object id and application id)
   // Creates or replaces; kNotFound if the vault does not exist.
@@ -404,6 +447,15 @@ class Store {
   virtual Result<PrincipalRecord> GetPrincipalByClientId(std::string_view client_id) = 0;
   virtual Result<std::vector<PrincipalRecord>> ListPrincipals() = 0;
   virtual Status DeletePrincipal(std::string_view name) = 0;
+
+  // ---- users (password sign-in)
+  // kConflict (reason::kUpnTaken) if the UPN is taken (case-insensitive), kConflict if the
+  // object id is.
+  virtual Status AddUser(const UserRecord& user) = 0;
+  virtual Result<UserRecord> GetUserByUpn(std::string_view upn) = 0;
+  virtual Result<UserRecord> GetUserByObjectId(std::string_view object_id) = 0;
+  virtual Result<std::vector<UserRecord>> ListUsers() = 0;
+  virtual Status DeleteUser(std::string_view upn) = 0;
 
   // ---- server settings (small text values: tenant id, identity ids)
   // Returns the stored value, storing `value` first if the setting is absent (atomic).

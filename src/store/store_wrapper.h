@@ -165,6 +165,29 @@ class StoreWrapper : public Store {
                                                           std::string_view name) override {
     return target_->ListSecretEvents(vault, name);
   }
+  Status PurgeVault(std::string_view name) override { return target_->PurgeVault(name); }
+  Result<std::pair<ResourceGroupRecord, bool>> PutResourceGroup(
+      const ResourceGroupRecord& group) override {
+    return target_->PutResourceGroup(group);
+  }
+  Result<ResourceGroupRecord> GetResourceGroup(std::string_view name) override {
+    return target_->GetResourceGroup(name);
+  }
+  Result<std::vector<ResourceGroupRecord>> ListResourceGroups() override {
+    return target_->ListResourceGroups();
+  }
+  Status DeleteResourceGroup(std::string_view name) override {
+    return target_->DeleteResourceGroup(name);
+  }
+  Status AddUser(const UserRecord& user) override { return target_->AddUser(user); }
+  Result<UserRecord> GetUserByUpn(std::string_view upn) override {
+    return target_->GetUserByUpn(upn);
+  }
+  Result<UserRecord> GetUserByObjectId(std::string_view object_id) override {
+    return target_->GetUserByObjectId(object_id);
+  }
+  Result<std::vector<UserRecord>> ListUsers() override { return target_->ListUsers(); }
+  Status DeleteUser(std::string_view upn) override { return target_->DeleteUser(upn); }
   Status AddPrincipal(const PrincipalRecord& principal) override {
     return target_->AddPrincipal(principal);
   }

@@ -14,19 +14,25 @@ namespace {
 using Mode = Engine::Mode;
 
 constexpr char kPutVaultSql[] =
-    "INSERT INTO vaults (name, retention_days, purge_protection, created, rbac_authorization) "
-    "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO NOTHING";
-#define COFFRE_VAULT_SELECT \
-  "SELECT name, retention_days, purge_protection, created, rbac_authorization FROM vaults "
+    "INSERT INTO vaults (name, retention_days, purge_protection, created, rbac_authorization, "
+    "resource_group_key, resource_group, location, sku, tags, deleted_date, scheduled_purge_date) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (name) DO NOTHING";
+#define COFFRE_VAULT_SELECT                                                                   \
+  "SELECT name, retention_days, purge_protection, created, rbac_authorization, resource_group, " \
+  "location, sku, tags, deleted_date, scheduled_purge_date FROM vaults "
 constexpr char kGetVaultSql[] = COFFRE_VAULT_SELECT "WHERE name = $1";
 constexpr char kListVaultsSql[] = COFFRE_VAULT_SELECT "ORDER BY name";
 constexpr char kLockVaultRowSql[] = COFFRE_VAULT_SELECT "WHERE name = $1 FOR UPDATE";
 #undef COFFRE_VAULT_SELECT
 // Waits for writers that hold the vault (adding keys or policies), then keeps new ones out.
 constexpr char kLockVaultSql[] = "SELECT 1 FROM vaults WHERE name = $1 FOR UPDATE";
+// The columns of kPutVaultSql but created, which never changes.
 constexpr char kUpdateVaultSql[] =
-    "UPDATE vaults SET retention_days = $2, purge_protection = $3, rbac_authorization = $4 "
-    "WHERE name = $1";
+    "UPDATE vaults SET retention_days = $2, purge_protection = $3, rbac_authorization = $4, "
+    "resource_group_key = $5, resource_group = $6, location = $7, sku = $8, tags = $9, "
+    "deleted_date = $10, scheduled_purge_date = $11 WHERE name = $1";
+constexpr char kResourceGroupExistsSql[] =
+    "SELECT 1 FROM resource_groups WHERE name_key = $1 FOR UPDATE";
 constexpr char kVaultHasKeysSql[] =
     "SELECT 1 FROM keys WHERE vault = $1 UNION ALL SELECT 1 FROM secrets WHERE vault = $1 LIMIT 1";
 constexpr char kDeleteVaultPoliciesSql[] = "DELETE FROM access_policies WHERE vault = $1";
@@ -71,8 +77,20 @@ constexpr char kListRoleAssignmentsForSql[] =
 Status ReadVault(const Row& row, VaultRecord* vault) {
   if (!row.Text(0, &vault->name) || !row.Int(1, &vault->retention_days) ||
       !row.Bool(2, &vault->purge_protection) || !row.Int(3, &vault->created) ||
-      !row.Bool(4, &vault->rbac_authorization)) {
+      !row.Bool(4, &vault->rbac_authorization) || !row.Text(5, &vault->resource_group) ||
+      !row.Text(6, &vault->location) || !row.Text(7, &vault->sku)) {
     return Corrupt("vaults");
+  }
+  std::string tags;
+  if (!row.Text(8, &tags) || !DecodeTags(tags, &vault->tags)) return Corrupt("vaults");
+  for (int col : {9, 10}) {
+    std::optional<int64_t>& field = col == 9 ? vault->deleted_date : vault->scheduled_purge_date;
+    field.reset();
+    if (!row.IsNull(col)) {
+      int64_t value = 0;
+      if (!row.Int(col, &value)) return Corrupt("vaults");
+      field = value;
+    }
   }
   return Status::Ok();
 }
@@ -98,14 +116,19 @@ Status ReadRoleAssignment(const Row& row, RoleAssignmentRecord* a) {
   return Status::Ok();
 }
 
-// The columns of kPutVaultSql.
-Params VaultParams(const VaultRecord& vault) {
+// The columns of kPutVaultSql, or (for_update) of kUpdateVaultSql.
+Params VaultParams(const VaultRecord& vault, bool for_update = false) {
   Params params;
-  params.Text(AsciiLower(vault.name))
-      .Int(vault.retention_days)
-      .Bool(vault.purge_protection)
-      .Int(vault.created)
-      .Bool(vault.rbac_authorization);
+  params.Text(AsciiLower(vault.name)).Int(vault.retention_days).Bool(vault.purge_protection);
+  if (!for_update) params.Int(vault.created);
+  params.Bool(vault.rbac_authorization)
+      .Text(AsciiLower(vault.resource_group))
+      .Text(vault.resource_group)
+      .Text(vault.location)
+      .Text(vault.sku)
+      .Text(EncodeTags(vault.tags))
+      .OptInt(vault.deleted_date)
+      .OptInt(vault.scheduled_purge_date);
   return params;
 }
 
@@ -124,6 +147,16 @@ Status SqlStore::PutVault(const VaultRecord& vault) {
 Status SqlStore::CreateVault(const VaultRecord& vault) {
   if (vault.name.empty()) return Status::BadParameter("vault name is empty");
   return Run(Mode::kWrite, [&](Transaction& txn) -> Status {
+    if (!vault.resource_group.empty()) {
+      // The group row stays locked until the vault is in: a group delete cannot slip between.
+      COFFRE_ASSIGN_OR_RETURN(
+          bool group, Exists(txn, kResourceGroupExistsSql,
+                             Params().Text(AsciiLower(vault.resource_group))));
+      if (!group) {
+        return Status::NotFound("ResourceGroupNotFound",
+                                "resource group '" + vault.resource_group + "' not found");
+      }
+    }
     COFFRE_ASSIGN_OR_RETURN(int64_t inserted, txn.Exec(kPutVaultSql, VaultParams(vault)));
     if (inserted == 0) {
       return Status::Conflict("vault '" + AsciiLower(vault.name) + "' exists",
@@ -151,12 +184,8 @@ Result<std::vector<VaultRecord>> SqlStore::ListVaults() {
 
 Status SqlStore::UpdateVault(const VaultRecord& vault) {
   return Run(Mode::kWrite, [&](Transaction& txn) -> Status {
-    Params params;
-    params.Text(AsciiLower(vault.name))
-        .Int(vault.retention_days)
-        .Bool(vault.purge_protection)
-        .Bool(vault.rbac_authorization);
-    COFFRE_ASSIGN_OR_RETURN(int64_t updated, txn.Exec(kUpdateVaultSql, params));
+    COFFRE_ASSIGN_OR_RETURN(int64_t updated,
+                            txn.Exec(kUpdateVaultSql, VaultParams(vault, /*for_update=*/true)));
     if (updated == 0) return VaultNotFound(vault.name);
     return Status::Ok();
   });
@@ -175,12 +204,7 @@ Result<VaultRecord> SqlStore::ModifyVault(std::string_view name,
     COFFRE_RETURN_IF_ERROR(change(changed));
     changed.name = stored.name;
     changed.created = stored.created;
-    Params params;
-    params.Text(vault)
-        .Int(changed.retention_days)
-        .Bool(changed.purge_protection)
-        .Bool(changed.rbac_authorization);
-    COFFRE_RETURN_IF_ERROR(txn.Exec(kUpdateVaultSql, params).status());
+    COFFRE_RETURN_IF_ERROR(txn.Exec(kUpdateVaultSql, VaultParams(changed, /*for_update=*/true)).status());
     return changed;
   });
 }

@@ -27,6 +27,7 @@ constexpr sql::SchemaDialect kSqliteDialect = {
         "ALTER TABLE principals ADD COLUMN client_id_key TEXT NOT NULL DEFAULT '';\n"
         "UPDATE principals SET client_id_key = lower(client_id);\n"
         "CREATE UNIQUE INDEX principals_client_id_key ON principals (client_id_key);",
+    .migration_7_reserved = "SELECT 1;",
 };
 
 // PostgreSQL's spelling of the schema: byte-order collation for
@@ -48,6 +49,7 @@ constexpr sql::SchemaDialect kPostgresDialect = {
         "  client_id TEXT COLLATE \"C\" NOT NULL,",
     // This schema had the column from the start; the migration only keeps the numbers in step.
     .migration_5 = "COMMENT ON TABLE principals IS 'client-credential identities (coffre)';",
+    .migration_7_reserved = "SELECT 1;",
 };
 
 constexpr const char* kMigrationTemplates[] = {
@@ -213,6 +215,40 @@ CREATE TABLE secret_events (
   FOREIGN KEY (vault, name_key) REFERENCES secrets (vault, name_key) ON DELETE CASCADE
 ){table_options};
 )sql",
+    // 7: reserved for the certificates branch's migration (a no-op here, so the numbers below
+    // stay the same when the branches merge).
+    R"sql(
+{migration_7_reserved}
+)sql",
+    // 8: users (password sign-in), Resource Manager resource groups, and what Resource Manager
+    // keeps about a vault: its group, location, sku, tags and soft-deleted state.
+    R"sql(
+CREATE TABLE users (
+  upn_key {text} PRIMARY KEY,
+  upn {text} NOT NULL,
+  object_id {text} NOT NULL UNIQUE,
+  display_name {text} NOT NULL,
+  password_hash {text} NOT NULL,
+  created {int64} NOT NULL
+){table_options};
+
+CREATE TABLE resource_groups (
+  name_key {text} PRIMARY KEY,
+  name {text} NOT NULL,
+  location {text} NOT NULL,
+  tags {document} NOT NULL,
+  created {int64} NOT NULL
+){table_options};
+
+ALTER TABLE vaults ADD COLUMN resource_group_key {text} NOT NULL DEFAULT '';
+ALTER TABLE vaults ADD COLUMN resource_group {text} NOT NULL DEFAULT '';
+ALTER TABLE vaults ADD COLUMN location {text} NOT NULL DEFAULT '';
+ALTER TABLE vaults ADD COLUMN sku {text} NOT NULL DEFAULT 'standard';
+ALTER TABLE vaults ADD COLUMN tags {text} NOT NULL DEFAULT '[]';
+ALTER TABLE vaults ADD COLUMN deleted_date {int64};
+ALTER TABLE vaults ADD COLUMN scheduled_purge_date {int64};
+CREATE INDEX vaults_by_resource_group ON vaults (resource_group_key);
+)sql",
 };
 
 std::string Spell(std::string_view text, const SchemaDialect& d) {
@@ -228,6 +264,7 @@ std::string Spell(std::string_view text, const SchemaDialect& d) {
       {"{next_sequence_check}", d.next_sequence_check},
       {"{principal_ids}", d.principal_ids},
       {"{migration_5}", d.migration_5},
+      {"{migration_7_reserved}", d.migration_7_reserved},
   };
   std::string out;
   out.reserve(text.size() * 2);

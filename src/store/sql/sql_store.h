@@ -110,6 +110,19 @@ class SqlStore final : public Store, public StoreMaintenance {
   Result<std::vector<SecretEventRecord>> ListSecretEvents(std::string_view vault,
                                                           std::string_view name) override;
 
+  // ---- users, resource groups, vault purge (directory_records.cc)
+  Status PurgeVault(std::string_view name) override;
+  Result<std::pair<ResourceGroupRecord, bool>> PutResourceGroup(
+      const ResourceGroupRecord& group) override;
+  Result<ResourceGroupRecord> GetResourceGroup(std::string_view name) override;
+  Result<std::vector<ResourceGroupRecord>> ListResourceGroups() override;
+  Status DeleteResourceGroup(std::string_view name) override;
+  Status AddUser(const UserRecord& user) override;
+  Result<UserRecord> GetUserByUpn(std::string_view upn) override;
+  Result<UserRecord> GetUserByObjectId(std::string_view object_id) override;
+  Result<std::vector<UserRecord>> ListUsers() override;
+  Status DeleteUser(std::string_view upn) override;
+
   // ---- principals, settings, job leases (principal_records.cc)
   Status AddPrincipal(const PrincipalRecord& principal) override;
   Result<PrincipalRecord> GetPrincipalByClientId(std::string_view client_id) override;

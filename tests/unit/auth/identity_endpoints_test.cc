@@ -368,6 +368,110 @@ TEST_F(IdentityEndpointsTest, SecretIsNeverStored) {
   EXPECT_NE(all.find(principal.record.client_id), std::string::npos);
 }
 
+// ---------------------------------------------------------------- users (password grant)
+
+constexpr char kCliClientId[] = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
+constexpr char kAuthority[] = "https://localhost:8443/adfs";
+
+TEST_F(IdentityEndpointsTest, PasswordGrantGivesUserTokensAndRefreshWorks) {
+  auto user = NewUser("alice@example.test", "Alice", "correct-horse-battery", clock_);
+  ASSERT_TRUE(user.ok()) << user.status().ToString();
+  ASSERT_TRUE(store_->AddUser(user->record).ok());
+  // What MSAL Python posts for az login -u/-p against an ADFS authority.
+  FieldMap form{{"grant_type", "password"},
+                {"username", "ALICE@example.test"},
+                {"password", "correct-horse-battery"},
+                {"client_id", kCliClientId},
+                {"scope", std::string(kResource) + "//.default offline_access openid profile"},
+                {"client_info", "1"}};
+  EndpointResponse response = endpoints_->ClientCredentialsToken(form, {}, kResource, kAuthority);
+  ASSERT_EQ(response.status, 200) << response.body;
+  json::object body = ParseBody(response);
+  auto claims = tokens_->Verify(std::string(body.at("access_token").as_string()), kResource);
+  ASSERT_TRUE(claims.ok()) << claims.status().ToString();
+  EXPECT_EQ(claims->object_id, user->record.object_id);
+  EXPECT_EQ(claims->upn, "alice@example.test");
+  EXPECT_EQ(claims->app_id, kCliClientId);
+  EXPECT_EQ(claims->tenant_id, "adfs-tenant");
+  EXPECT_EQ(response.body.find("correct-horse-battery"), std::string::npos);
+  // The id token names the user for MSAL's account cache: iss = the authority, aud = client.
+  std::string id_token(body.at("id_token").as_string());
+  auto payload = Base64UrlDecode(id_token.substr(id_token.find('.') + 1,
+                                                 id_token.rfind('.') - id_token.find('.') - 1));
+  ASSERT_TRUE(payload);
+  json::object id_claims = json::parse(AsChars(*payload)).as_object();
+  EXPECT_EQ(id_claims.at("iss").as_string(), kAuthority);
+  EXPECT_EQ(id_claims.at("aud").as_string(), kCliClientId);
+  EXPECT_EQ(id_claims.at("upn").as_string(), "alice@example.test");
+  EXPECT_EQ(id_claims.at("tid").as_string(), "adfs-tenant");
+
+  // The refresh token is no access token...
+  std::string refresh(body.at("refresh_token").as_string());
+  EXPECT_FALSE(tokens_->Verify(refresh, "urn:coffre:refresh-token").ok());
+  // ...but gets a token for another resource, for the same client only.
+  FieldMap refresh_form{{"grant_type", "refresh_token"},
+                        {"refresh_token", refresh},
+                        {"client_id", kCliClientId},
+                        {"scope", "https://localhost:8443/.default offline_access openid"}};
+  EndpointResponse refreshed =
+      endpoints_->ClientCredentialsToken(refresh_form, {}, kResource, kAuthority);
+  ASSERT_EQ(refreshed.status, 200) << refreshed.body;
+  refresh_form["client_id"] = "11111111-1111-1111-1111-111111111111";
+  EXPECT_EQ(endpoints_->ClientCredentialsToken(refresh_form, {}, kResource, kAuthority).status,
+            400);
+  // An access token is no refresh token.
+  refresh_form["client_id"] = kCliClientId;
+  refresh_form["refresh_token"] = std::string(body.at("access_token").as_string());
+  EXPECT_EQ(endpoints_->ClientCredentialsToken(refresh_form, {}, kResource, kAuthority).status,
+            400);
+  // A deleted user's refresh token stops working.
+  ASSERT_TRUE(store_->DeleteUser("alice@example.test").ok());
+  refresh_form["refresh_token"] = refresh;
+  EndpointResponse gone = endpoints_->ClientCredentialsToken(refresh_form, {}, kResource, kAuthority);
+  EXPECT_EQ(gone.status, 400);
+  EXPECT_NE(gone.body.find("invalid_grant"), std::string::npos);
+}
+
+TEST_F(IdentityEndpointsTest, WrongPasswordAndUnknownUserGetTheSameAnswer) {
+  auto user = NewUser("bob@example.test", "", "", clock_);
+  ASSERT_TRUE(user.ok());
+  EXPECT_GE(user->password.size(), 32u);  // generated
+  EXPECT_EQ(user->record.display_name, "bob");
+  ASSERT_TRUE(store_->AddUser(user->record).ok());
+  auto attempt = [&](std::string username, std::string password) {
+    FieldMap form{{"grant_type", "password"}, {"username", std::move(username)},
+                  {"password", std::move(password)}, {"client_id", kCliClientId},
+                  {"scope", kScope}};
+    return endpoints_->ClientCredentialsToken(form, {}, kResource, kAuthority);
+  };
+  EndpointResponse wrong = attempt("bob@example.test", "not-the-password");
+  EndpointResponse unknown = attempt("nobody@example.test", "not-the-password");
+  EXPECT_EQ(wrong.status, 400);
+  EXPECT_EQ(wrong.body, unknown.body);
+  EXPECT_EQ(attempt("bob@example.test", user->password).status, 200);
+  // Two resources, or none: invalid_scope, before any password work.
+  FieldMap two{{"grant_type", "password"}, {"username", "bob@example.test"},
+               {"password", user->password}, {"client_id", kCliClientId},
+               {"scope", "https://a.test/.default https://b.test/.default"}};
+  EXPECT_NE(endpoints_->ClientCredentialsToken(two, {}, kResource, kAuthority)
+                .body.find("invalid_scope"),
+            std::string::npos);
+}
+
+TEST_F(IdentityEndpointsTest, NewUserValidatesInput) {
+  EXPECT_FALSE(NewUser("no-at-sign", "", "", clock_).ok());
+  EXPECT_FALSE(NewUser("a@b@c", "", "", clock_).ok());
+  EXPECT_FALSE(NewUser("@example.test", "", "", clock_).ok());
+  EXPECT_FALSE(NewUser("a@.example", "", "", clock_).ok());
+  EXPECT_FALSE(NewUser("a b@example.test", "", "", clock_).ok());
+  EXPECT_FALSE(NewUser("a@example.test", "", "short", clock_).ok());
+  EXPECT_FALSE(NewUser("a@example.test", "bad\nname", "long-enough-1", clock_).ok());
+  EXPECT_FALSE(NewUser(std::string(300, 'a') + "@example.test", "", "", clock_).ok());
+  auto ok = NewUser("first.last+tag@sub.example.test", "First Last", "long-enough-1", clock_);
+  ASSERT_TRUE(ok.ok());
+  EXPECT_NE(ok->record.password_hash.find("pbkdf2"), std::string::npos);
+}
+
 TEST_F(IdentityEndpointsTest, CreatePrincipalValidatesNames) {
   for (std::string name :
        {std::string(), std::string(129, 'a'), std::string("a/b"), std::string("tab\there"),

@@ -2,6 +2,8 @@
 // assignment scopes, principals by name or id) and who is told after each change.
 #include "service/vault_admin.h"
 
+#include "service/resource_groups.h"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -220,6 +222,53 @@ TEST_F(VaultAdminTest, PrincipalsAreFoundByClientIdOrName) {
   auto listed = admin_->ListPrincipals();
   ASSERT_TRUE(listed.ok());
   EXPECT_TRUE(listed->empty());
+}
+
+// ---- Resource Manager: groups, soft-deleted vaults, purge
+
+TEST_F(VaultAdminTest, ResourceGroupDeleteSoftDeletesItsVaultsAndPurgeRemovesThem) {
+  ResourceGroups groups(*store_, *admin_, clock_);
+  EXPECT_EQ(groups.Put("bad/name", "westeurope", {}).status().code(), "InvalidResourceGroupName");
+  EXPECT_EQ(groups.Put("rg", "", {}).status().code(), "LocationRequired");
+  auto put = groups.Put("Quickstart-RG", "WestEurope", {});
+  ASSERT_TRUE(put.ok()) << put.status().ToString();
+  EXPECT_TRUE(put->created);
+  EXPECT_EQ(put->group.location, "westeurope");
+  EXPECT_EQ(groups.Put("quickstart-rg", "eastus", {}).status().code(),
+            "InvalidResourceGroupLocation");
+
+  VaultSettings in_group;
+  in_group.resource_group = "Quickstart-RG";
+  in_group.location = "westeurope";
+  in_group.retention_days = 7;
+  in_group.purge_protection = true;
+  MustCreate("qs-vault", in_group);
+  VaultSettings nowhere = in_group;
+  nowhere.resource_group = "no-such-rg";
+  EXPECT_EQ(admin_->CreateVault("other-vault", nowhere).status().code(), "ResourceGroupNotFound");
+  EXPECT_EQ(groups.VaultsIn("quickstart-rg")->size(), 1u);
+
+  ASSERT_TRUE(groups.Delete("QUICKSTART-RG").ok());
+  EXPECT_EQ(groups.Get("quickstart-rg").status().code(), "ResourceGroupNotFound");
+  // Soft-deleted: not found as a vault, listed as deleted, serves nothing, name still taken.
+  EXPECT_EQ(admin_->GetVault("qs-vault").status().kind(), ErrorKind::kNotFound);
+  EXPECT_TRUE(admin_->ListVaults()->empty());
+  ASSERT_EQ(admin_->ListDeletedVaults()->size(), 1u);
+  auto deleted = admin_->GetDeletedVault("QS-VAULT");
+  ASSERT_TRUE(deleted.ok());
+  EXPECT_EQ(deleted->deleted_date, kNow);
+  EXPECT_EQ(deleted->scheduled_purge_date, kNow + 7 * 86400);
+  EXPECT_FALSE(vaults_->Find("qs-vault")->has_value());
+  EXPECT_EQ(admin_->CreateVault("qs-vault", {}).status().kind(), ErrorKind::kConflict);
+  EXPECT_EQ(admin_->SoftDeleteVault("qs-vault").status().kind(), ErrorKind::kNotFound);
+
+  // Purge protection: not before the scheduled purge date.
+  EXPECT_EQ(admin_->PurgeDeletedVault("qs-vault").kind(), ErrorKind::kConflict);
+  clock_.Advance(7 * 86400);
+  ASSERT_TRUE(admin_->PurgeDeletedVault("qs-vault").ok());
+  EXPECT_EQ(admin_->GetDeletedVault("qs-vault").status().code(), "DeletedVaultNotFound");
+  EXPECT_EQ(admin_->PurgeDeletedVault("qs-vault").code(), "DeletedVaultNotFound");
+  MustCreate("qs-vault");  // the name is free again
 }
 
 }  // namespace

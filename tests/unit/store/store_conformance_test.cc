@@ -722,5 +722,102 @@ TEST_P(StoreConformanceTest, ConcurrentWritesThatFailLeaveTheOthersIntact) {
   EXPECT_TRUE(problems->empty());
 }
 
+TEST_P(StoreConformanceTest, UsersCrudAndConflicts) {
+  UserRecord alice{"Alice@Example.test", "aaaaaaaa-0000-4000-8000-00000000000a", "Alice", "h1", 10};
+  ASSERT_TRUE(store_->AddUser(alice).ok());
+  UserRecord same_upn = alice;
+  same_upn.upn = "alice@example.TEST";
+  same_upn.object_id = "aaaaaaaa-0000-4000-8000-00000000000b";
+  Status s = store_->AddUser(same_upn);
+  EXPECT_EQ(s.kind(), ErrorKind::kConflict);
+  EXPECT_EQ(s.inner_code(), reason::kUpnTaken);
+  UserRecord same_oid = alice;
+  same_oid.upn = "bob@example.test";
+  EXPECT_EQ(store_->AddUser(same_oid).kind(), ErrorKind::kConflict);
+
+  auto by_upn = store_->GetUserByUpn("ALICE@example.test");
+  ASSERT_TRUE(by_upn.ok()) << by_upn.status().ToString();
+  EXPECT_EQ(by_upn->upn, "Alice@Example.test");
+  EXPECT_EQ(by_upn->password_hash, "h1");
+  EXPECT_EQ(by_upn->display_name, "Alice");
+  auto by_oid = store_->GetUserByObjectId("AAAAAAAA-0000-4000-8000-00000000000A");
+  ASSERT_TRUE(by_oid.ok());
+  EXPECT_EQ(by_oid->upn, alice.upn);
+  ASSERT_EQ(store_->ListUsers()->size(), 1u);
+  ASSERT_TRUE(store_->DeleteUser("alice@EXAMPLE.test").ok());
+  EXPECT_EQ(store_->DeleteUser("alice@example.test").kind(), ErrorKind::kNotFound);
+  EXPECT_EQ(store_->GetUserByUpn("alice@example.test").status().kind(), ErrorKind::kNotFound);
+}
+
+TEST_P(StoreConformanceTest, ResourceGroupsHoldVaults) {
+  auto put = store_->PutResourceGroup({"Quickstart-RG", "westeurope", {{"env", "test"}}, 5});
+  ASSERT_TRUE(put.ok()) << put.status().ToString();
+  EXPECT_TRUE(put->second);
+  auto again = store_->PutResourceGroup({"quickstart-rg", "westeurope", {}, 9});
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->second);
+  EXPECT_EQ(again->first.name, "Quickstart-RG");  // first spelling kept
+  EXPECT_TRUE(again->first.tags.empty());         // tags replaced
+  EXPECT_EQ(again->first.created, 5);
+
+  // A vault filed in a group that does not exist is refused; in one that does, it is kept with
+  // its Resource Manager fields.
+  VaultRecord orphan{.name = "orphan", .created = 1};
+  orphan.resource_group = "no-such-rg";
+  EXPECT_EQ(store_->CreateVault(orphan).kind(), ErrorKind::kNotFound);
+  VaultRecord vault{.name = "qs-vault", .created = 1};
+  vault.resource_group = "QUICKSTART-rg";
+  vault.location = "westeurope";
+  vault.sku = "premium";
+  vault.tags = {{"a", "1"}};
+  ASSERT_TRUE(store_->CreateVault(vault).ok());
+  auto got = store_->GetVault("qs-vault");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->resource_group, "QUICKSTART-rg");
+  EXPECT_EQ(got->sku, "premium");
+  EXPECT_EQ(got->tags, vault.tags);
+  EXPECT_FALSE(got->deleted_date.has_value());
+
+  Status busy = store_->DeleteResourceGroup("quickstart-rg");
+  EXPECT_EQ(busy.inner_code(), reason::kGroupNotEmpty);
+  // Soft-deleted vaults do not hold the group.
+  auto deleted = store_->ModifyVault("qs-vault", [](VaultRecord& v) {
+    v.deleted_date = 100;
+    v.scheduled_purge_date = 200;
+    return Status::Ok();
+  });
+  ASSERT_TRUE(deleted.ok());
+  EXPECT_EQ(store_->GetVault("qs-vault")->scheduled_purge_date, 200);
+  ASSERT_TRUE(store_->DeleteResourceGroup("QUICKSTART-RG").ok());
+  EXPECT_EQ(store_->GetResourceGroup("quickstart-rg").status().kind(), ErrorKind::kNotFound);
+  EXPECT_EQ(store_->DeleteResourceGroup("quickstart-rg").kind(), ErrorKind::kNotFound);
+}
+
+TEST_P(StoreConformanceTest, PurgeVaultRemovesEverythingInIt) {
+  PutVault("full");
+  KeyVersionRecord key;
+  key.vault = "full";
+  key.name = "k1";
+  key.version = std::string(32, 'a');
+  key.key_type = "RSA";
+  key.created = key.updated = 1;
+  key.public_key = {1, 2, 3};
+  key.sealed_private_key = {4, 5, 6};
+  ASSERT_TRUE(store_->AddKeyVersion(key).ok());
+  ASSERT_TRUE(store_->DeleteKey("full", "k1", 2, 3).ok());  // soft-deleted keys go too
+  ASSERT_TRUE(store_->PutAccessPolicy({"full", "oid-1", "", {"get"}, {}, {}}).ok());
+  EXPECT_EQ(store_->DeleteVault("full").kind(), ErrorKind::kConflict);
+  ASSERT_TRUE(store_->PurgeVault("FULL").ok());
+  EXPECT_EQ(store_->GetVault("full").status().kind(), ErrorKind::kNotFound);
+  EXPECT_EQ(store_->PurgeVault("full").kind(), ErrorKind::kNotFound);
+  // The name is free again, with nothing left over.
+  PutVault("full");
+  EXPECT_EQ(store_->GetDeletedKey("full", "k1").status().kind(), ErrorKind::kNotFound);
+  EXPECT_TRUE(store_->ListAccessPolicies("full")->empty());
+  auto problems = store_->maintenance().CheckConsistency();
+  ASSERT_TRUE(problems.ok());
+  EXPECT_TRUE(problems->empty());
+}
+
 }  // namespace
 }  // namespace coffre::store::storetest
