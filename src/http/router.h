@@ -53,6 +53,8 @@ enum class Endpoint {
   kTenants,        // GET /tenants (likewise)
   kAdmin,          // /coffre-admin/...: routed by the admin API
   kVault,          // the Key Vault data plane
+  kConsole,        // /console/...: the web console's static files (http/console_assets.h)
+  kCorsPreflight,  // OPTIONS with Origin: the console's cross-origin calls to vault hosts
 };
 
 // What routing works out from a request's method, target and (for creates) body, once, on the
@@ -89,6 +91,7 @@ class Router {
   };
   // HTTPS, Host, vault and bearer token, in that order; the error response otherwise.
   std::variant<Admission, ApiResponse> Admit(const ApiRequest& request, const Route& route) const;
+  ApiResponse HandleRoute(const ApiRequest& request, const Route& route) const;
 
   RouterContext context_;
 };
