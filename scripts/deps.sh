@@ -13,6 +13,7 @@ packages=(
   python3 python3-azure python3-aiohttp python3-cryptography libnss-myhostname
   nodejs curl
   azure-cli  # the Azure CLI sign-in tests (tests/integration/test_azure_cli.py)
+  chromium  # the web console test drives it headless (tests/integration/test_console.py)
   clang libclang-rt-14-dev llvm  # make fuzz (libFuzzer, sanitizer runtimes, llvm-symbolizer)
 )
 # `make bench` only (scripts/deps.sh --bench): load generator, reference static server, profiler.

@@ -285,6 +285,12 @@ int RunServer(const ServerConfig& config) {
       AbsolutePath(config.audit_dir.empty() ? JoinPath(data_dir, "audit") : config.audit_dir);
   audit::AuditChain chain;
   chain.key = barrier->DeriveKey(kAuditChainPurpose);
+  // The admin API's audit routes read the same directory and check the chain with the same key.
+  audit::AuditSource audit_source{audit_dir, chain.key,
+                                  [&store = **store, setting = audit::AuditHeadSetting(audit_dir)] {
+                                    auto head = store.GetSetting(setting);
+                                    return head.ok() && *head ? **head : std::string();
+                                  }};
   chain.record_head = [&store = **store,
                        setting = audit::AuditHeadSetting(audit_dir)](const std::string& head) {
     if (Status stored = store.PutSetting(setting, head); !stored.ok()) {
@@ -324,7 +330,7 @@ int RunServer(const ServerConfig& config) {
   service::VaultAdmin::Hooks admin_hooks;
   admin_hooks.access_changed = [&access] { access.Forget(); };
   service::VaultAdmin vault_admin(**store, vaults, clock, std::move(admin_hooks));
-  http::AdminContext admin{vault_admin, admin_token->token, **tokens, clock};
+  http::AdminContext admin{vault_admin, admin_token->token, **tokens, clock, &audit_source};
   auth::SignInThrottle sign_ins(clock, {.failures_per_address = config.max_failed_sign_ins,
                                         .failures_per_client = config.max_failed_sign_ins,
                                         .window = std::chrono::seconds(60)});

@@ -6,6 +6,7 @@
 #include "auth/access_control.h"
 #include "auth/identity_endpoints.h"
 #include "common/strings.h"
+#include "http/admin_audit.h"
 #include "http/key_json.h"
 #include "http/router.h"
 
@@ -172,6 +173,7 @@ class AdminHandler {
     if (collection == "vaults") return Vaults();
     if (collection == "principals") return Principals();
     if (collection == "roleAssignments") return RoleAssignments();
+    if (collection == "audit") return HandleAuditRead(c_.audit, c_.clock, request_, target_);
     return NotFound("Unknown admin resource.");
   }
 

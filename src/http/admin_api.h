@@ -6,6 +6,7 @@
 
 #include <string_view>
 
+#include "audit/audit_query.h"
 #include "auth/admin_token.h"
 #include "auth/token_authority.h"
 #include "common/clock.h"
@@ -21,7 +22,8 @@ struct AdminContext {
   service::VaultAdmin& admin;
   const auth::AdminToken& admin_token;
   const auth::TokenAuthority& tokens;
-  const Clock& clock;  // when principals are made
+  const Clock& clock;                         // when principals are made
+  const audit::AuditSource* audit = nullptr;  // the audit routes (http/admin_audit.h); null: 404
 };
 
 // Answers any request whose first path segment is kAdminPathSegment: parses it, calls the

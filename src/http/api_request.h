@@ -60,9 +60,15 @@ enum class WorkKind { kCompute, kBlocking, kSlow, kSignIn };
 
 // Headers the HTTP layer copies into ApiRequest::headers (everything else is dropped).
 inline constexpr std::string_view kForwardedHeaders[] = {
-    "authorization", "content-type",      "x-identity-header", "x-ms-client-request-id",
-    "metadata",      "client-request-id",
+    "authorization",
+    "content-type",
+    "x-identity-header",
+    "x-ms-client-request-id",
+    "metadata",
+    "client-request-id",
     "secret",  // the App Service 2017-09-01 managed identity secret (MSI_SECRET)
+    "origin",
+    "access-control-request-method",  // the web console's cross-origin calls
 };
 
 }  // namespace coffre::http

@@ -6,6 +6,8 @@
 #include <cctype>
 
 #include "common/strings.h"
+#include "http/console_assets.h"
+#include "http/cors.h"
 #include "http/key_json.h"
 
 namespace coffre::http {
@@ -467,6 +469,16 @@ Route Router::RouteOf(const ApiRequest& request) {
     route.endpoint = Endpoint::kGraph;
     return route;
   }
+  if (!segments.empty() && segments[0] == kConsolePathSegment) {
+    route.endpoint = Endpoint::kConsole;
+    route.kind = WorkKind::kCompute;
+    return route;
+  }
+  if (IsCorsPreflight(request)) {
+    route.endpoint = Endpoint::kCorsPreflight;
+    route.kind = WorkKind::kCompute;
+    return route;
+  }
   route.endpoint = Endpoint::kVault;
   route.operation = ClassifyVaultRoute(request.method, segments);
   if (std::holds_alternative<ApiResponse>(route.operation) && !segments.empty() &&
@@ -485,6 +497,12 @@ Route Router::RouteOf(const ApiRequest& request) {
 }
 
 ApiResponse Router::Handle(const ApiRequest& request, const Route& route) const {
+  ApiResponse response = HandleRoute(request, route);
+  AddCorsHeaders(request, response);
+  return response;
+}
+
+ApiResponse Router::HandleRoute(const ApiRequest& request, const Route& route) const {
   if (!route.target) {
     return ErrorResponse(Status::BadParameter("The request URI is not valid."));
   }
@@ -493,6 +511,10 @@ ApiResponse Router::Handle(const ApiRequest& request, const Route& route) const 
     case Endpoint::kInvalidTarget:
     case Endpoint::kVault:
       break;
+    case Endpoint::kConsole:
+      return ConsoleResponse(request, target);
+    case Endpoint::kCorsPreflight:
+      return CorsPreflightResponse(request);
     case Endpoint::kAdmin:
       if (context_.admin == nullptr) {
         return ErrorResponse(Status::NotFound("NotFound", "The admin API is not enabled."));

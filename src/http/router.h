@@ -57,6 +57,8 @@ enum class Endpoint {
   kArm,            // /subscriptions/{id}/...: Resource Manager (arm_api.h)
   kGraph,          // /v1.0/...: the Microsoft Graph lookups az makes (arm_api.h)
   kVault,          // the Key Vault data plane
+  kConsole,        // /console/...: the web console's static files (http/console_assets.h)
+  kCorsPreflight,  // OPTIONS with Origin: the console's cross-origin calls to vault hosts
 };
 
 // What routing works out from a request's method, target and (for creates) body, once, on the
@@ -93,6 +95,7 @@ class Router {
   };
   // HTTPS, Host, vault and bearer token, in that order; the error response otherwise.
   std::variant<Admission, ApiResponse> Admit(const ApiRequest& request, const Route& route) const;
+  ApiResponse HandleRoute(const ApiRequest& request, const Route& route) const;
 
   RouterContext context_;
 };

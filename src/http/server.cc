@@ -451,7 +451,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     response->result(static_cast<unsigned>(api.status));
     for (auto& [name, value] : api.headers) response->set(name, value);
     response->set(bhttp::field::date, HttpDate());
-    response->set(bhttp::field::cache_control, "no-cache");
+    if (response->find(bhttp::field::cache_control) == response->end()) {
+      response->set(bhttp::field::cache_control, "no-cache");
+    }
     response->set(bhttp::field::pragma, "no-cache");
     response->set(bhttp::field::expires, "-1");
     response->set("X-Content-Type-Options", "nosniff");
