@@ -23,9 +23,11 @@ function append(el, children) {
 
 export function table(headers, rows, empty = "Nothing here yet.") {
   if (rows.length === 0) return h("p", { class: "empty" }, empty);
+  // A column whose cells hide at phone width hides its heading too.
+  const narrow = (i) => rows[0].children[i] && rows[0].children[i].classList.contains("hide-narrow");
   return h("div", { class: "table-wrap" },
     h("table", {},
-      h("thead", {}, h("tr", {}, headers.map((t) => h("th", { scope: "col" }, t)))),
+      h("thead", {}, h("tr", {}, headers.map((t, i) => h("th", { scope: "col", class: narrow(i) ? "hide-narrow" : undefined }, t)))),
       h("tbody", {}, rows)));
 }
 

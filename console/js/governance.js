@@ -154,7 +154,7 @@ export async function auditPage(ctx, root) {
     h("p", {}, h("label", { for: "live-tail" }, tail, " Live tail (new lines every 2 s)"))));
   root.append(h("section", { class: "card" }, h("div", { class: "table-wrap" }, h("table", { id: "audit-table" },
     h("thead", {}, h("tr", {}, ["Time (UTC)", "Vault", "Operation", "Key or secret", "Caller", "Status", "ms", "Client"]
-      .map((t) => h("th", { scope: "col" }, t)))), body)), more));
+      .map((t, i) => h("th", { scope: "col", class: [4, 6, 7].includes(i) ? "hide-narrow" : undefined }, t)))), body)), more));
   await load();
   await verify().catch((e) => ctx.error(e));
   ctx.timers.push(setInterval(() => { if (tail.checked) poll().catch((e) => ctx.error(e)); }, 2000));
