@@ -8,6 +8,7 @@
 #include "common/strings.h"
 #include "http/key_json.h"
 #include "http/router.h"
+#include "http/test_harness.h"
 
 namespace coffre::http {
 namespace json = boost::json;
@@ -172,6 +173,7 @@ class AdminHandler {
     if (collection == "vaults") return Vaults();
     if (collection == "principals") return Principals();
     if (collection == "roleAssignments") return RoleAssignments();
+    if (collection == "dev") return HandleHarnessRequest(c_.harness, request_, seg_);
     return NotFound("Unknown admin resource.");
   }
 

@@ -14,6 +14,10 @@
 #include "service/vault_admin.h"
 
 namespace coffre::http {
+struct TestHarness;
+}  // namespace coffre::http
+
+namespace coffre::http {
 
 inline constexpr std::string_view kAdminPathSegment = "coffre-admin";
 
@@ -22,6 +26,8 @@ struct AdminContext {
   const auth::AdminToken& admin_token;
   const auth::TokenAuthority& tokens;
   const Clock& clock;  // when principals are made
+  // Test-harness mode: /coffre-admin/v1/dev/...; null: those routes answer 404.
+  TestHarness* harness = nullptr;
 };
 
 // Answers any request whose first path segment is kAdminPathSegment: parses it, calls the

@@ -20,6 +20,7 @@
 #include "http/keys_api.h"
 #include "http/request_target.h"
 #include "http/secrets_api.h"
+#include "http/test_harness.h"
 #include "service/crypto_service.h"
 #include "service/key_service.h"
 #include "service/secret_service.h"
@@ -38,6 +39,8 @@ struct RouterContext {
   // Failed sign-ins (client secrets, admin tokens, identity headers); null: not throttled.
   auth::SignInThrottle* sign_ins = nullptr;
   service::SecretService* secrets = nullptr;  // null: no secrets API (answered 404)
+  // Test-harness mode (faults, throttling); null on a production server.
+  TestHarness* harness = nullptr;
 };
 
 // What a request's path addresses.
