@@ -35,8 +35,8 @@ Result<std::unique_ptr<http::TestHarness>> MakeTestHarness(const ServerConfig& c
   }
   if (factor) {
     // Windows are measured on the real clock: time travel does not empty them.
-    harness->throttle = std::make_unique<http::VaultThrottle>(
-        real_clock, http::ThrottleLimits::Azure(*factor));
+    harness->throttle =
+        std::make_unique<http::VaultThrottle>(real_clock, http::ThrottleLimits::Azure(*factor));
     spdlog::info("test harness: Azure Key Vault throttling at {}x the published limits", *factor);
   }
   return harness;

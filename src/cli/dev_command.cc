@@ -10,8 +10,8 @@
 namespace coffre::cli {
 
 void AddDevCommands(CLI::App& app, Cli& cli) {
-  auto* dev = app.add_subcommand(
-      "dev", "Help for the --dev server, and its test harness (time, faults)");
+  auto* dev =
+      app.add_subcommand("dev", "Help for the --dev server, and its test harness (time, faults)");
   dev->require_subcommand(1);
   auto data_dir = std::make_shared<std::string>(app::ServerConfig{}.data_dir);
   auto* az = dev->add_subcommand(

@@ -74,7 +74,8 @@ void AddTimeCommands(CLI::App* dev, Cli& cli) {
 
 void AddFaultCommands(CLI::App* dev, Cli& cli) {
   auto* fault = dev->add_subcommand(
-      "fault", "Make the next matching requests fail (status, Retry-After, delay, closed connection)");
+      "fault",
+      "Make the next matching requests fail (status, Retry-After, delay, closed connection)");
   fault->require_subcommand(1);
   {
     auto o = std::make_shared<FaultOptions>();

@@ -76,7 +76,8 @@ void FaultInjector::Clear() {
 
 bool FaultInjector::Remove(std::string_view id) {
   std::lock_guard lock(mutex_);
-  auto it = std::find_if(faults_.begin(), faults_.end(), [&](const Fault& f) { return f.id == id; });
+  auto it =
+      std::find_if(faults_.begin(), faults_.end(), [&](const Fault& f) { return f.id == id; });
   if (it == faults_.end()) return false;
   faults_.erase(it);
   any_.store(!faults_.empty(), std::memory_order_release);

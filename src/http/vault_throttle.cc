@@ -36,8 +36,8 @@ ThrottleClass ThrottleClassOf(std::string_view operation) {
 }
 
 int64_t VaultThrottle::Admit(std::string_view vault, ThrottleClass kind) {
-  const auto bucket_length = std::chrono::duration_cast<std::chrono::nanoseconds>(limits_.window) /
-                             kBuckets;
+  const auto bucket_length =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(limits_.window) / kBuckets;
   const auto since_start = clock_.Monotonic().time_since_epoch();
   const int64_t bucket = since_start / bucket_length;
   const int limit = limits_.per_window[static_cast<size_t>(kind)];
