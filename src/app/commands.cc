@@ -19,6 +19,7 @@
 #include "service/resource_groups.h"
 #include "app/dev_environment.h"
 #include "app/principal_env.h"
+#include "app/test_harness_setup.h"
 #include "audit/audit_log.h"
 #include "auth/access_checker.h"
 #include "auth/access_control.h"
@@ -271,6 +272,11 @@ int RunServer(const ServerConfig& config) {
 
   auto admin_token = PrepareAdminToken(**store, data_dir);
   if (!admin_token.ok()) return Fail(admin_token.status());
+  // Test-harness mode moves the clock the service layer and background jobs read; tokens,
+  // caches, throttles and the audit log keep the real one.
+  auto harness = MakeTestHarness(config, **store, clock);
+  if (!harness.ok()) return Fail(harness.status());
+  const Clock& service_clock = *harness ? static_cast<const Clock&>(*(*harness)->clock) : clock;
 
   service::VaultDirectory vaults(**store, clock);
   std::vector<std::string> vault_names = config.vaults;
@@ -318,28 +324,31 @@ int RunServer(const ServerConfig& config) {
   }
 
   service::MaterialBarrier material(std::move(*barrier));
-  service::KeyService keys(**store, material, clock);
-  service::SecretService secrets(**store, material, clock);
-  service::CryptoService crypto(**store, material, clock);
-  service::RotationScheduler rotations(**store, keys, vaults, clock);
-  // Replicas sharing a store take turns; each names itself with a fresh id.
+  service::KeyService keys(**store, material, service_clock);
+  service::SecretService secrets(**store, material, service_clock);
+  service::CryptoService crypto(**store, material, service_clock);
+  service::RotationScheduler rotations(**store, keys, vaults, service_clock);
+  // Replicas sharing a store take turns; each names itself with a fresh id. The jobs' lease is
+  // between replicas, on the real clock; purges and rotations read the service clock.
   service::BackgroundJobs background_jobs(**store, keys, &secrets, rotations, clock,
                                           crypto::RandomUuid(), BackgroundInterval());
+  if (*harness) ConnectBackgroundJobs(**harness, **store, background_jobs);
   auth::IdentityEndpoints identity(**tokens, **store, dev.identity_header, dev.identity);
   auth::AccessChecker access(**store, clock);
   service::VaultAdmin::Hooks admin_hooks;
   admin_hooks.access_changed = [&access] { access.Forget(); };
-  service::VaultAdmin vault_admin(**store, vaults, clock, std::move(admin_hooks));
-  http::AdminContext admin{vault_admin, admin_token->token, **tokens, clock, &audit_source};
+  service::VaultAdmin vault_admin(**store, vaults, service_clock, std::move(admin_hooks));
+  http::AdminContext admin{vault_admin, admin_token->token, **tokens, clock, &audit_source,
+                           harness->get()};
   auth::SignInThrottle sign_ins(clock, {.failures_per_address = config.max_failed_sign_ins,
                                         .failures_per_client = config.max_failed_sign_ins,
                                         .window = std::chrono::seconds(60)});
-  service::ResourceGroups resource_groups(**store, vault_admin, clock);
+  service::ResourceGroups resource_groups(**store, vault_admin, service_clock);
   http::ArmOperations arm_operations;
   http::ArmContext arm{vault_admin, resource_groups, **tokens, &admin_token->token,
                        arm_operations};
   http::Router router({keys, crypto, vaults, **tokens, identity, access, &admin, &sign_ins,
-                       &secrets, config.arm || config.dev ? &arm : nullptr});
+                       &secrets, config.arm || config.dev ? &arm : nullptr, harness->get()});
   http::Server server(std::move(options), router);
   // Set before the server starts, so no request sees it half-made.
   if (config.dev) {

@@ -24,6 +24,10 @@ struct ServerConfig {
   // Failed sign-ins per client address (and per client id) per minute before 429s.
   int max_failed_sign_ins = 20;
   std::string storage;  // empty: SQLite in DATA_DIR; or sqlite:PATH, postgresql://...
+  // Test-harness mode (time control, faults, throttling): always in --dev; otherwise only with
+  // --test-harness, so a production server never has it by accident.
+  bool test_harness = false;
+  std::string throttle = "off";  // azure, off, or a factor for Azure's limits
 };
 
 // Runs the server until SIGINT/SIGTERM. Returns the process exit code.

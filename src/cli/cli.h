@@ -87,6 +87,8 @@ void AddRoleCommands(CLI::App& app, Cli& cli);
 void AddKeyCommands(CLI::App& app, Cli& cli);
 void AddSecretCommands(CLI::App& app, Cli& cli);
 void AddDevCommands(CLI::App& app, Cli& cli);
+// `coffre dev time|fault` (dev_harness_command.cc), under `coffre dev`.
+void AddDevHarnessCommands(CLI::App* dev, Cli& cli);
 // `coffre store check` runs while parsing (store_command.cc) and needs no Cli.
 void AddStoreCommands(CLI::App& app);
 // `coffre --version` and `coffre version` (help_command.cc).

@@ -10,7 +10,8 @@
 namespace coffre::cli {
 
 void AddDevCommands(CLI::App& app, Cli& cli) {
-  auto* dev = app.add_subcommand("dev", "Help for the --dev server");
+  auto* dev =
+      app.add_subcommand("dev", "Help for the --dev server, and its test harness (time, faults)");
   dev->require_subcommand(1);
   auto data_dir = std::make_shared<std::string>(app::ServerConfig{}.data_dir);
   auto* az = dev->add_subcommand(
@@ -28,6 +29,7 @@ void AddDevCommands(CLI::App& app, Cli& cli) {
     std::cout << text.str() << std::flush;
     return 0;
   });
+  AddDevHarnessCommands(dev, cli);
 }
 
 }  // namespace coffre::cli

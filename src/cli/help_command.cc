@@ -82,6 +82,11 @@ const std::map<std::string, std::string>& Examples() {
       {"secret list", "coffre secret list --vault-name dev -o table"},
       {"store", "coffre store check --data-dir ./coffre-data"},
       {"store check", "coffre store check --data-dir ./coffre-data"},
+      {"dev time", "coffre dev time advance 30d"},
+      {"dev time advance", "coffre dev time advance 30d"},
+      {"dev time set", "coffre dev time set 2027-01-01T00:00:00Z"},
+      {"dev fault", "coffre dev fault add --operation sign --status 503 --count 3"},
+      {"dev fault add", "coffre dev fault add --operation sign --status 503 --count 3"},
   };
   return examples;
 }

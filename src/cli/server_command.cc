@@ -38,7 +38,9 @@ constexpr const char* kFileSettings[] = {"data-dir",
                                          "io-threads",
                                          "audit-dir",
                                          "audit-file-bytes",
-                                         "max-failed-sign-ins"};
+                                         "max-failed-sign-ins",
+                                         "test-harness",
+                                         "throttle"};
 
 // A TOML basic string: "...", with quotes, backslashes and control characters escaped.
 std::string TomlString(const std::string& value) {
@@ -98,6 +100,8 @@ std::string ConfigText(const app::ServerConfig& c) {
   line("audit-dir", TomlString(c.audit_dir.empty() ? c.data_dir + "/audit" : c.audit_dir));
   line("audit-file-bytes", std::to_string(c.audit_file_bytes));
   line("max-failed-sign-ins", std::to_string(c.max_failed_sign_ins));
+  line("test-harness", c.test_harness ? "true" : "false");
+  line("throttle", TomlString(c.throttle));
   return text;
 }
 
@@ -179,6 +183,15 @@ void AddServerCommand(CLI::App& app, Cli& cli) {
                 "Serve the Azure Resource Manager surface for vaults and resource groups (and "
                 "Graph user lookups) on the HTTPS port, for the Azure CLI; on with --dev")
       ->envname("COFFRE_ARM");
+  cmd->add_flag("--test-harness", config.test_harness,
+                "Test-harness mode without --dev (--dev has it): clock control, fault injection "
+                "and throttling through the admin API (coffre dev time|fault). Never in production")
+      ->envname("COFFRE_TEST_HARNESS");
+  cmd->add_option("--throttle", config.throttle,
+                  "Azure Key Vault's per-vault throttling: azure, off, or a factor for Azure's "
+                  "published limits (0.01: a hundredth); needs --dev or --test-harness")
+      ->envname("COFFRE_THROTTLE")
+      ->capture_default_str();
   cmd->add_option("--storage", config.storage,
                   "Store URL: sqlite:PATH or postgresql://... (default SQLite in DATA_DIR)")
       ->envname("COFFRE_STORAGE");
@@ -215,7 +228,7 @@ void AddServerCommand(CLI::App& app, Cli& cli) {
       "COFFRE_HTTP_PORT, COFFRE_BIND and COFFRE_VAULTS as comma lists, COFFRE_DEV, COFFRE_ARM, "
       "COFFRE_STORAGE, COFFRE_MASTER_KEY_FILE, COFFRE_TLS_CERT, COFFRE_TLS_KEY, "
       "COFFRE_IO_THREADS, COFFRE_AUDIT_DIR, COFFRE_AUDIT_FILE_BYTES, COFFRE_MAX_FAILED_SIGN_INS, "
-      "COFFRE_CONFIG).");
+      "COFFRE_TEST_HARNESS, COFFRE_THROTTLE, COFFRE_CONFIG).");
   cli.OnRun(cmd, [flags, cmd] {
     if (!flags->config_file.empty()) ApplyConfigFile(cmd, flags->config_file);
     if (flags->print_config) {

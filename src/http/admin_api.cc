@@ -9,6 +9,7 @@
 #include "http/admin_audit.h"
 #include "http/key_json.h"
 #include "http/router.h"
+#include "http/test_harness.h"
 
 namespace coffre::http {
 namespace json = boost::json;
@@ -174,6 +175,7 @@ class AdminHandler {
     if (collection == "principals") return Principals();
     if (collection == "roleAssignments") return RoleAssignments();
     if (collection == "audit") return HandleAuditRead(c_.audit, c_.clock, request_, target_);
+    if (collection == "dev") return HandleHarnessRequest(c_.harness, request_, seg_);
     return NotFound("Unknown admin resource.");
   }
 

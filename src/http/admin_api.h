@@ -15,6 +15,10 @@
 #include "service/vault_admin.h"
 
 namespace coffre::http {
+struct TestHarness;
+}  // namespace coffre::http
+
+namespace coffre::http {
 
 inline constexpr std::string_view kAdminPathSegment = "coffre-admin";
 
@@ -24,6 +28,8 @@ struct AdminContext {
   const auth::TokenAuthority& tokens;
   const Clock& clock;                         // when principals are made
   const audit::AuditSource* audit = nullptr;  // the audit routes (http/admin_audit.h); null: 404
+  // Test-harness mode: /coffre-admin/v1/dev/...; null: those routes answer 404.
+  TestHarness* harness = nullptr;
 };
 
 // Answers any request whose first path segment is kAdminPathSegment: parses it, calls the

@@ -46,6 +46,10 @@ struct ApiResponse {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   bool close_connection = false;
+  // Test-harness faults: close the connection without answering (once the audit line is
+  // written), or hold the answer back this long.
+  bool drop_connection = false;
+  std::chrono::milliseconds delay{0};
   // The body carries plaintext or key material (decrypt, unwrap): wiped once it is sent.
   bool sensitive = false;
   AuditInfo audit;

@@ -544,8 +544,10 @@ ApiResponse Router::HandleRoute(const ApiRequest& request, const Route& route) c
   const auth::TokenClaims& claims = std::get<Admission>(admitted).claims;
   AuditInfo& audit = std::get<Admission>(admitted).audit;
   const std::optional<OperationFacts> facts = FactsOf(route.operation);
-  auto finish = [&audit](ApiResponse response) {
+  std::chrono::milliseconds injected_delay{0};
+  auto finish = [&audit, &injected_delay](ApiResponse response) {
     response.audit = std::move(audit);
+    response.delay = injected_delay;
     return response;
   };
 
@@ -553,6 +555,12 @@ ApiResponse Router::HandleRoute(const ApiRequest& request, const Route& route) c
     return finish(ErrorResponse(version));
   }
   if (!facts) return finish(std::get<ApiResponse>(route.operation));
+  if (context_.harness != nullptr) {
+    Intercepted intercepted = InterceptRequest(*context_.harness, vault.name, facts->name);
+    injected_delay = intercepted.delay;
+    audit.operation += intercepted.audit_note;
+    if (intercepted.response) return finish(std::move(*intercepted.response));
+  }
   Status allowed = context_.access.Check(
       vault, {claims.object_id, claims.app_id, context_.tokens.issuer()}, facts->permission,
       facts->data_action, *facts->object_name, facts->kind);

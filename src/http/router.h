@@ -21,6 +21,7 @@
 #include "http/keys_api.h"
 #include "http/request_target.h"
 #include "http/secrets_api.h"
+#include "http/test_harness.h"
 #include "service/crypto_service.h"
 #include "service/key_service.h"
 #include "service/secret_service.h"
@@ -40,6 +41,8 @@ struct RouterContext {
   auth::SignInThrottle* sign_ins = nullptr;
   service::SecretService* secrets = nullptr;  // null: no secrets API (answered 404)
   const ArmContext* arm = nullptr;  // null: no Resource Manager or Graph surface (404)
+  // Test-harness mode (faults, throttling); null on a production server.
+  TestHarness* harness = nullptr;
 };
 
 // What a request's path addresses.

@@ -399,6 +399,17 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   // (no unaudited success).
   void AuditThenWrite(std::shared_ptr<ApiRequest> request, ApiResponse response,
                       double latency_ms) {
+    if (response.delay.count() > 0) {
+      // A test-harness fault holds the answer back, without holding a thread.
+      auto timer = std::make_shared<asio::steady_timer>(stream_.get_executor(), response.delay);
+      response.delay = {};
+      auto held = std::make_shared<ApiResponse>(std::move(response));
+      timer->async_wait([self = this->shared_from_this(), timer, request = std::move(request), held,
+                         latency_ms](beast::error_code) mutable {
+        self->AuditThenWrite(std::move(request), std::move(*held), latency_ms);
+      });
+      return;
+    }
     audit::AuditLog* log = server_.options.audit_log;
     if (log == nullptr || response.audit.skip) {
       return asio::post(stream_.get_executor(),
@@ -446,6 +457,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
   void Write(ApiResponse api, const ApiRequest* request) {
+    if (api.drop_connection) {  // a test-harness fault: no answer at all
+      server_.in_flight.fetch_sub(1);
+      return Close();
+    }
     auto response = std::make_shared<bhttp::response<bhttp::string_body>>();
     response->version(11);
     response->result(static_cast<unsigned>(api.status));

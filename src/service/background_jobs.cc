@@ -10,6 +10,7 @@ constexpr std::string_view kLeaseName = "background-jobs";
 }  // namespace
 
 BackgroundRunSummary BackgroundJobs::RunOnce() {
+  std::lock_guard round(round_mutex_);
   BackgroundRunSummary summary;
   auto leased = store_.maintenance().TryAcquireJobLease(kLeaseName, holder_, clock_.NowSeconds(),
                                                         2 * interval_.count());

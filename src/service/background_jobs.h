@@ -8,6 +8,7 @@
 #pragma once
 
 #include <chrono>
+#include <mutex>
 #include <string>
 #include <utility>
 
@@ -47,7 +48,8 @@ class BackgroundJobs {
                  std::chrono::seconds interval = kDefaultInterval)
       : BackgroundJobs(store, keys, nullptr, rotations, clock, std::move(holder), interval) {}
 
-  // One round. A failing job is logged and does not stop the others.
+  // One round. A failing job is logged and does not stop the others. Rounds never overlap (the
+  // test harness runs one at once when its clock moves, besides the periodic ones).
   BackgroundRunSummary RunOnce();
 
   std::chrono::seconds interval() const { return interval_; }
@@ -60,6 +62,7 @@ class BackgroundJobs {
   const Clock& clock_;
   const std::string holder_;
   const std::chrono::seconds interval_;
+  std::mutex round_mutex_;
 };
 
 }  // namespace coffre::service
