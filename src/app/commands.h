@@ -22,7 +22,9 @@ struct ServerConfig {
   size_t audit_file_bytes = 64 * 1024 * 1024;  // an audit file is rotated past this size
   // Failed sign-ins per client address (and per client id) per minute before 429s.
   int max_failed_sign_ins = 20;
-  std::string storage;  // empty: SQLite in DATA_DIR; or sqlite:PATH, postgresql://...
+  std::string storage;              // empty: SQLite in DATA_DIR; or sqlite:PATH, postgresql://...
+  std::string log_level = "info";   // trace, debug, info (one line per request), warn, error
+  std::string log_format = "text";  // text or json
 };
 
 // Runs the server until SIGINT/SIGTERM. Returns the process exit code.

@@ -46,6 +46,7 @@ struct ApiResponse {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   bool close_connection = false;
+  std::string reason;  // the status line's reason phrase; empty: the standard one
   // The body carries plaintext or key material (decrypt, unwrap): wiped once it is sent.
   bool sensitive = false;
   AuditInfo audit;

@@ -18,6 +18,7 @@
 #include "http/admin_api.h"
 #include "http/api_request.h"
 #include "http/keys_api.h"
+#include "http/operations_probe.h"
 #include "http/request_target.h"
 #include "http/secrets_api.h"
 #include "service/crypto_service.h"
@@ -38,12 +39,17 @@ struct RouterContext {
   // Failed sign-ins (client secrets, admin tokens, identity headers); null: not throttled.
   auth::SignInThrottle* sign_ins = nullptr;
   service::SecretService* secrets = nullptr;  // null: no secrets API (answered 404)
+  // Scrape-time metrics and readiness; null: /metrics has the process-wide counters only and
+  // /readyz answers like /healthz.
+  OperationsProbe* operations = nullptr;
 };
 
 // What a request's path addresses.
 enum class Endpoint {
   kInvalidTarget,  // not a valid origin-form target: 400
   kHealth,
+  kReady,    // /readyz: the store and the audit log take writes
+  kMetrics,  // GET /metrics: Prometheus text, on the loopback HTTP listener only
   kManagedIdentityToken,
   kOpenIdConfiguration,
   kSigningKeys,
