@@ -91,6 +91,11 @@ Registry::Series& Registry::SeriesOf(std::string_view operation) {
 }
 
 void Registry::RecordRequest(std::string_view operation, int status, double seconds) {
+  // Admin operations are named after their path ("Admin GET /v1/vaults/NAME"): one series per
+  // method, so that vault and principal names do not become label values.
+  if (operation.starts_with("Admin ")) {
+    operation = operation.substr(0, operation.find(' ', 6));
+  }
   Series& series = SeriesOf(operation);
   if (status >= 100 && status <= 599) {
     series.by_status[static_cast<size_t>(status - 100)].fetch_add(1, std::memory_order_relaxed);

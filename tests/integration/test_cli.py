@@ -500,7 +500,8 @@ class CliKeysTest(h.ServerTestCase):
 
         # Usage errors: exit 2, nothing sent.
         self.assertIn("--name", self.key_fails("show", rc=2))
-        self.assertIn("--vault-name", self.key_fails("show", "--name", "x", "--no-vault", rc=2))
+        self.assertIn("--vault-name", self.key_fails("show", "--name", "x", "--no-vault", rc=2,
+                                                    KEY_VAULT_NAME=None))
         self.key_fails("show", "--name", "x", "--no-such-option", rc=2)
         self.key_fails("frobnicate", "--name", "x", rc=2)
         self.key_fails("show", "--name", "x", "--id", self.vault_url, "--vault-name", VAULT, rc=2)

@@ -20,6 +20,7 @@ TEST(MetricsTest, RequestsByOperationAndStatus) {
   registry.RecordRequest("GetKey", 200, 0.02);
   registry.RecordRequest("GetKey", 404, 0.0001);
   registry.RecordRequest("", 401, 0.0001);
+  registry.RecordRequest("Admin DELETE /v1/vaults/payments", 204, 0.001);
   const std::string text = Rendered(registry);
   EXPECT_NE(text.find("# TYPE coffre_requests_total counter\n"), std::string::npos);
   EXPECT_NE(text.find("coffre_requests_total{operation=\"GetKey\",status=\"200\"} 2\n"),
@@ -29,6 +30,9 @@ TEST(MetricsTest, RequestsByOperationAndStatus) {
             std::string::npos);
   EXPECT_NE(text.find("coffre_requests_total{operation=\"Other\",status=\"401\"} 1\n"),
             std::string::npos);
+  EXPECT_NE(text.find("coffre_requests_total{operation=\"Admin DELETE\",status=\"204\"} 1\n"),
+            std::string::npos);
+  EXPECT_EQ(text.find("payments"), std::string::npos);
   // Cumulative buckets: 0.0001 <= 0.0005; 0.002 <= 0.0025; 0.02 <= 0.025.
   EXPECT_NE(text.find("coffre_request_duration_seconds_bucket{operation=\"GetKey\",le=\"0.0005\"} "
                       "1\n"),
