@@ -18,6 +18,7 @@
 #include "http/arm_api.h"
 #include "service/resource_groups.h"
 #include "app/dev_environment.h"
+#include "app/operations_probe.h"
 #include "app/principal_env.h"
 #include "app/test_harness_setup.h"
 #include "audit/audit_log.h"
@@ -27,7 +28,9 @@
 #include "auth/identity_endpoints.h"
 #include "auth/sign_in_throttle.h"
 #include "auth/token_authority.h"
+#include "common/logging.h"
 #include "crypto/random.h"
+#include "crypto/x509.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "service/background_jobs.h"
@@ -239,6 +242,11 @@ Status AnnounceDevEnvironment(const DevSetup& dev, const std::string& data_dir,
   std::string env = DevEnvText(values);
   // Written before dev.env, whose presence means "ready".
   COFFRE_RETURN_IF_ERROR(WriteFileAtomically(JoinPath(data_dir, "az.sh"), DevAzText(values), 0600));
+  const std::string proxy_path = JoinPath(data_dir, kDevProxyEnvFile);
+  COFFRE_ASSIGN_OR_RETURN(auto proxy_choice, ReadFileIfExists(proxy_path));
+  if (!proxy_choice) {
+    COFFRE_RETURN_IF_ERROR(WriteFileAtomically(proxy_path, DevProxyEnvText(), 0600));
+  }
   const std::string env_path = JoinPath(data_dir, "dev.env");
   COFFRE_RETURN_IF_ERROR(WriteFileAtomically(env_path, env, 0600));
   SecureWipe(env.data(), env.size());
@@ -256,6 +264,9 @@ Status AnnounceDevEnvironment(const DevSetup& dev, const std::string& data_dir,
 }  // namespace
 
 int RunServer(const ServerConfig& config) {
+  if (Status logging = ConfigureLogging(config.log_level, config.log_format); !logging.ok()) {
+    return Fail(logging);
+  }
   const Clock& clock = SystemClock::Instance();
   const std::string data_dir = AbsolutePath(config.data_dir);
   auto store = OpenStore(data_dir, config.storage);
@@ -316,6 +327,12 @@ int RunServer(const ServerConfig& config) {
     dev = std::move(*set_up);
     options.cert_chain_pem = dev.tls.server.cert_pem;
     options.private_key_pem = dev.tls.server.key_pem;
+    options.mint_certificate = [ca = dev.tls.ca](const std::string& server_name)
+        -> Result<std::pair<std::string, SecureString>> {
+      COFFRE_ASSIGN_OR_RETURN(auto issued,
+                              crypto::IssueServerCertificate(ca, {server_name}, {}, 30));
+      return std::make_pair(std::move(issued.cert_pem), std::move(issued.key_pem));
+    };
   } else {
     auto tls = LoadTlsFiles(config);
     if (!tls.ok()) return Fail(tls.status());
@@ -347,8 +364,10 @@ int RunServer(const ServerConfig& config) {
   http::ArmOperations arm_operations;
   http::ArmContext arm{vault_admin, resource_groups, **tokens, &admin_token->token,
                        arm_operations};
+  ServerOperationsProbe operations(**store, audit_log->get(), clock);
   http::Router router({keys, crypto, vaults, **tokens, identity, access, &admin, &sign_ins,
-                       &secrets, config.arm || config.dev ? &arm : nullptr, harness->get()});
+                       &secrets, config.arm || config.dev ? &arm : nullptr, harness->get(),
+                       &operations});
   http::Server server(std::move(options), router);
   // Set before the server starts, so no request sees it half-made.
   if (config.dev) {

@@ -31,6 +31,13 @@ std::string QuotedBinaryDir() {
   return quoted;
 }
 
+// `text` single-quoted for a POSIX shell.
+std::string ShellQuoted(const std::string& text) {
+  std::string quoted = "'";
+  for (char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
 std::vector<std::string> DevDnsNames(const std::vector<std::string>& vault_names) {
   std::vector<std::string> names = {"localhost", "*.vault.azure.net"};
   for (const auto& vault : vault_names) names.push_back(vault + ".localhost");
@@ -95,9 +102,9 @@ Result<DevTlsFiles> PrepareDevTls(const std::string& data_dir,
   if (reuse) {
     files.server = {*cert, SecureString(key->begin(), key->end())};
   } else {
-    COFFRE_ASSIGN_OR_RETURN(files.server,
-                            crypto::IssueServerCertificate(ca, names, {"127.0.0.1", "::1"},
-                                                           kServerCertValidDays));
+    COFFRE_ASSIGN_OR_RETURN(
+        files.server,
+        crypto::IssueServerCertificate(ca, names, {"127.0.0.1", "::1"}, kServerCertValidDays));
     COFFRE_RETURN_IF_ERROR(WriteFileAtomically(key_path, files.server.key_pem, 0600));
     COFFRE_RETURN_IF_ERROR(WriteFileAtomically(cert_path, files.server.cert_pem, 0644));
   }
@@ -109,6 +116,7 @@ Result<DevTlsFiles> PrepareDevTls(const std::string& data_dir,
   bundle += ca.cert_pem;
   COFFRE_RETURN_IF_ERROR(WriteFileAtomically(files.ca_pem_path, ca.cert_pem, 0644));
   COFFRE_RETURN_IF_ERROR(WriteFileAtomically(files.ca_bundle_path, bundle, 0644));
+  files.ca = std::move(ca);
   return files;
 }
 
@@ -144,9 +152,22 @@ std::string DevEnvText(const DevEnvValues& v) {
   if (std::string dir = QuotedBinaryDir(); !dir.empty()) {
     text += "export PATH=\"" + dir + ":$PATH\"\n";  // `coffre` itself
   }
-  text += "# To run Microsoft's quickstart unchanged (https://NAME.vault.azure.net) through the\n";
-  text += "# local proxy, uncomment these two lines:\n";
-  text += "# export HTTPS_PROXY=http://127.0.0.1:" + plain + "\n";
+  // The proxy route is the user's choice, kept in a file of its own that restarts leave alone;
+  // it follows this server's port through COFFRE_PROXY_URL.
+  text += "export COFFRE_PROXY_URL=http://127.0.0.1:" + plain + "\n";
+  text += "# The proxy route (https://NAME.vault.azure.net through this server): dev-proxy.env\n";
+  text += "[ -f " + ShellQuoted(JoinPath(v.data_dir, kDevProxyEnvFile)) + " ] && . " +
+          ShellQuoted(JoinPath(v.data_dir, kDevProxyEnvFile)) + "\n";
+  return text;
+}
+
+std::string DevProxyEnvText() {
+  std::string text;
+  text += "# Sourced by dev.env, after its own lines; the server never rewrites this file.\n";
+  text += "# To run Microsoft's quickstart unchanged (https://NAME.vault.azure.net) through\n";
+  text += "# Coffre's local CONNECT proxy, uncomment these two lines (COFFRE_PROXY_URL follows\n";
+  text += "# the server's --http-port):\n";
+  text += "# export HTTPS_PROXY=\"$COFFRE_PROXY_URL\"\n";
   text += "# export NO_PROXY=127.0.0.1,localhost,.localhost\n";
   return text;
 }

@@ -15,6 +15,7 @@ struct DevTlsFiles {
   std::string ca_pem_path;           // DATA_DIR/ca.pem
   std::string ca_bundle_path;        // DATA_DIR/ca-bundle.pem: system CAs + dev CA
   crypto::CertificateAndKey server;  // certificate for every dev name
+  crypto::CertificateAndKey ca;      // the dev CA, to mint certificates for other names
 };
 
 // Loads the dev CA (creating it on first start) and a server certificate covering localhost,
@@ -36,8 +37,13 @@ struct DevEnvValues {
   std::string admin_token;  // empty if DATA_DIR/admin.token no longer holds it
 };
 
-// The text of dev.env: export lines a shell can source.
+// The text of dev.env: export lines a shell can source. Its last line sources dev-proxy.env.
 std::string DevEnvText(const DevEnvValues& values);
+
+// dev-proxy.env, beside dev.env: the proxy route (HTTPS_PROXY, NO_PROXY), commented out. Written
+// only when missing, so that the user's choice survives restarts.
+inline constexpr const char* kDevProxyEnvFile = "dev-proxy.env";
+std::string DevProxyEnvText();
 
 // The text of az.sh, beside dev.env: the commands that register this server as a cloud with
 // the Azure CLI (in its own config dir), select it and sign in as the dev managed identity,

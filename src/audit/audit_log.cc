@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <ctime>
 #include <fstream>
@@ -15,6 +16,7 @@
 #include <optional>
 
 #include "common/base64url.h"
+#include "common/metrics.h"
 #include "crypto/digest.h"
 #include "crypto/key_operations.h"
 
@@ -400,7 +402,11 @@ void AuditLog::FlushLoop() {
         lines.push_back(FormatLine(pending.record, seq++, prev, chain_.key, &mac));
         prev = HexSha256(lines.back());
       }
+      const auto write_started = std::chrono::steady_clock::now();
       written = WriteBatch(lines, first_seq);
+      metrics::Global().RecordAuditGroup(
+          lines.size(),
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - write_started).count());
       if (written.ok()) {
         next_seq_ = seq;
         prev_hash_ = std::move(prev);

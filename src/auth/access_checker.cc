@@ -4,17 +4,23 @@
 #include <string>
 #include <utility>
 
+#include "common/metrics.h"
+
 namespace coffre::auth {
 namespace {
 
 // The cached value if it is younger than `ttl`, else the result of `fetch`, cached unless a
 // Forget happened while it ran (its result may predate the change Forget announced).
 template <typename Value, typename Fetch>
-auto CachedOrFetch(LruCache<Value>& cache, std::string_view key, const Clock& clock,
-                   std::chrono::milliseconds ttl, std::mutex& mutex, const uint64_t& generation,
-                   Fetch fetch) -> Result<decltype(Value::entries)> {
+auto CachedOrFetch(LruCache<Value>& cache, metrics::Cache which, std::string_view key,
+                   const Clock& clock, std::chrono::milliseconds ttl, std::mutex& mutex,
+                   const uint64_t& generation, Fetch fetch) -> Result<decltype(Value::entries)> {
   const Clock::MonotonicTime now = clock.Monotonic();
-  if (auto cached = cache.Get(key); cached && now - cached->at < ttl) return cached->entries;
+  if (auto cached = cache.Get(key); cached && now - cached->at < ttl) {
+    metrics::Global().RecordCacheLookup(which, true);
+    return cached->entries;
+  }
+  metrics::Global().RecordCacheLookup(which, false);
   uint64_t before;
   {
     std::lock_guard lock(mutex);
@@ -31,8 +37,8 @@ auto CachedOrFetch(LruCache<Value>& cache, std::string_view key, const Clock& cl
 Result<std::shared_ptr<const std::vector<AccessPolicyEntry>>> AccessChecker::PoliciesOf(
     std::string_view vault) const {
   return CachedOrFetch(
-      policies_, vault, clock_, kCacheTtl, forget_mutex_, generation_,
-      [&]() -> Result<std::shared_ptr<const std::vector<AccessPolicyEntry>>> {
+      policies_, metrics::Cache::kAccessPolicies, vault, clock_, kCacheTtl, forget_mutex_,
+      generation_, [&]() -> Result<std::shared_ptr<const std::vector<AccessPolicyEntry>>> {
         COFFRE_ASSIGN_OR_RETURN(auto records, store_.ListAccessPolicies(vault));
         auto policies = std::make_shared<std::vector<AccessPolicyEntry>>();
         for (auto& r : records) {
@@ -46,8 +52,8 @@ Result<std::shared_ptr<const std::vector<AccessPolicyEntry>>> AccessChecker::Pol
 Result<std::shared_ptr<const std::vector<RoleAssignment>>> AccessChecker::AssignmentsOf(
     std::string_view object_id) const {
   return CachedOrFetch(
-      assignments_, object_id, clock_, kCacheTtl, forget_mutex_, generation_,
-      [&]() -> Result<std::shared_ptr<const std::vector<RoleAssignment>>> {
+      assignments_, metrics::Cache::kRoleAssignments, object_id, clock_, kCacheTtl, forget_mutex_,
+      generation_, [&]() -> Result<std::shared_ptr<const std::vector<RoleAssignment>>> {
         COFFRE_ASSIGN_OR_RETURN(auto records, store_.ListRoleAssignmentsFor(object_id));
         auto assignments = std::make_shared<std::vector<RoleAssignment>>();
         for (auto& r : records) {

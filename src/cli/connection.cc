@@ -1,13 +1,20 @@
 #include "cli/connection.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pwd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <cstdlib>
 #include <cstring>
 
+#include "cli/server_probe.h"
 #include "coffre/core/curl_transport.h"
 #include "coffre/identity/identity.h"
 
@@ -213,7 +220,83 @@ Target ResolveTarget(const GlobalOptions& global) {
   return target;
 }
 
+// ---- is a local server running? -------------------------------------------------------------
+
+namespace {
+
+// Connects to `address` within `budget`: true if it accepted, false if refused or silent.
+bool Accepts(const sockaddr* address, socklen_t length, std::chrono::milliseconds budget) {
+  int fd = ::socket(address->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  bool accepted = false;
+  if (::connect(fd, address, length) == 0) {
+    accepted = true;
+  } else if (errno == EINPROGRESS) {
+    pollfd p{fd, POLLOUT, 0};
+    if (::poll(&p, 1, static_cast<int>(budget.count())) == 1) {
+      int error = 0;
+      socklen_t size = sizeof(error);
+      accepted = ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &size) == 0 && error == 0;
+    }
+  }
+  ::close(fd);
+  return accepted;
+}
+
+}  // namespace
+
+void RequireLocalServerListening(const ServerUrl& server) {
+  const std::string& host = server.host;
+  const bool local = host == "localhost" || host.ends_with(".localhost") ||
+                     host.starts_with("127.") || host == "[::1]";
+  if (!local) return;
+  int port = server.port.empty() ? 443 : std::atoi(server.port.c_str());
+  if (port <= 0 || port > 65535) return;
+  sockaddr_in v4{};
+  v4.sin_family = AF_INET;
+  v4.sin_port = htons(static_cast<uint16_t>(port));
+  v4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (host.starts_with("127.") && ::inet_pton(AF_INET, host.c_str(), &v4.sin_addr) != 1) return;
+  sockaddr_in6 v6{};
+  v6.sin6_family = AF_INET6;
+  v6.sin6_port = htons(static_cast<uint16_t>(port));
+  v6.sin6_addr = in6addr_loopback;
+  const auto budget = std::chrono::milliseconds(900);
+  if (!host.starts_with("127.") &&
+      Accepts(reinterpret_cast<const sockaddr*>(&v6), sizeof(v6), budget)) {
+    return;
+  }
+  if (host != "[::1]" && Accepts(reinterpret_cast<const sockaddr*>(&v4), sizeof(v4), budget)) {
+    return;
+  }
+  throw Failure("No Coffre server answers at " + server.HostPort() +
+                ". Is it running? Start it with `make run` (or `coffre server --dev`) and "
+                "source the dev.env it writes; or point --server / COFFRE_SERVER at it.");
+}
+
 // ---- admin API -----------------------------------------------------------------------------
+
+namespace {
+
+// The admin API gives times as Unix seconds; the CLI prints ISO 8601 everywhere, as it does
+// for keys and secrets.
+void IsoTimes(json::value& value) {
+  if (value.is_array()) {
+    for (auto& item : value.get_array()) IsoTimes(item);
+    return;
+  }
+  if (!value.is_object()) return;
+  for (auto& member : value.get_object()) {
+    json::value& field = member.value();
+    if ((member.key() == "created" || member.key() == "updated") && field.is_int64()) {
+      field = FormatTime(field.get_int64());
+    } else {
+      IsoTimes(field);
+    }
+  }
+}
+
+}  // namespace
 
 AdminClient::AdminClient(const Target& target) : server_(target.RequireServer()) {
   token_ = target.admin_token;
@@ -222,6 +305,7 @@ AdminClient::AdminClient(const Target& target) : server_(target.RequireServer())
         "No admin token given: pass --admin-token, set COFFRE_ADMIN_TOKEN (dev.env does) or run "
         "`coffre login --admin-token TOKEN`.");
   }
+  RequireLocalServerListening(server_);
   transport_ = std::make_shared<core::http::CurlTransport>(target.transport);
 }
 
@@ -284,6 +368,7 @@ json::value AdminClient::Send(core::http::HttpMethod method, const std::string& 
     throw ServiceError(code, message);
   }
   if (ec) throw Failure("The server's answer to " + path + " is not JSON.");
+  IsoTimes(parsed);
   return parsed;
 }
 

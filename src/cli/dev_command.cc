@@ -1,5 +1,6 @@
 // `coffre dev az`: prints the commands that sign the Azure CLI in against a dev server (the
-// az.sh the server writes beside dev.env), so they can be copied or sourced.
+// az.sh the server writes beside dev.env), so they can be copied or sourced. `coffre dev trust`
+// and `untrust` are in dev_trust_command.cc.
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -8,6 +9,8 @@
 #include "cli/cli.h"
 
 namespace coffre::cli {
+
+void AddDevTrustCommands(CLI::App* dev, Cli& cli);  // dev_trust_command.cc
 
 void AddDevCommands(CLI::App& app, Cli& cli) {
   auto* dev =
@@ -30,6 +33,7 @@ void AddDevCommands(CLI::App& app, Cli& cli) {
     return 0;
   });
   AddDevHarnessCommands(dev, cli);
+  AddDevTrustCommands(dev, cli);
 }
 
 }  // namespace coffre::cli

@@ -1,5 +1,7 @@
 // `coffre key encrypt|decrypt|sign|verify|random`: operations with a key, in az's shapes
 // (binary values base64, IV/tag/AAD hex as az prints them).
+#include <iostream>
+
 #include "cli/cli.h"
 #include "cli/key_target.h"
 #include "coffre/keys/cryptography/cryptography_client.h"
@@ -41,7 +43,13 @@ json::value Hex(const std::vector<uint8_t>& bytes) {
 // --value per --data-type: base64 (binary data) or plaintext (the text itself).
 std::vector<uint8_t> DataValue(const CryptoOptions& o) {
   if (o.data_type == "plaintext") return std::vector<uint8_t>(o.value.begin(), o.value.end());
-  return Base64Option("--value", o.value);
+  auto bytes = Base64Decode(o.value);
+  if (!bytes) {
+    throw UsageError(
+        "--value must be base64 (the default --data-type). To encrypt text as it is, add "
+        "--data-type plaintext.");
+  }
+  return std::move(*bytes);
 }
 
 crypto::CryptographyClient MakeCryptoClient(const KeyTarget& key) {
@@ -144,6 +152,11 @@ int Verify(const Cli& cli, const CryptoOptions& o) {
   cli.Print(json::object{{"algorithm", result.Algorithm.ToString()},
                          {"isValid", result.IsValid},
                          {"keyId", result.KeyId}});
+  // As a check in a script: an invalid signature is a failure, not only a field.
+  if (!result.IsValid) {
+    std::cerr << "The signature is not valid for this digest and key." << std::endl;
+    return kExitFailure;
+  }
   return 0;
 }
 

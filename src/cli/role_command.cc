@@ -1,5 +1,7 @@
 // `coffre role assignment create|list|delete`: role assignments for vaults that use RBAC
 // (--enable-rbac-authorization), on the admin API.
+#include <iostream>
+
 #include "cli/cli.h"
 #include "cli/connection.h"
 #include "cli/principals.h"
@@ -10,6 +12,7 @@ namespace {
 struct AssignmentOptions {
   std::string role;
   std::string assignee;
+  std::string assignee_object_id;
   std::string scope;
   std::string id;
 };
@@ -22,12 +25,45 @@ json::value Items(const json::value& list) {
   return json::array();
 }
 
+// The vault a scope names (/vaults/NAME[/...]); empty for "/".
+std::string ScopeVault(const std::string& scope) {
+  constexpr std::string_view kPrefix = "/vaults/";
+  if (!scope.starts_with(kPrefix)) return {};
+  std::string rest = scope.substr(kPrefix.size());
+  return rest.substr(0, rest.find('/'));
+}
+
 int Create(const Cli& cli, const AssignmentOptions& o) {
+  if (o.assignee.empty() == o.assignee_object_id.empty()) {
+    throw UsageError(
+        "Name the principal: --assignee (client id, name or object id of a "
+        "principal) or --assignee-object-id (any object id, e.g. a managed "
+        "identity's).");
+  }
   AdminClient admin(ResolveTarget(cli.global));
-  // Like az, the assignee may be a client id or a name; the assignment holds the object id.
-  // Anything else is taken as an object id as given (e.g. a managed identity's).
-  std::string principal_id = o.assignee;
-  if (auto principal = FindPrincipal(admin, o.assignee)) principal_id = principal->object_id;
+  // Like az: --assignee must be a principal this server knows (by client id, name or object
+  // id), as `vault set-policy --spn` requires; --assignee-object-id is taken as given.
+  std::string principal_id = o.assignee_object_id;
+  if (!o.assignee.empty()) {
+    auto principal = FindPrincipal(admin, o.assignee);
+    if (!principal) {
+      throw ServiceError("PrincipalNotFound",
+                         "No principal has the client id, name or object id '" + o.assignee +
+                             "'. For a managed identity, pass --assignee-object-id.");
+    }
+    principal_id = principal->object_id;
+  }
+  if (std::string vault = ScopeVault(o.scope); !vault.empty()) {
+    json::value shown = admin.Get("vaults/" + PercentEncode(vault));
+    const json::value* rbac =
+        shown.is_object() ? shown.get_object().if_contains("enableRbacAuthorization") : nullptr;
+    if (rbac != nullptr && rbac->is_bool() && !rbac->get_bool()) {
+      std::cerr << "WARNING: vault " << vault
+                << " uses access policies: role assignments grant nothing there until "
+                   "`coffre vault update --name "
+                << vault << " --enable-rbac-authorization true`." << std::endl;
+    }
+  }
   cli.Print(admin.Post(
       "roleAssignments",
       json::object{{"roleName", o.role}, {"principalId", principal_id}, {"scope", o.scope}}));
@@ -77,8 +113,10 @@ void AddRoleCommands(CLI::App& app, Cli& cli) {
                     "Built-in role, e.g. \"Key Vault Crypto Officer\", \"Key Vault Crypto User\", "
                     "\"Key Vault Reader\", \"Key Vault Administrator\"")
         ->required();
-    cmd->add_option("--assignee", o->assignee, "Client id, name or object id of the principal")
-        ->required();
+    cmd->add_option("--assignee", o->assignee,
+                    "Client id, name or object id of a principal this server knows");
+    cmd->add_option("--assignee-object-id", o->assignee_object_id,
+                    "Object id taken as given (e.g. a managed identity's), instead of --assignee");
     cmd->add_option("--scope", o->scope, scope_help)->required();
     cli.OnRun(cmd, [&cli, o] { return Create(cli, *o); });
   }

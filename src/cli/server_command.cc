@@ -40,7 +40,9 @@ constexpr const char* kFileSettings[] = {"data-dir",
                                          "audit-file-bytes",
                                          "max-failed-sign-ins",
                                          "test-harness",
-                                         "throttle"};
+                                         "throttle",
+                                         "log-level",
+                                         "log-format"};
 
 // A TOML basic string: "...", with quotes, backslashes and control characters escaped.
 std::string TomlString(const std::string& value) {
@@ -102,6 +104,8 @@ std::string ConfigText(const app::ServerConfig& c) {
   line("max-failed-sign-ins", std::to_string(c.max_failed_sign_ins));
   line("test-harness", c.test_harness ? "true" : "false");
   line("throttle", TomlString(c.throttle));
+  line("log-level", TomlString(c.log_level));
+  line("log-format", TomlString(c.log_format));
   return text;
 }
 
@@ -216,6 +220,16 @@ void AddServerCommand(CLI::App& app, Cli& cli) {
       ->check(CLI::Range(size_t{4096}, size_t{1} << 40))
       ->envname("COFFRE_AUDIT_FILE_BYTES")
       ->capture_default_str();
+  cmd->add_option("--log-level", config.log_level,
+                  "Server log level: trace, debug, info (one line per request), warn or error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
+      ->envname("COFFRE_LOG_LEVEL")
+      ->capture_default_str();
+  cmd->add_option("--log-format", config.log_format,
+                  "Server log lines: text, or json (one object a line)")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->envname("COFFRE_LOG_FORMAT")
+      ->capture_default_str();
   cmd->add_option("--config", flags->config_file,
                   "TOML file with any of these settings, named as the flags without dashes "
                   "(port = 8443, data-dir = \"/var/lib/coffre\"); flags and COFFRE_* "
@@ -228,9 +242,16 @@ void AddServerCommand(CLI::App& app, Cli& cli) {
       "COFFRE_HTTP_PORT, COFFRE_BIND and COFFRE_VAULTS as comma lists, COFFRE_DEV, COFFRE_ARM, "
       "COFFRE_STORAGE, COFFRE_MASTER_KEY_FILE, COFFRE_TLS_CERT, COFFRE_TLS_KEY, "
       "COFFRE_IO_THREADS, COFFRE_AUDIT_DIR, COFFRE_AUDIT_FILE_BYTES, COFFRE_MAX_FAILED_SIGN_INS, "
-      "COFFRE_TEST_HARNESS, COFFRE_THROTTLE, COFFRE_CONFIG).");
-  cli.OnRun(cmd, [flags, cmd] {
+      "COFFRE_TEST_HARNESS, COFFRE_THROTTLE, COFFRE_LOG_LEVEL, COFFRE_LOG_FORMAT, "
+      "COFFRE_CONFIG).");
+  cli.OnRun(cmd, [flags, cmd, &cli] {
+    // `coffre --log-level X server` sets the level too, unless the server's own flag, its
+    // environment variable or the config file does.
+    CLI::Option* level = cmd->get_option("--log-level");
+    const bool global_level_given =
+        cmd->get_parent() != nullptr && cmd->get_parent()->get_option("--log-level")->count() > 0;
     if (!flags->config_file.empty()) ApplyConfigFile(cmd, flags->config_file);
+    if (level->count() == 0 && global_level_given) flags->config.log_level = cli.global.log_level;
     if (flags->print_config) {
       std::cout << ConfigText(flags->config) << std::flush;
       return 0;

@@ -53,7 +53,15 @@ int List(const Cli& cli) {
 
 int Show(const Cli& cli, const VaultOptions& o) {
   AdminClient admin(ResolveTarget(cli.global));
-  cli.Print(admin.Get(VaultPath(o.name)));
+  json::value vault = admin.Get(VaultPath(o.name));
+  // As az shows them: the vault with its access policies.
+  if (vault.is_object()) {
+    json::value policies = admin.Get(VaultPath(o.name) + "/accessPolicies");
+    const json::value* list =
+        policies.is_object() ? policies.get_object().if_contains("value") : nullptr;
+    vault.get_object()["accessPolicies"] = list != nullptr ? *list : json::value(json::array());
+  }
+  cli.Print(vault);
   return 0;
 }
 

@@ -3,6 +3,8 @@
 #include <optional>
 #include <vector>
 
+#include "cli/server_probe.h"
+
 namespace coffre::cli {
 namespace {
 
@@ -55,8 +57,9 @@ std::string Capitalised(const char* noun) {
 void AddObjectAddressOptions(CLI::App* command, ObjectAddress& address, const ObjectKind& kind,
                              bool with_name, bool with_version) {
   const std::string noun = kind.noun;
-  auto* vault = command->add_option("--vault-name", address.vault_name,
-                                    "Vault name; its URL is https://NAME.DOMAIN");
+  auto* vault =
+      command->add_option("--vault-name", address.vault_name,
+                          "Vault name (default $KEY_VAULT_NAME); its URL is https://NAME.DOMAIN");
   auto* id = command->add_option(
       "--id", address.id,
       with_name ? Capitalised(kind.noun) + " id (https://VAULT-HOST/" + kind.collection +
@@ -94,7 +97,9 @@ ObjectTarget ResolveObjectTarget(const Cli& cli, const ObjectAddress& address,
       if (object.version.empty()) object.version = parsed->version;
     }
     object.vault_url = parsed->vault.Origin();
-  } else if (!address.vault_name.empty()) {
+  } else if (std::string vault_name =
+                 !address.vault_name.empty() ? address.vault_name : GetEnv("KEY_VAULT_NAME");
+             !vault_name.empty()) {
     std::string domain = address.vault_domain;
     while (!domain.empty() && (domain.front() == '.' || domain.back() == '/')) {
       domain.erase(domain.front() == '.' ? 0 : domain.size() - 1, 1);
@@ -107,16 +112,17 @@ ObjectTarget ResolveObjectTarget(const Cli& cli, const ObjectAddress& address,
                    : server.HostPort();
     }
     if (domain.empty()) {
-      throw UsageError("Cannot tell the URL of vault " + address.vault_name +
+      throw UsageError("Cannot tell the URL of vault " + vault_name +
                        ": set COFFRE_SERVER (dev.env does), pass --vault-domain (e.g. "
                        "vault.azure.net) or give --id https://VAULT-HOST instead.");
     }
-    auto url = ParseServerUrl("https://" + AsciiLower(address.vault_name) + "." + domain);
-    if (!url) throw UsageError("Not a usable vault name or domain: " + address.vault_name);
+    auto url = ParseServerUrl("https://" + AsciiLower(vault_name) + "." + domain);
+    if (!url) throw UsageError("Not a usable vault name or domain: " + vault_name);
     object.vault_url = url->Origin();
   } else {
-    throw UsageError("Name the vault: --vault-name NAME or --id URL.");
+    throw UsageError("Name the vault: --vault-name NAME (or $KEY_VAULT_NAME) or --id URL.");
   }
+  if (auto url = ParseServerUrl(object.vault_url)) RequireLocalServerListening(*url);
   if (need_name && object.name.empty()) {
     std::string id_name = kind.noun;
     for (char& c : id_name) c = static_cast<char>(std::toupper(c));

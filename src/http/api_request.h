@@ -50,6 +50,7 @@ struct ApiResponse {
   // written), or hold the answer back this long.
   bool drop_connection = false;
   std::chrono::milliseconds delay{0};
+  std::string reason;  // the status line's reason phrase; empty: the standard one
   // The body carries plaintext or key material (decrypt, unwrap): wiped once it is sent.
   bool sensitive = false;
   AuditInfo audit;

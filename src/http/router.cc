@@ -5,6 +5,8 @@
 #include <boost/json.hpp>
 #include <cctype>
 
+#include "common/logging.h"
+#include "common/metrics.h"
 #include "common/strings.h"
 #include "http/console_assets.h"
 #include "http/cors.h"
@@ -126,6 +128,9 @@ struct FixedEndpoint {
 
 constexpr FixedEndpoint kFixedEndpoints[] = {
     {Endpoint::kHealth, {"healthz"}, "", WorkKind::kCompute},
+    // Both may wait on the store (a probe write, per-vault counts).
+    {Endpoint::kReady, {"readyz"}, "", WorkKind::kBlocking},
+    {Endpoint::kMetrics, {"metrics"}, "GET", WorkKind::kBlocking},
     {Endpoint::kManagedIdentityToken, {"msi", "token"}, "GET", WorkKind::kCompute},
     {Endpoint::kOpenIdConfiguration,
      {"adfs", ".well-known", "openid-configuration"},
@@ -220,6 +225,33 @@ std::optional<OperationFacts> FactsOf(const VaultRoute& route) {
   return std::nullopt;
 }
 
+// /readyz and /metrics: for monitoring, neither audited nor in the request log.
+ApiResponse OperationsResponse(const RouterContext& context, const ApiRequest& request,
+                               Endpoint endpoint) {
+  ApiResponse response;
+  if (endpoint == Endpoint::kReady) {
+    Status ready = context.operations ? context.operations->Ready() : Status::Ok();
+    response = ready.ok() ? JsonResponse(200, R"({"status":"ready"})")
+                          : JsonResponse(503, R"({"status":"unavailable","reason":)" +
+                                                  JsonQuoted(ready.message()) + "}");
+  } else if (request.secure) {
+    // Like the managed identity endpoint, only on the loopback listener.
+    response = ErrorResponse(Status::NotFound("NotFound", "The requested resource was not found."));
+  } else if (request.method != "GET") {
+    response = ErrorResponse(
+        Status(ErrorKind::kMethodNotAllowed, "MethodNotAllowed", "Use GET for /metrics."));
+  } else {
+    metrics::ExpositionWriter out;
+    metrics::Global().Render(out);
+    if (context.operations != nullptr) context.operations->AppendMetrics(out);
+    response.status = 200;
+    response.body = out.text();
+    response.headers.emplace_back("Content-Type", std::string(metrics::kContentType));
+  }
+  response.audit.skip = true;
+  return response;
+}
+
 // Health, managed identity and sign-in: every endpoint but kAdmin and kVault.
 ApiResponse SignInResponse(const RouterContext& context, const ApiRequest& request,
                            const RequestTarget& target, Endpoint endpoint) {
@@ -229,6 +261,9 @@ ApiResponse SignInResponse(const RouterContext& context, const ApiRequest& reque
       response.audit.skip = true;
       return response;
     }
+    case Endpoint::kReady:
+    case Endpoint::kMetrics:
+      return OperationsResponse(context, request, endpoint);
     case Endpoint::kManagedIdentityToken: {
       // Only on the loopback HTTP listener: the HTTPS one may be bound to a network (--bind).
       if (request.secure) {

@@ -19,6 +19,7 @@
 #include "http/arm_api.h"
 #include "http/api_request.h"
 #include "http/keys_api.h"
+#include "http/operations_probe.h"
 #include "http/request_target.h"
 #include "http/secrets_api.h"
 #include "http/test_harness.h"
@@ -43,12 +44,17 @@ struct RouterContext {
   const ArmContext* arm = nullptr;  // null: no Resource Manager or Graph surface (404)
   // Test-harness mode (faults, throttling); null on a production server.
   TestHarness* harness = nullptr;
+  // Scrape-time metrics and readiness; null: /metrics has the process-wide counters only and
+  // /readyz answers like /healthz.
+  OperationsProbe* operations = nullptr;
 };
 
 // What a request's path addresses.
 enum class Endpoint {
   kInvalidTarget,  // not a valid origin-form target: 400
   kHealth,
+  kReady,    // /readyz: the store and the audit log take writes
+  kMetrics,  // GET /metrics: Prometheus text, on the loopback HTTP listener only
   kManagedIdentityToken,
   kOpenIdConfiguration,
   kSigningKeys,

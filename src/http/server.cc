@@ -1,6 +1,7 @@
 #include "http/server.h"
 
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -16,6 +17,8 @@
 #include <cctype>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
+#include <map>
 #include <latch>
 #include <memory>
 #include <mutex>
@@ -23,6 +26,8 @@
 #include <thread>
 
 #include "audit/audit_log.h"
+#include "common/logging.h"
+#include "common/metrics.h"
 #include "common/strings.h"
 #include "crypto/random.h"
 
@@ -178,6 +183,16 @@ struct ServerState {
   bool stop_requested = false;
 
   Status MakeTlsContext(const std::string& cert_chain_pem, const SecureString& key_pem);
+  Result<std::shared_ptr<ssl::context>> BuildTlsContext(const std::string& cert_chain_pem,
+                                                        const SecureString& key_pem);
+
+  // Contexts with certificates made by options.mint_certificate, by server name; at most
+  // kMaxMinted, the oldest dropped first.
+  static constexpr size_t kMaxMinted = 64;
+  std::mutex minted_mutex;
+  std::map<std::string, std::shared_ptr<ssl::context>> minted;
+  std::deque<std::string> minted_order;
+  std::shared_ptr<ssl::context> MintedContext(const std::string& server_name);
   Result<uint16_t> Listen(std::vector<std::unique_ptr<tcp::acceptor>>& acceptors,
                           const std::vector<std::string>& addresses, uint16_t port);
   void Accept(tcp::acceptor& acceptor, bool secure);
@@ -196,7 +211,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   static constexpr bool kSecure = !std::is_same_v<Stream, beast::tcp_stream>;
 
   Session(ServerState& server, Stream stream, std::string client_address)
-      : server_(server), stream_(std::move(stream)), client_address_(std::move(client_address)) {}
+      : server_(server), stream_(std::move(stream)), client_address_(std::move(client_address)) {
+    metrics::Global().ConnectionOpened();
+  }
+  ~Session() { metrics::Global().ConnectionClosed(); }
 
   void Start() {
     if constexpr (kSecure) {
@@ -376,7 +394,12 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   void Process(std::shared_ptr<ApiRequest> request, const Route& route, Clock::time_point started) {
     ApiResponse response;
-    if (audit::AuditLog* log = server_.options.audit_log; log != nullptr && !log->Health().ok()) {
+    // Monitoring endpoints keep answering: /readyz reports the broken log itself.
+    const bool monitoring = route.endpoint == Endpoint::kHealth ||
+                            route.endpoint == Endpoint::kReady ||
+                            route.endpoint == Endpoint::kMetrics;
+    if (audit::AuditLog* log = server_.options.audit_log;
+        log != nullptr && !monitoring && !log->Health().ok()) {
       // Once the log cannot be written, nothing runs: a request that ran could not be recorded.
       response = AuditFailureResponse();
     } else {
@@ -387,9 +410,6 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       }
     }
     auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started);
-    spdlog::debug("{} {} {} {:.1f}ms", request->method,
-                  std::string_view(request->target).substr(0, request->target.find('?')),
-                  response.status, elapsed.count() / 1000.0);
     AuditThenWrite(std::move(request), std::move(response), elapsed.count() / 1000.0);
   }
 
@@ -409,6 +429,18 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         self->AuditThenWrite(std::move(request), std::move(*held), latency_ms);
       });
       return;
+    }
+    if (!response.audit.skip) {
+      const AuditInfo& info = response.audit;
+      LogRequest({.method = request->method,
+                  .target = request->target,
+                  .status = response.status,
+                  .ms = latency_ms,
+                  .vault = info.vault,
+                  .operation = info.operation,
+                  .caller_object_id = info.caller_object_id,
+                  .caller_app_id = info.caller_app_id});
+      metrics::Global().RecordRequest(info.operation, response.status, latency_ms / 1000.0);
     }
     audit::AuditLog* log = server_.options.audit_log;
     if (log == nullptr || response.audit.skip) {
@@ -446,9 +478,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     });
   }
 
-  void WriteError(int status, std::string code, std::string message) {
+  void WriteError(int status, std::string code, std::string message, std::string reason = {}) {
     ApiResponse response = ErrorResponse(Status(ErrorKind::kBadRequest, code, message));
     response.status = status;
+    response.reason = std::move(reason);
     response.close_connection = true;
     keep_alive_ = false;
     linger_ = true;
@@ -464,6 +497,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     auto response = std::make_shared<bhttp::response<bhttp::string_body>>();
     response->version(11);
     response->result(static_cast<unsigned>(api.status));
+    if (!api.reason.empty()) response->reason(api.reason);
     for (auto& [name, value] : api.headers) response->set(name, value);
     response->set(bhttp::field::date, HttpDate());
     if (response->find(bhttp::field::cache_control) == response->end()) {
@@ -565,8 +599,10 @@ using TlsSession = Session<beast::ssl_stream<beast::tcp_stream>>;
 template <>
 void PlainSession::Connect(std::string target) {
   if (!IsVaultProxyTarget(target) || buffer_.size() != 0 || server_.draining.load()) {
+    // curl and pip print the status line's reason phrase, not the body: it says why.
     return WriteError(403, "Forbidden",
-                      "This proxy only tunnels to NAME.vault.azure.net:443, served locally.");
+                      "This proxy only tunnels to NAME.vault.azure.net:443, served locally.",
+                      "Forbidden (Coffre's proxy only serves NAME.vault.azure.net:443)");
   }
   auto reply = std::make_shared<std::string>("HTTP/1.1 200 Connection Established\r\n\r\n");
   stream_.expires_after(server_.options.request_timeout);
@@ -584,7 +620,75 @@ void PlainSession::Connect(std::string target) {
 
 }  // namespace
 
+namespace {
+
+// NAME.localhost with NAME one DNS label: the names a dev certificate may be made for.
+bool IsMintableServerName(std::string_view name) {
+  constexpr std::string_view kSuffix = ".localhost";
+  if (name.size() <= kSuffix.size() || !name.ends_with(kSuffix)) return false;
+  std::string_view label = name.substr(0, name.size() - kSuffix.size());
+  return label.size() <= 63 && label.front() != '-' && label.back() != '-' &&
+         std::all_of(label.begin(), label.end(), [](unsigned char c) {
+           return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+         });
+}
+
+// During the handshake, once the client's server name is known: a name under .localhost that
+// the certificate does not cover gets a context with a certificate made for it.
+int OnServerName(SSL* ssl, int*, void* arg) {
+  const char* sent = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+  if (sent == nullptr) return SSL_TLSEXT_ERR_OK;
+  const std::string name = AsciiLower(sent);
+  if (!IsMintableServerName(name)) return SSL_TLSEXT_ERR_OK;
+  X509* current = SSL_get_certificate(ssl);
+  if (current != nullptr && X509_check_host(current, name.data(), name.size(), 0, nullptr) == 1) {
+    return SSL_TLSEXT_ERR_OK;
+  }
+  auto context = static_cast<ServerState*>(arg)->MintedContext(name);
+  if (context) SSL_set_SSL_CTX(ssl, context->native_handle());
+  return SSL_TLSEXT_ERR_OK;  // without one, the handshake goes on with the usual certificate
+}
+
+}  // namespace
+
+std::shared_ptr<ssl::context> ServerState::MintedContext(const std::string& server_name) {
+  {
+    std::lock_guard lock(minted_mutex);
+    if (auto it = minted.find(server_name); it != minted.end()) return it->second;
+  }
+  auto issued = options.mint_certificate(server_name);
+  if (!issued.ok()) {
+    spdlog::warn("no certificate could be made for {}: {}", server_name, issued.status().message());
+    return nullptr;
+  }
+  auto context = BuildTlsContext(issued->first, issued->second);
+  SecureWipe(issued->second.data(), issued->second.size());
+  if (!context.ok()) return nullptr;
+  std::lock_guard lock(minted_mutex);
+  auto [it, added] = minted.emplace(server_name, *context);
+  if (added) {
+    minted_order.push_back(server_name);
+    if (minted_order.size() > kMaxMinted) {
+      minted.erase(minted_order.front());
+      minted_order.pop_front();
+    }
+  }
+  return it->second;
+}
+
 Status ServerState::MakeTlsContext(const std::string& cert_chain_pem, const SecureString& key_pem) {
+  COFFRE_ASSIGN_OR_RETURN(auto context, BuildTlsContext(cert_chain_pem, key_pem));
+  if (options.mint_certificate) {
+    SSL_CTX_set_tlsext_servername_callback(context->native_handle(), OnServerName);
+    SSL_CTX_set_tlsext_servername_arg(context->native_handle(), this);
+  }
+  std::lock_guard lock(tls_mutex);
+  tls = std::move(context);
+  return Status::Ok();
+}
+
+Result<std::shared_ptr<ssl::context>> ServerState::BuildTlsContext(
+    const std::string& cert_chain_pem, const SecureString& key_pem) {
   auto context = std::make_shared<ssl::context>(ssl::context::tls_server);
   context->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
                        ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
@@ -601,9 +705,7 @@ Status ServerState::MakeTlsContext(const std::string& cert_chain_pem, const Secu
   if (ec) return Status::Internal("The TLS certificate could not be loaded.");
   context->use_private_key(asio::buffer(key_pem.data(), key_pem.size()), ssl::context::pem, ec);
   if (ec) return Status::Internal("The TLS private key could not be loaded.");
-  std::lock_guard lock(tls_mutex);
-  tls = std::move(context);
-  return Status::Ok();
+  return context;
 }
 
 Result<uint16_t> ServerState::Listen(std::vector<std::unique_ptr<tcp::acceptor>>& acceptors,

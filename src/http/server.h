@@ -45,6 +45,12 @@ struct ServerOptions {
   // Every request but health checks is recorded here before its response is sent; a request
   // that cannot be recorded fails with 500. Null: no audit log.
   audit::AuditLog* audit_log = nullptr;
+  // --dev: makes a certificate (chain PEM, key PEM) for a TLS server name NAME.localhost that the
+  // current certificate does not cover, so that a mistyped vault name gets Key Vault's 404
+  // after authentication instead of a TLS hostname error. Made ones are kept (a bounded number).
+  // Null: the one certificate for every name.
+  std::function<Result<std::pair<std::string, SecureString>>(const std::string& server_name)>
+      mint_certificate;
 };
 
 struct ServerState;  // Beast/Asio state, defined in server.cc

@@ -5,6 +5,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/metrics.h"
 #include "common/strings.h"
 #include "store/store_wrapper.h"
 
@@ -18,14 +19,14 @@ class KeyVersionCachingStore final : public StoreWrapper {
 
   Result<KeyVersionRecord> GetKeyVersion(std::string_view vault, std::string_view name,
                                          std::string_view version) override {
-    return Cached(keys_, vault, name, version,
+    return Cached(keys_, metrics::Cache::kKeyVersions, vault, name, version,
                   [&] { return target().GetKeyVersion(vault, name, version); });
   }
 
   // Secret versions the same way: what is cached is the record as stored (the value sealed).
   Result<SecretVersionRecord> GetSecretVersion(std::string_view vault, std::string_view name,
                                                std::string_view version) override {
-    return Cached(secrets_, vault, name, version,
+    return Cached(secrets_, metrics::Cache::kSecretVersions, vault, name, version,
                   [&] { return target().GetSecretVersion(vault, name, version); });
   }
 
@@ -134,8 +135,8 @@ class KeyVersionCachingStore final : public StoreWrapper {
 
   // The cached answer if fresh, else `read`'s, remembered unless a write happened meanwhile.
   template <typename Record, typename Read>
-  Result<Record> Cached(Map<Record>& map, std::string_view vault, std::string_view name,
-                        std::string_view version, Read read) {
+  Result<Record> Cached(Map<Record>& map, metrics::Cache which, std::string_view vault,
+                        std::string_view name, std::string_view version, Read read) {
     std::string key = KeyOf(vault, name);
     std::string lower_version = AsciiLower(version);
     const auto now = clock_.Monotonic();
@@ -145,12 +146,14 @@ class KeyVersionCachingStore final : public StoreWrapper {
       if (auto it = map.find(key); it != map.end()) {
         for (const Entry<Record>& entry : it->second) {
           if (entry.version == lower_version && now - entry.fetched < kKeyVersionCacheTtl) {
+            metrics::Global().RecordCacheLookup(which, true);
             return entry.record;
           }
         }
       }
       generation = generation_;
     }
+    metrics::Global().RecordCacheLookup(which, false);
     Result<Record> record = read();
     if (record.ok()) {
       std::lock_guard lock(mutex_);

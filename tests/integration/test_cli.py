@@ -444,9 +444,12 @@ class CliKeysTest(h.ServerTestCase):
                      "--signature", s["signature"])
         self.assertEqual(v, {"algorithm": "RS256", "isValid": True, "keyId": rsa_key["key"]["kid"]})
         other = b64(hashlib.sha256(b"other data").digest())
-        v = self.key("verify", "--name", "signer-rsa", "--algorithm", "RS256", "--digest", other,
-                     "--signature", s["signature"])
-        self.assertFalse(v["isValid"])
+        # An invalid signature: the same JSON, and exit 1 so that scripts can test it.
+        p = self.run_cli("key", "verify", "--name", "signer-rsa", "--algorithm", "RS256",
+                         "--digest", other, "--signature", s["signature"], "--vault-name", VAULT)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertFalse(json.loads(p.stdout)["isValid"])
+        self.assertIn("signature is not valid", p.stderr)
 
         s = self.key("sign", "--id", ec_key["key"]["kid"], "--algorithm", "ES256",
                      "--digest", digest)
@@ -497,7 +500,8 @@ class CliKeysTest(h.ServerTestCase):
 
         # Usage errors: exit 2, nothing sent.
         self.assertIn("--name", self.key_fails("show", rc=2))
-        self.assertIn("--vault-name", self.key_fails("show", "--name", "x", "--no-vault", rc=2))
+        self.assertIn("--vault-name", self.key_fails("show", "--name", "x", "--no-vault", rc=2,
+                                                    KEY_VAULT_NAME=None))
         self.key_fails("show", "--name", "x", "--no-such-option", rc=2)
         self.key_fails("frobnicate", "--name", "x", rc=2)
         self.key_fails("show", "--name", "x", "--id", self.vault_url, "--vault-name", VAULT, rc=2)

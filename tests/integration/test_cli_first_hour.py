@@ -215,7 +215,8 @@ class ServerConfigTest(unittest.TestCase):
                "COFFRE_MASTER_KEY_FILE": "/k", "COFFRE_TLS_CERT": "/c", "COFFRE_TLS_KEY": "/p",
                "COFFRE_IO_THREADS": "3", "COFFRE_AUDIT_DIR": "/a",
                "COFFRE_AUDIT_FILE_BYTES": "8192", "COFFRE_MAX_FAILED_SIGN_INS": "7",
-               "COFFRE_TEST_HARNESS": "true", "COFFRE_THROTTLE": "0.5"}
+               "COFFRE_TEST_HARNESS": "true", "COFFRE_THROTTLE": "0.5",
+               "COFFRE_LOG_LEVEL": "debug", "COFFRE_LOG_FORMAT": "json"}
         s = self.print_config(**env)
         self.assertEqual(s, {"data-dir": '"/d"', "port": "1", "http-port": "2",
                              "bind": '["::1"]', "vault": '["a", "b"]', "dev": "true",
@@ -223,7 +224,8 @@ class ServerConfigTest(unittest.TestCase):
                              "master-key-file": '"/k"', "tls-cert": '"/c"', "tls-key": '"/p"',
                              "io-threads": "3", "audit-dir": '"/a"',
                              "audit-file-bytes": "8192", "max-failed-sign-ins": "7",
-                             "test-harness": "true", "throttle": '"0.5"'})
+                             "test-harness": "true", "throttle": '"0.5"',
+                             "log-level": '"debug"', "log-format": '"json"'})
         help_text = run("server", "--help", env=self.env).stdout
         for name in env:
             self.assertIn(name, help_text)

@@ -67,8 +67,11 @@ class IdentityTest(h.ServerTestCase):
         self.assertEqual(os.path.realpath(env["NODE_EXTRA_CA_CERTS"]), os.path.join(ddir, "ca.pem"))
         self.assertEqual(env["KEY_VAULT_NAME"], "dev")
         self.assertEqual(env["COFFRE_VAULT_URL"], "https://dev.localhost:%d" % s.port)
-        commented = h.commented_env_lines(s.devenv_text)
-        self.assertEqual(commented.get("HTTPS_PROXY"), "http://127.0.0.1:%d" % s.http_port)
+        # The proxy route is in dev-proxy.env (sourced by dev.env), commented out.
+        self.assertEqual(env["COFFRE_PROXY_URL"], "http://127.0.0.1:%d" % s.http_port)
+        with open(os.path.join(ddir, "dev-proxy.env")) as f:
+            commented = h.commented_env_lines(f.read())
+        self.assertEqual(commented.get("HTTPS_PROXY"), "$COFFRE_PROXY_URL")
         self.assertIn("NO_PROXY", commented)
         # stdout names where dev.env and admin.token are, never a credential (CI logs keep it)
         out = s.log_text()

@@ -16,6 +16,7 @@
 // Internal to store/.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -24,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/metrics.h"
 #include "store/sql/sql_engine.h"
 #include "store/store.h"
 
@@ -91,8 +93,7 @@ class SqlStore final : public Store, public StoreMaintenance {
                                                 int limit) override;
   Result<Page<SecretVersionRecord>> ListSecretVersions(std::string_view vault,
                                                        std::string_view name,
-                                                       std::string_view cursor,
-                                                       int limit) override;
+                                                       std::string_view cursor, int limit) override;
   Result<SecretVersionRecord> UpdateSecretVersion(const SecretVersionRecord& record) override;
   Result<DeletedSecretRecord> DeleteSecret(std::string_view vault, std::string_view name,
                                            int64_t deleted_date,
@@ -100,10 +101,8 @@ class SqlStore final : public Store, public StoreMaintenance {
   Result<DeletedSecretRecord> GetDeletedSecret(std::string_view vault,
                                                std::string_view name) override;
   Result<Page<DeletedSecretRecord>> ListDeletedSecrets(std::string_view vault,
-                                                       std::string_view cursor,
-                                                       int limit) override;
-  Result<SecretVersionRecord> RecoverSecret(std::string_view vault,
-                                            std::string_view name) override;
+                                                       std::string_view cursor, int limit) override;
+  Result<SecretVersionRecord> RecoverSecret(std::string_view vault, std::string_view name) override;
   Status PurgeSecret(std::string_view vault, std::string_view name) override;
   Result<int> PurgeExpiredSecrets(int64_t now) override;
   Result<bool> RecordSecretEvent(const SecretEventRecord& event) override;
@@ -136,8 +135,7 @@ class SqlStore final : public Store, public StoreMaintenance {
 
   // ---- whole-store scans and checks (maintenance.cc)
   Result<Page<StoredKeyVersion>> ScanKeyVersions(std::string_view cursor, int limit) override;
-  Result<Page<StoredSecretVersion>> ScanSecretVersions(std::string_view cursor,
-                                                       int limit) override;
+  Result<Page<StoredSecretVersion>> ScanSecretVersions(std::string_view cursor, int limit) override;
   Result<std::vector<std::string>> CheckConsistency() override;
   bool ReadsAreLocal() const override { return engine_->ReadsAreLocal(); }
 
@@ -150,6 +148,9 @@ class SqlStore final : public Store, public StoreMaintenance {
   auto Run(Engine::Mode mode, Fn&& fn) -> std::invoke_result_t<Fn&, Transaction&> {
     using R = std::invoke_result_t<Fn&, Transaction&>;
     std::optional<R> result;
+    const bool writes = mode == Engine::Mode::kWrite || mode == Engine::Mode::kIdempotentWrite;
+    const auto started =
+        writes ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
     Status status = engine_->Run(mode, [&](Transaction& txn) -> Status {
       result.emplace(fn(txn));
       if constexpr (std::is_same_v<R, Status>) {
@@ -158,6 +159,10 @@ class SqlStore final : public Store, public StoreMaintenance {
         return result->ok() ? Status::Ok() : result->status();
       }
     });
+    if (writes) {
+      metrics::Global().RecordStoreWrite(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    }
     if (!status.ok()) return status;
     return std::move(*result);
   }
