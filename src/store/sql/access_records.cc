@@ -28,7 +28,8 @@ constexpr char kUpdateVaultSql[] =
     "UPDATE vaults SET retention_days = $2, purge_protection = $3, rbac_authorization = $4 "
     "WHERE name = $1";
 constexpr char kVaultHasKeysSql[] =
-    "SELECT 1 FROM keys WHERE vault = $1 UNION ALL SELECT 1 FROM secrets WHERE vault = $1 LIMIT 1";
+    "SELECT 1 FROM keys WHERE vault = $1 UNION ALL SELECT 1 FROM secrets WHERE vault = $1 "
+    "UNION ALL SELECT 1 FROM certificates WHERE vault = $1 LIMIT 1";
 constexpr char kDeleteVaultPoliciesSql[] = "DELETE FROM access_policies WHERE vault = $1";
 constexpr char kDeleteVaultSql[] = "DELETE FROM vaults WHERE name = $1";
 

@@ -213,6 +213,68 @@ CREATE TABLE secret_events (
   FOREIGN KEY (vault, name_key) REFERENCES secrets (vault, name_key) ON DELETE CASCADE
 ){table_options};
 )sql",
+    // 7: certificates. A row per certificate (its deletion state, next sequence and policy),
+    // its versions (the certificate DER; the key and secret versions of the same name hold the
+    // private key and the PFX or PEM) and its latest issuance operation. A certificate row owns
+    // the key and secret of its name; it may exist without versions while its first operation
+    // is pending.
+    R"sql(
+CREATE TABLE certificates (
+  vault {text} NOT NULL REFERENCES vaults (name),
+  name_key {text} NOT NULL,
+  name {text} NOT NULL,
+  deleted_date {int64},
+  scheduled_purge_date {int64},
+  next_sequence {int64} NOT NULL{next_sequence_check},
+  policy {document} NOT NULL,
+  policy_updated {int64} NOT NULL,
+  PRIMARY KEY (vault, name_key),
+  CHECK ((deleted_date IS NULL) = (scheduled_purge_date IS NULL))
+){table_options};
+CREATE INDEX certificates_by_purge_date ON certificates (scheduled_purge_date)
+  WHERE deleted_date IS NOT NULL;
+
+CREATE TABLE certificate_versions (
+  vault {text} NOT NULL,
+  name_key {text} NOT NULL,
+  version {text} NOT NULL,
+  sequence {int64} NOT NULL,
+  cer {blob} NOT NULL,
+  x5t {blob} NOT NULL,
+  enabled {bool} NOT NULL,
+  not_before {int64},
+  expires {int64},
+  created {int64} NOT NULL,
+  updated {int64} NOT NULL,
+  tags {document} NOT NULL,
+  key_version {text} NOT NULL,
+  secret_version {text} NOT NULL,
+  PRIMARY KEY (vault, name_key, version),
+  UNIQUE (vault, name_key, sequence),
+  FOREIGN KEY (vault, name_key) REFERENCES certificates (vault, name_key) ON DELETE CASCADE
+){table_options};
+
+CREATE TABLE certificate_operations (
+  vault {text} NOT NULL,
+  name_key {text} NOT NULL,
+  request_id {text} NOT NULL,
+  status {text} NOT NULL,
+  status_details {text},
+  error_code {text},
+  error_message {text},
+  cancellation_requested {bool} NOT NULL,
+  issuer {text} NOT NULL,
+  target_version {text} NOT NULL,
+  csr {blob} NOT NULL,
+  key_type {text} NOT NULL,
+  public_key {blob} NOT NULL,
+  sealed_private_key {blob} NOT NULL,
+  created {int64} NOT NULL,
+  updated {int64} NOT NULL,
+  PRIMARY KEY (vault, name_key),
+  FOREIGN KEY (vault, name_key) REFERENCES certificates (vault, name_key) ON DELETE CASCADE
+){table_options};
+)sql",
 };
 
 std::string Spell(std::string_view text, const SchemaDialect& d) {

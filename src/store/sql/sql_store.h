@@ -2,6 +2,7 @@
 //
 // The record methods are defined by subject in key_records.cc (keys, versions, soft delete,
 // restore, rotation policies, events), secret_records.cc (secrets, the same rules),
+// certificate_records.cc (certificates with their key and secret, through object_steps.h),
 // access_records.cc (vaults, access policies, role
 // assignments), principal_records.cc (principals, settings, job leases) and maintenance.cc
 // (whole-store scans and consistency checks). A new record kind gets its own file here and its
@@ -91,8 +92,7 @@ class SqlStore final : public Store, public StoreMaintenance {
                                                 int limit) override;
   Result<Page<SecretVersionRecord>> ListSecretVersions(std::string_view vault,
                                                        std::string_view name,
-                                                       std::string_view cursor,
-                                                       int limit) override;
+                                                       std::string_view cursor, int limit) override;
   Result<SecretVersionRecord> UpdateSecretVersion(const SecretVersionRecord& record) override;
   Result<DeletedSecretRecord> DeleteSecret(std::string_view vault, std::string_view name,
                                            int64_t deleted_date,
@@ -100,15 +100,54 @@ class SqlStore final : public Store, public StoreMaintenance {
   Result<DeletedSecretRecord> GetDeletedSecret(std::string_view vault,
                                                std::string_view name) override;
   Result<Page<DeletedSecretRecord>> ListDeletedSecrets(std::string_view vault,
-                                                       std::string_view cursor,
-                                                       int limit) override;
-  Result<SecretVersionRecord> RecoverSecret(std::string_view vault,
-                                            std::string_view name) override;
+                                                       std::string_view cursor, int limit) override;
+  Result<SecretVersionRecord> RecoverSecret(std::string_view vault, std::string_view name) override;
   Status PurgeSecret(std::string_view vault, std::string_view name) override;
   Result<int> PurgeExpiredSecrets(int64_t now) override;
   Result<bool> RecordSecretEvent(const SecretEventRecord& event) override;
   Result<std::vector<SecretEventRecord>> ListSecretEvents(std::string_view vault,
                                                           std::string_view name) override;
+
+  // ---- certificates, their versions, policy and operation (certificate_records.cc)
+  Status AddCertificateVersion(CertificateVersionRecord& certificate, KeyVersionRecord& key,
+                               SecretVersionRecord& secret, std::string_view policy,
+                               const std::optional<CertificateOperationRecord>& operation) override;
+  Status BeginCertificateOperation(std::string_view policy,
+                                   const CertificateOperationRecord& operation) override;
+  Result<CertificateOperationRecord> GetCertificateOperation(std::string_view vault,
+                                                             std::string_view name) override;
+  Result<CertificateOperationRecord> UpdateCertificateOperation(
+      const CertificateOperationRecord& operation) override;
+  Result<CertificateOperationRecord> DeleteCertificateOperation(std::string_view vault,
+                                                                std::string_view name) override;
+  Result<CertificateVersionRecord> GetCertificateVersion(std::string_view vault,
+                                                         std::string_view name,
+                                                         std::string_view version) override;
+  Result<Page<CertificateVersionRecord>> ListCertificates(std::string_view vault,
+                                                          std::string_view cursor,
+                                                          int limit) override;
+  Result<Page<CertificateVersionRecord>> ListCertificateVersions(std::string_view vault,
+                                                                 std::string_view name,
+                                                                 std::string_view cursor,
+                                                                 int limit) override;
+  Result<CertificateVersionRecord> UpdateCertificateVersion(
+      const CertificateVersionRecord& record) override;
+  Result<CertificatePolicyRecord> GetCertificatePolicy(std::string_view vault,
+                                                       std::string_view name) override;
+  Result<CertificatePolicyRecord> PutCertificatePolicy(
+      const CertificatePolicyRecord& policy) override;
+  Result<DeletedCertificateRecord> DeleteCertificate(std::string_view vault, std::string_view name,
+                                                     int64_t deleted_date,
+                                                     int64_t scheduled_purge_date) override;
+  Result<DeletedCertificateRecord> GetDeletedCertificate(std::string_view vault,
+                                                         std::string_view name) override;
+  Result<Page<DeletedCertificateRecord>> ListDeletedCertificates(std::string_view vault,
+                                                                 std::string_view cursor,
+                                                                 int limit) override;
+  Result<CertificateVersionRecord> RecoverCertificate(std::string_view vault,
+                                                      std::string_view name) override;
+  Status PurgeCertificate(std::string_view vault, std::string_view name) override;
+  Result<int> PurgeExpiredCertificates(int64_t now) override;
 
   // ---- principals, settings, job leases (principal_records.cc)
   Status AddPrincipal(const PrincipalRecord& principal) override;
