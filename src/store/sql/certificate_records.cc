@@ -363,6 +363,15 @@ Status SqlStore::AddCertificateVersion(CertificateVersionRecord& certificate, Ke
           "certificate '" + certificate.name + "' already has version " + version,
           std::string(reason::kVersionExists));
     }
+    // Only the completion of the operation in progress may add a version while it runs.
+    COFFRE_ASSIGN_OR_RETURN(std::optional<CertificateOperationRecord> current,
+                            LoadOperation(txn, vault, name_key));
+    if (current.has_value() && current->status == kInProgress &&
+        (!operation.has_value() ||
+         AsciiLower(operation->request_id) != AsciiLower(current->request_id))) {
+      return Status::Conflict("certificate '" + state.name + "' has an operation in progress",
+                              std::string(reason::kPending));
+    }
     COFFRE_ASSIGN_OR_RETURN(key_added, AddKeyVersionStep(txn, key, std::nullopt, true));
     COFFRE_ASSIGN_OR_RETURN(secret_added, AddSecretVersionStep(txn, secret, true));
     Params params;
