@@ -1,10 +1,11 @@
 # Coffre: the few commands a developer needs. `make run` and `make test` do everything else.
-.PHONY: deps configure build run test clean format
+.PHONY: deps configure build run test clean format install deb
 
 BUILD_DIR := build
 DATA_DIR ?= ./coffre-data
 PORT ?= 8443
 HTTP_PORT ?= 8080
+PREFIX ?= /usr/local
 
 deps:
 	bash scripts/deps.sh
@@ -17,6 +18,14 @@ build: configure
 
 run: deps build
 	$(BUILD_DIR)/coffre server --dev --data-dir $(DATA_DIR) --port $(PORT) --http-port $(HTTP_PORT)
+
+# The coffre binary to PREFIX/bin, the client library, headers, CMake package and pkg-config file.
+install: build
+	cmake --install $(BUILD_DIR) --prefix $(PREFIX)
+
+# Debian packages coffre and coffre-dev (CPack; cmake/packaging.cmake) in build/packages/.
+deb: build
+	cd $(BUILD_DIR) && cpack -G DEB
 
 test: deps build
 	ctest --preset default -j2

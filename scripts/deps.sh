@@ -8,10 +8,11 @@ packages=(
   build-essential cmake ninja-build pkg-config clang-format ccache
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev openssl ca-certificates libsqlite3-dev libpq-dev postgresql libcurl4-openssl-dev
-  libcli11-dev libspdlog-dev libfmt-dev
+  libcli11-dev libspdlog-dev libfmt-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   python3 python3-azure python3-aiohttp python3-cryptography libnss-myhostname
   nodejs curl
+  azure-cli  # the Azure CLI sign-in tests (tests/integration/test_azure_cli.py)
   clang libclang-rt-14-dev llvm  # make fuzz (libFuzzer, sanitizer runtimes, llvm-symbolizer)
 )
 # `make bench` only (scripts/deps.sh --bench): load generator, reference static server, profiler.

@@ -16,16 +16,19 @@
 
 #include "app/data_dir.h"
 #include "app/dev_environment.h"
+#include "app/principal_env.h"
 #include "audit/audit_log.h"
 #include "auth/access_checker.h"
 #include "auth/access_control.h"
 #include "auth/admin_token.h"
 #include "auth/identity_endpoints.h"
+#include "auth/sign_in_throttle.h"
 #include "auth/token_authority.h"
 #include "crypto/random.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "service/background_jobs.h"
+#include "service/barrier.h"
 #include "service/crypto_service.h"
 #include "service/key_service.h"
 #include "service/material_barrier.h"
@@ -40,6 +43,7 @@ namespace coffre::app {
 namespace {
 
 constexpr const char* kDevVault = "dev";
+constexpr const char* kAuditChainPurpose = "coffre/audit-chain/v1";
 
 // How often the background jobs run: COFFRE_BACKGROUND_INTERVAL_SECONDS (1..3600) shortens the
 // interval, for tests.
@@ -101,22 +105,27 @@ Status GrantDevIdentity(store::Store& store, const auth::Identity& identity,
   return store.PutAccessPolicy(policy);
 }
 
-// The admin token: created (and written to DATA_DIR/admin.token, 0600) on first start. Returns
-// the token if the file still holds it (so dev.env can carry it), empty otherwise.
-Result<std::string> PrepareAdminToken(store::Store& store, const std::string& data_dir, bool dev) {
+// The admin token: created (and written to DATA_DIR/admin.token, 0600) on first start. The
+// token the file still holds (so dev.env can carry it) is kept in `text`, empty otherwise.
+struct PreparedAdminToken {
+  auth::AdminToken token;
+  std::string text;
+};
+
+Result<PreparedAdminToken> PrepareAdminToken(store::Store& store, const std::string& data_dir) {
   std::string path = JoinPath(data_dir, "admin.token");
-  std::string created;
-  COFFRE_ASSIGN_OR_RETURN(auto admin_token, auth::AdminToken::LoadOrCreate(store, &created));
-  if (!created.empty()) {
-    COFFRE_RETURN_IF_ERROR(WriteFileAtomically(path, created + "\n", 0600));
-    if (dev) std::cout << "Admin token (shown once; also in " << path << "): " << created << "\n";
-    spdlog::info("a new admin token was written to {}", path);
-  }
   COFFRE_ASSIGN_OR_RETURN(auto stored, ReadPrivateFileIfExists(path));
   std::string token = stored.value_or("");
   while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
+  std::string created;
+  COFFRE_ASSIGN_OR_RETURN(auto admin_token, auth::AdminToken::LoadOrCreate(store, &created, token));
+  if (!created.empty()) {
+    COFFRE_RETURN_IF_ERROR(WriteFileAtomically(path, created + "\n", 0600));
+    spdlog::info("a new admin token was written to {}", path);
+    token = std::move(created);
+  }
   if (!token.empty() && !admin_token.Verify(token)) token.clear();  // a stale file
-  return token;
+  return PreparedAdminToken{admin_token, std::move(token)};
 }
 
 Result<std::pair<std::string, SecureString>> LoadTlsFiles(const ServerConfig& config) {
@@ -213,7 +222,7 @@ std::function<Status(const store::VaultRecord&)> DevVaultCreatedHook(store::Stor
   };
 }
 
-// Writes dev.env and prints it. Called only once the listeners accept requests: the file's
+// Writes dev.env and prints where it is. Called only once the listeners accept requests: the file's
 // presence means "ready".
 Status AnnounceDevEnvironment(const DevSetup& dev, const std::string& data_dir,
                               const http::Server& server, const std::string& admin_token) {
@@ -225,8 +234,19 @@ Status AnnounceDevEnvironment(const DevSetup& dev, const std::string& data_dir,
                       dev.tls.ca_bundle_path,
                       admin_token};
   std::string env = DevEnvText(values);
-  COFFRE_RETURN_IF_ERROR(WriteFileAtomically(JoinPath(data_dir, "dev.env"), env, 0600));
-  std::cout << env << std::flush;
+  // Written before dev.env, whose presence means "ready".
+  COFFRE_RETURN_IF_ERROR(WriteFileAtomically(JoinPath(data_dir, "az.sh"), DevAzText(values), 0600));
+  const std::string env_path = JoinPath(data_dir, "dev.env");
+  COFFRE_RETURN_IF_ERROR(WriteFileAtomically(env_path, env, 0600));
+  SecureWipe(env.data(), env.size());
+  // Only where the credentials are: stdout ends up in CI logs and terminal scrollback.
+  std::cout << "coffre dev server ready: https://" << kDevVault
+            << ".localhost:" << server.https_port() << "\n"
+            << "  environment (credentials, CA bundle): " << env_path << "  (run: . " << env_path
+            << ")\n"
+            << "  Azure CLI sign-in: " << JoinPath(data_dir, "az.sh") << "  (or: coffre dev az)\n"
+            << "  admin token: " << JoinPath(data_dir, "admin.token") << "\n"
+            << std::flush;
   return Status::Ok();
 }
 
@@ -247,9 +267,7 @@ int RunServer(const ServerConfig& config) {
       auth::TokenAuthority::Open(JoinPath(data_dir, "token-signing-key.pem"), *tenant, clock);
   if (!tokens.ok()) return Fail(tokens.status());
 
-  auto admin_token_text = PrepareAdminToken(**store, data_dir, config.dev);
-  if (!admin_token_text.ok()) return Fail(admin_token_text.status());
-  auto admin_token = auth::AdminToken::LoadOrCreate(**store, nullptr);
+  auto admin_token = PrepareAdminToken(**store, data_dir);
   if (!admin_token.ok()) return Fail(admin_token.status());
 
   service::VaultDirectory vaults(**store, clock);
@@ -259,9 +277,19 @@ int RunServer(const ServerConfig& config) {
     return Fail(ensured);
   }
 
-  auto audit_log = audit::AuditLog::Open(
-      config.audit_dir.empty() ? JoinPath(data_dir, "audit") : config.audit_dir,
-      config.audit_file_bytes);
+  // The chain key comes from the master key: verifying needs the data dir or the master key.
+  // The head of each committed group is kept in the store, outside the audit directory.
+  const std::string audit_dir =
+      AbsolutePath(config.audit_dir.empty() ? JoinPath(data_dir, "audit") : config.audit_dir);
+  audit::AuditChain chain;
+  chain.key = barrier->DeriveKey(kAuditChainPurpose);
+  chain.record_head = [&store = **store,
+                       setting = audit::AuditHeadSetting(audit_dir)](const std::string& head) {
+    if (Status stored = store.PutSetting(setting, head); !stored.ok()) {
+      spdlog::warn("audit log: the chain head could not be recorded: {}", stored.message());
+    }
+  };
+  auto audit_log = audit::AuditLog::Open(audit_dir, config.audit_file_bytes, std::move(chain));
   if (!audit_log.ok()) return Fail(audit_log.status());
 
   http::ServerOptions options =
@@ -293,8 +321,12 @@ int RunServer(const ServerConfig& config) {
   service::VaultAdmin::Hooks admin_hooks;
   admin_hooks.access_changed = [&access] { access.Forget(); };
   service::VaultAdmin vault_admin(**store, vaults, clock, std::move(admin_hooks));
-  http::AdminContext admin{vault_admin, *admin_token, **tokens, clock};
-  http::Router router({keys, crypto, vaults, **tokens, identity, access, &admin, &secrets});
+  http::AdminContext admin{vault_admin, admin_token->token, **tokens, clock};
+  auth::SignInThrottle sign_ins(clock, {.failures_per_address = config.max_failed_sign_ins,
+                                        .failures_per_client = config.max_failed_sign_ins,
+                                        .window = std::chrono::seconds(60)});
+  http::Router router(
+      {keys, crypto, vaults, **tokens, identity, access, &admin, &sign_ins, &secrets});
   http::Server server(std::move(options), router);
   // Set before the server starts, so no request sees it half-made.
   if (config.dev) {
@@ -304,7 +336,7 @@ int RunServer(const ServerConfig& config) {
   spdlog::info("coffre listening: https port {}, http port {}", server.https_port(),
                server.http_port());
   if (config.dev) {
-    if (Status announced = AnnounceDevEnvironment(dev, data_dir, server, *admin_token_text);
+    if (Status announced = AnnounceDevEnvironment(dev, data_dir, server, admin_token->text);
         !announced.ok()) {
       return Fail(announced);
     }
@@ -331,6 +363,11 @@ int CreatePrincipalCommand(const std::string& data_dir, const std::string& name)
   out["tenant"] = *tenant;
   out["objectId"] = created->record.object_id;
   std::cout << boost::json::serialize(out) << std::endl;
+  // The lines to paste go to stderr, so that stdout stays one JSON document for scripts.
+  std::cerr << kPrincipalEnvHeading
+            << PrincipalEnvLines(created->record.client_id, created->secret,
+                                 AuthorityHostFromDataDir(AbsolutePath(data_dir)))
+            << std::flush;
   SecureWipe(created->secret.data(), created->secret.size());
   return 0;
 }
@@ -359,19 +396,76 @@ int DeletePrincipalCommand(const std::string& data_dir, const std::string& name)
   return 0;
 }
 
-int VerifyAuditCommand(const std::vector<std::string>& files) {
+int VerifyAuditCommand(const AuditVerifyConfig& config) {
+  const std::vector<std::string>& files = config.files;
   if (files.empty()) {
     std::cerr << "coffre audit verify: name the audit files, oldest first" << std::endl;
     return 2;
   }
+  // The data dir: given, or the one the files sit in (DATA_DIR/audit/audit-*.jsonl).
+  std::string data_dir = config.data_dir;
+  if (data_dir.empty()) {
+    std::filesystem::path guess =
+        std::filesystem::path(AbsolutePath(files.front())).parent_path().parent_path();
+    std::error_code ec;
+    if (std::filesystem::exists(guess / "master.key", ec)) data_dir = guess.string();
+  }
+  audit::VerifyOptions options;
   // A chain that does not start at the very first line (older files rotated away) is checked
   // from its first line on.
-  auto result = audit::VerifyAuditFiles(files, /*allow_partial=*/true);
+  options.allow_partial = true;
+  bool anchored = false;
+  if (!data_dir.empty() || !config.master_key_file.empty()) {
+    data_dir = AbsolutePath(data_dir.empty() ? "." : data_dir);
+    const std::string key_path =
+        config.master_key_file.empty() ? JoinPath(data_dir, "master.key") : config.master_key_file;
+    std::error_code ec;
+    if (!std::filesystem::exists(key_path, ec)) {
+      return Fail(Status::NotFound("NotFound", "No master key at " + key_path + "."));
+    }
+    auto barrier = service::Barrier::LoadOrCreate(key_path);
+    if (!barrier.ok()) return Fail(barrier.status());
+    options.key = barrier->DeriveKey(kAuditChainPurpose);
+    auto store =
+        config.storage.empty() && !std::filesystem::exists(JoinPath(data_dir, "coffre.db"))
+            ? Result<std::unique_ptr<store::Store>>(Status::NotFound("NotFound", "no store"))
+            : OpenStore(data_dir, config.storage);
+    if (store.ok()) {
+      const std::string audit_dir =
+          AbsolutePath(config.audit_dir.empty() ? JoinPath(data_dir, "audit") : config.audit_dir);
+      auto head = (*store)->GetSetting(audit::AuditHeadSetting(audit_dir));
+      if (!head.ok()) return Fail(head.status());
+      if (*head) {
+        options.head = **head;
+        anchored = true;
+      }
+    }
+  }
+  auto result = audit::VerifyAuditFiles(files, options);
   if (!result.ok) {
     std::cout << "audit log damaged: " << result.problem << std::endl;
     return 1;
   }
   std::cout << "audit log intact: " << result.lines << " lines" << std::endl;
+  if (options.key.empty()) {
+    std::cout << "note: checked without the chain key (no data dir): only unkeyed lines could be "
+                 "checked"
+              << std::endl;
+  }
+  if (result.unkeyed_lines > 0) {
+    std::cout << "note: " << result.unkeyed_lines
+              << " lines predate keyed chains: they carry only an unkeyed hash, so an edit there "
+                 "with every later hash recomputed would not show"
+              << std::endl;
+  }
+  if (anchored) {
+    std::cout << "anchor: the store's head (seq " << result.anchored_seq
+              << ") is present: no line up to it was dropped" << std::endl;
+  } else {
+    std::cout << "note: no anchored head found in the store: lines dropped from the end would not "
+                 "show"
+              << std::endl;
+  }
   return 0;
 }
 

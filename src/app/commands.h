@@ -20,6 +20,8 @@ struct ServerConfig {
   int io_threads = 0;
   std::string audit_dir;                       // empty: DATA_DIR/audit
   size_t audit_file_bytes = 64 * 1024 * 1024;  // an audit file is rotated past this size
+  // Failed sign-ins per client address (and per client id) per minute before 429s.
+  int max_failed_sign_ins = 20;
   std::string storage;  // empty: SQLite in DATA_DIR; or sqlite:PATH, postgresql://...
 };
 
@@ -34,6 +36,15 @@ int DeletePrincipalCommand(const std::string& data_dir, const std::string& name)
 
 // `coffre audit verify FILE...`: checks the hash chain; prints the first bad line and returns
 // non-zero on damage.
-int VerifyAuditCommand(const std::vector<std::string>& files);
+// Where `coffre audit verify` finds the chain key and the anchored head: the server's data dir
+// (master key, store) and audit dir, as the server was started with.
+struct AuditVerifyConfig {
+  std::vector<std::string> files;
+  std::string data_dir;   // empty: the parent of the files' directory, if it holds master.key
+  std::string audit_dir;  // empty: DATA_DIR/audit
+  std::string storage;
+  std::string master_key_file;
+};
+int VerifyAuditCommand(const AuditVerifyConfig& config);
 
 }  // namespace coffre::app

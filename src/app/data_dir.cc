@@ -18,6 +18,23 @@ std::string JoinPath(const std::string& dir, std::string_view name) {
   return (std::filesystem::path(dir) / std::string(name)).string();
 }
 
+Status RequireExistingStore(const std::string& data_dir) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(data_dir, ec)) {
+    return Status::BadParameter(
+        "The data dir " + data_dir +
+        " does not exist. Give the --data-dir of the server (it creates its "
+        "data dir on first start: coffre server --dev --data-dir DIR).");
+  }
+  const std::string db = JoinPath(data_dir, "coffre.db");
+  if (!std::filesystem::is_regular_file(db, ec) || std::filesystem::file_size(db, ec) == 0 || ec) {
+    return Status::BadParameter("The data dir " + data_dir +
+                                " holds no Coffre store (no coffre.db). Give the --data-dir of the "
+                                "server, which creates the store on first start.");
+  }
+  return Status::Ok();
+}
+
 Status EnsurePrivateDirectory(const std::string& path) {
   std::error_code ec;
   std::filesystem::create_directories(path, ec);

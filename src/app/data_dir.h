@@ -20,4 +20,10 @@ Result<std::optional<std::string>> ReadPrivateFileIfExists(const std::string& pa
 
 std::string JoinPath(const std::string& dir, std::string_view name);
 
+// For the offline commands (`principal ... --data-dir`): the data dir must exist and hold a
+// server's SQLite store (a non-empty DATA_DIR/coffre.db). They never create one: a mistyped path
+// would otherwise get a fresh store with another tenant, and the principal made there would sign
+// in nowhere.
+Status RequireExistingStore(const std::string& data_dir);
+
 }  // namespace coffre::app

@@ -12,8 +12,8 @@
 namespace coffre::app {
 
 struct DevTlsFiles {
-  std::string ca_pem_path;         // DATA_DIR/ca.pem
-  std::string ca_bundle_path;      // DATA_DIR/ca-bundle.pem: system CAs + dev CA
+  std::string ca_pem_path;           // DATA_DIR/ca.pem
+  std::string ca_bundle_path;        // DATA_DIR/ca-bundle.pem: system CAs + dev CA
   crypto::CertificateAndKey server;  // certificate for every dev name
 };
 
@@ -38,5 +38,10 @@ struct DevEnvValues {
 
 // The text of dev.env: export lines a shell can source.
 std::string DevEnvText(const DevEnvValues& values);
+
+// The text of az.sh, beside dev.env: the commands that register this server as a cloud with
+// the Azure CLI (in its own config dir), select it and sign in as the dev managed identity,
+// then the ones for a principal and for a token. A shell can source it.
+std::string DevAzText(const DevEnvValues& values);
 
 }  // namespace coffre::app

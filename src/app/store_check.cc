@@ -101,6 +101,35 @@ Result<StoreCheckReport> CheckStore(store::Store& store, const service::Material
     }
     cursor = std::move(page.next_cursor);
   }
+  cursor.clear();
+  last_vault.clear();
+  std::string last_secret;
+  while (true) {
+    COFFRE_ASSIGN_OR_RETURN(auto page, store.maintenance().ScanSecretVersions(cursor, page_size));
+    for (const store::StoredSecretVersion& item : page.items) {
+      const store::SecretVersionRecord& r = item.record;
+      const std::string name = AsciiLower(r.name);
+      if (report.secret_versions == 0 || r.vault != last_vault || name != last_secret) {
+        ++report.secrets;
+        last_vault = r.vault;
+        last_secret = name;
+      }
+      ++report.secret_versions;
+      auto opened = material.Open(service::SealBinding::SecretVersion(r.vault, r.name, r.version),
+                                  r.sealed_value);
+      if (!opened.ok()) {
+        ++report.unopened_secrets;
+        report.problems.push_back("secret " + r.vault + "/" + r.name + "/" + r.version +
+                                  (item.deleted ? " (deleted)" : "") +
+                                  ": sealed value does not open with this master key");
+      }
+    }
+    if (page.next_cursor.empty()) break;
+    if (page.next_cursor == cursor || page.items.empty()) {
+      return Status::Internal("the secret scan did not advance");
+    }
+    cursor = std::move(page.next_cursor);
+  }
   if (report.unopened > 0 && report.unopened == report.versions) {
     report.problems.push_back(
         "no sealed private key opens: is this the master key the store was written with?");
@@ -158,6 +187,8 @@ int StoreCheckCommand(const StoreCheckConfig& config, std::ostream& out, std::os
   out << "keys: " << report->keys << " (" << report->deleted_keys
       << " soft-deleted), versions: " << report->versions
       << ", sealed keys that do not open: " << report->unopened << std::endl;
+  out << "secrets: " << report->secrets << ", versions: " << report->secret_versions
+      << ", sealed values that do not open: " << report->unopened_secrets << std::endl;
   for (size_t i = 0; i < report->problems.size() && i < kMaxPrintedProblems; ++i) {
     out << "PROBLEM: " << report->problems[i] << std::endl;
   }

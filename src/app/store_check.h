@@ -5,7 +5,9 @@
 // (Store::CheckConsistency) and scans every version of every key, active and soft-deleted
 // (Store::ScanKeyVersions): each sealed private key must open with the master key under its own
 // row's binding, parse as a key of the stored type, and (RSA, EC) match the stored public key.
-// Problems name vaults, keys and versions; key material never appears in the report.
+// Every version of every secret (Store::ScanSecretVersions) too: each sealed value must open under
+// its row's binding. Problems name vaults, keys, secrets and versions; key material and secret
+// values never appear in the report.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +32,9 @@ struct StoreCheckReport {
   int64_t deleted_keys = 0;           // of which soft-deleted
   int64_t versions = 0;               // every version checked
   int64_t unopened = 0;               // versions whose sealed private key did not open
+  int64_t secrets = 0;                // every secret seen by the scan, soft-deleted ones included
+  int64_t secret_versions = 0;        // every secret version checked
+  int64_t unopened_secrets = 0;       // secret versions whose sealed value did not open
   std::vector<std::string> problems;  // empty: the store is sound
 
   bool ok() const { return problems.empty(); }

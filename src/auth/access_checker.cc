@@ -61,12 +61,15 @@ Result<std::shared_ptr<const std::vector<RoleAssignment>>> AccessChecker::Assign
 Status AccessChecker::Check(const store::VaultRecord& vault, const Caller& caller,
                             std::string_view permission, std::string_view data_action,
                             std::string_view object_name, PermissionKind kind) const {
+  // Default deny: an operation that names nothing to check is refused, never let through.
+  if ((vault.rbac_authorization ? data_action : permission).empty()) {
+    return Status::Forbidden("The operation is not permitted: it names no permission.",
+                             "AccessDenied");
+  }
   if (vault.rbac_authorization) {
-    if (data_action.empty()) return Status::Ok();
     COFFRE_ASSIGN_OR_RETURN(auto assignments, AssignmentsOf(caller.object_id));
     return CheckRoleAssignments(*assignments, caller, vault.name, object_name, data_action, kind);
   }
-  if (permission.empty()) return Status::Ok();
   COFFRE_ASSIGN_OR_RETURN(auto policies, PoliciesOf(vault.name));
   return CheckAccessPolicies(*policies, caller, vault.name, permission, kind);
 }

@@ -28,9 +28,9 @@ class AccessChecker {
   explicit AccessChecker(store::Store& store, const Clock& clock = SystemClock::Instance())
       : store_(store), clock_(clock) {}
 
-  // OK, or Key Vault's 403. An empty permission and data action means any authenticated
-  // caller may proceed. `kind` says which access-policy list `permission` is in and which
-  // collection `object_name` (empty for vault-level operations) is in for RBAC scopes.
+  // OK, or Key Vault's 403. An empty permission (access-policy vault) or data action (RBAC
+  // vault) is refused: default deny. `kind` says which access-policy list `permission` is in
+  // and which collection `object_name` (empty for vault-level operations) is in for RBAC scopes.
   Status Check(const store::VaultRecord& vault, const Caller& caller, std::string_view permission,
                std::string_view data_action, std::string_view object_name,
                PermissionKind kind = PermissionKind::kKeys) const;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <ctime>
 #include <optional>
 #include <utility>
 
@@ -89,6 +90,31 @@ std::optional<ClientCredentials> ParseBasic(std::string_view header) {
   return ClientCredentials{std::move(*id), std::move(*secret)};
 }
 
+// One resource URI ("https://localhost:8443"), with or without "/.default"; not a list of
+// scopes nor a bare scope name such as "openid".
+bool IsResourceScope(std::string_view scope) {
+  if (scope.find(' ') != std::string_view::npos) return false;
+  if (AudienceFromScope(scope).empty()) return false;
+  if (scope.ends_with(kDefaultSuffix)) return true;
+  // A bare resource: scheme://authority, at most a trailing '/', no path (a path names a
+  // permission scope such as https://host/keys.read).
+  size_t scheme_end = scope.find("://");
+  if (scheme_end == std::string_view::npos || scheme_end == 0) return false;
+  std::string_view rest = scope.substr(scheme_end + 3);
+  if (rest.ends_with('/')) rest.remove_suffix(1);
+  return !rest.empty() && rest.find('/') == std::string_view::npos;
+}
+
+// "11/05/2021 15:18:31 +00:00"
+std::string AppServiceDate(int64_t unix_seconds) {
+  std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buffer[40];
+  std::strftime(buffer, sizeof(buffer), "%m/%d/%Y %H:%M:%S +00:00", &tm);
+  return buffer;
+}
+
 bool IsValidPrincipalName(std::string_view name) {
   if (name.empty() || name.size() > kMaxPrincipalName) return false;
   return std::all_of(name.begin(), name.end(), [](char c) {
@@ -116,11 +142,14 @@ EndpointResponse IdentityEndpoints::ManagedIdentityToken(
   if (dev_identity_.object_id.empty() || identity_header_.empty()) {
     return OAuthError(404, "not_found", "The managed identity endpoint is not enabled.");
   }
+  std::optional<std::string_view> api_version = Field(query, "api-version");
+  const bool app_service_2017 = api_version == kAppService2017;
   if (!crypto::ConstantTimeEquals(identity_header_value, identity_header_)) {
     return OAuthError(401, "invalid_request",
-                      "The X-IDENTITY-HEADER header is missing or does not match.");
+                      app_service_2017
+                          ? "The secret header is missing or does not match."
+                          : "The X-IDENTITY-HEADER header is missing or does not match.");
   }
-  std::optional<std::string_view> api_version = Field(query, "api-version");
   if (!api_version || api_version->empty()) {
     return OAuthError(400, "invalid_request", "The api-version parameter is required.");
   }
@@ -130,7 +159,8 @@ EndpointResponse IdentityEndpoints::ManagedIdentityToken(
   }
   // User-assigned identity selectors: there is one identity; asking for another one is an error
   // rather than silently getting a token for someone else.
-  std::optional<std::string_view> client_id = Field(query, "client_id");
+  std::optional<std::string_view> client_id =
+      Field(query, app_service_2017 ? "clientid" : "client_id");
   if (client_id && *client_id != dev_identity_.app_id) {
     return OAuthError(400, "invalid_request",
                       "Identity not found: no managed identity has the requested client_id.");
@@ -153,8 +183,10 @@ EndpointResponse IdentityEndpoints::ManagedIdentityToken(
   if (!issued.ok()) return FromIssueError(issued.status());
   json::object body;
   body["access_token"] = issued->access_token;
-  // A string, as App Service sends it; Python int()s it, MSAL subtracts "now" from it.
-  body["expires_on"] = std::to_string(issued->expires_on);
+  // A string, as App Service sends it; Python int()s it, MSAL subtracts "now" from it. The
+  // 2017 variant sent a date, which its clients parse.
+  body["expires_on"] =
+      app_service_2017 ? AppServiceDate(issued->expires_on) : std::to_string(issued->expires_on);
   body["resource"] = *resource;  // as given: Python's token cache is keyed by it
   body["token_type"] = "Bearer";
   body["client_id"] = dev_identity_.app_id;
@@ -196,8 +228,9 @@ EndpointResponse IdentityEndpoints::SigningKeys() const {
   return {200, json::serialize(body)};
 }
 
-EndpointResponse IdentityEndpoints::ClientCredentialsToken(
-    const FieldMap& form, std::string_view authorization_header) const {
+EndpointResponse IdentityEndpoints::ClientCredentialsToken(const FieldMap& form,
+                                                           std::string_view authorization_header,
+                                                           std::string_view served_resource) const {
   // Everything that can be rejected cheaply is rejected before the (deliberately slow) secret
   // check. Unknown fields (client_info, claims, x-client-*, client-request-id) are ignored.
   std::optional<std::string_view> grant_type = Field(form, "grant_type");
@@ -245,15 +278,22 @@ EndpointResponse IdentityEndpoints::ClientCredentialsToken(
     return OAuthError(400, "invalid_request", "The client_id and client_secret are required.");
   }
 
+  // A v2 scope ("R/.default"), a bare resource as scope (what the Azure SDK for C++ sends with
+  // tenant adfs), or the ADFS v1 "resource" field.
   std::optional<std::string_view> scope = Field(form, "scope");
+  if (!scope || scope->empty()) scope = Field(form, "resource");
+  const std::string example = served_resource.empty() ? std::string("https://localhost:PORT")
+                                                      : std::string(served_resource);
   if (!scope || scope->empty()) {
-    return OAuthError(400, "invalid_scope", "The scope parameter is required.");
+    return OAuthError(
+        400, "invalid_scope",
+        "The scope (or resource) parameter is required, for example " + example + "/.default.");
   }
-  if (!scope->ends_with(kDefaultSuffix) || scope->find(' ') != std::string_view::npos ||
-      AudienceFromScope(*scope).empty()) {
+  if (!IsResourceScope(*scope)) {
     return OAuthError(400, "invalid_scope",
-                      "The scope must be a single resource followed by /.default, for example "
-                      "https://localhost:8443/.default.");
+                      "The scope must be a single resource, optionally followed by /.default, "
+                      "for example " +
+                          example + "/.default.");
   }
 
   // Unknown client and wrong secret give the same answer after the same amount of work.
@@ -286,6 +326,41 @@ EndpointResponse IdentityEndpoints::ClientCredentialsToken(
   body["expires_in"] = issued->expires_in;
   body["ext_expires_in"] = issued->expires_in;
   body["access_token"] = issued->access_token;
+  return {200, json::serialize(body)};
+}
+
+EndpointResponse IdentityEndpoints::Subscriptions() const {
+  const std::string& tenant = tokens_.tenant_id();
+  json::object subscription;
+  subscription["id"] = "/subscriptions/" + tenant;
+  subscription["authorizationSource"] = "RoleBased";
+  subscription["managedByTenants"] = json::array();
+  subscription["subscriptionId"] = tenant;
+  subscription["tenantId"] = tenant;
+  subscription["displayName"] = "Coffre";
+  subscription["state"] = "Enabled";
+  subscription["subscriptionPolicies"] = json::object{{"locationPlacementId", "Public_2014-09-01"},
+                                                      {"quotaId", "Coffre"},
+                                                      {"spendingLimit", "Off"}};
+  json::object body;
+  body["value"] = json::array{std::move(subscription)};
+  body["count"] = json::object{{"type", "Total"}, {"value", 1}};
+  return {200, json::serialize(body)};
+}
+
+EndpointResponse IdentityEndpoints::Tenants() const {
+  const std::string& tenant = tokens_.tenant_id();
+  json::object entry;
+  entry["id"] = "/tenants/" + tenant;
+  entry["tenantId"] = tenant;
+  entry["tenantCategory"] = "Home";
+  entry["displayName"] = "Coffre";
+  entry["domains"] = json::array{"localhost"};
+  entry["defaultDomain"] = "localhost";
+  entry["tenantType"] = "AAD";
+  json::object body;
+  body["value"] = json::array{std::move(entry)};
+  body["count"] = json::object{{"type", "Total"}, {"value", 1}};
   return {200, json::serialize(body)};
 }
 

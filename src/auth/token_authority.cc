@@ -265,6 +265,12 @@ Result<IssuedToken> TokenAuthority::Issue(const Identity& who, std::string_view 
 
 Result<TokenClaims> TokenAuthority::Verify(std::string_view token,
                                            std::string_view audience) const {
+  const std::string audiences[] = {std::string(audience)};
+  return Verify(token, audiences);
+}
+
+Result<TokenClaims> TokenAuthority::Verify(std::string_view token,
+                                           std::span<const std::string> audiences) const {
   if (token.empty()) return Status::Unauthorized(kMissingToken);
   if (token.size() > kMaxTokenSize) return Status::Unauthorized(kMalformedToken);
   // Clients send the same token for up to an hour; checking its ES256 signature each time cost
@@ -278,7 +284,7 @@ Result<TokenClaims> TokenAuthority::Verify(std::string_view token,
     verified_.Put(std::move(cache_key), checked);
     claims = std::move(checked);
   }
-  COFFRE_RETURN_IF_ERROR(CheckClaims(*claims, audience));
+  COFFRE_RETURN_IF_ERROR(CheckClaims(*claims, audiences));
   return *std::move(claims);
 }
 
@@ -342,7 +348,8 @@ Result<TokenClaims> TokenAuthority::ParseSignedToken(std::string_view token) con
   return out;
 }
 
-Status TokenAuthority::CheckClaims(const TokenClaims& claims, std::string_view audience) const {
+Status TokenAuthority::CheckClaims(const TokenClaims& claims,
+                                   std::span<const std::string> audiences) const {
   if (claims.issuer != issuer_) {
     return Status::Unauthorized("AKV10032: Invalid issuer. Expected " + issuer_ +
                                 ", found: " + Echo(claims.issuer) + ".");
@@ -357,8 +364,9 @@ Status TokenAuthority::CheckClaims(const TokenClaims& claims, std::string_view a
   if (claims.not_before && *claims.not_before > now + kClockSkewSeconds) {
     return Status::Unauthorized(kNotYetValid);
   }
-  if (claims.audience != audience) {
-    return Status::Unauthorized("AKV10022: Invalid audience. Expected " + Echo(audience) +
+  if (std::find(audiences.begin(), audiences.end(), claims.audience) == audiences.end()) {
+    std::string_view expected = audiences.empty() ? std::string_view() : audiences.front();
+    return Status::Unauthorized("AKV10022: Invalid audience. Expected " + Echo(expected) +
                                 ", found: " + Echo(claims.audience) + ".");
   }
   return Status::Ok();
@@ -397,6 +405,20 @@ std::string ResourceForHost(std::string_view host_and_port) {
     if (dot != std::string_view::npos && dot + 1 < host.size()) host = host.substr(dot + 1);
   }
   return "https://" + std::string(host) + std::string(port);
+}
+
+std::vector<std::string> AudiencesForHost(std::string_view host_and_port) {
+  std::vector<std::string> audiences{ResourceForHost(host_and_port)};
+  std::string_view host = host_and_port;
+  if (!host.empty() && host.front() == '[') {
+    size_t close = host.find(']');
+    if (close != std::string_view::npos) host = host.substr(0, close + 1);
+  } else if (size_t colon = host.find(':'); colon != std::string_view::npos &&
+                                            host.find(':', colon + 1) == std::string_view::npos) {
+    host = host.substr(0, colon);
+  }
+  if (host.size() != host_and_port.size()) audiences.push_back(ResourceForHost(host));
+  return audiences;
 }
 
 std::string AudienceFromScope(std::string_view scope_or_resource) {

@@ -7,8 +7,10 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "coffre/status.h"
 #include "common/clock.h"
@@ -69,12 +71,14 @@ class TokenAuthority {
   // Status::Unauthorized with an AKV-style message ("AKV10022: Invalid audience. ...") that never
   // echoes the token.
   Result<TokenClaims> Verify(std::string_view token, std::string_view audience) const;
+  // The same, for a request that accepts any of `audiences` (the first is the one errors name).
+  Result<TokenClaims> Verify(std::string_view token, std::span<const std::string> audiences) const;
 
  private:
   // The claims of a token whose structure and signature are valid; nothing time-dependent.
   Result<TokenClaims> ParseSignedToken(std::string_view token) const;
   // Issuer, tenant, time window and audience.
-  Status CheckClaims(const TokenClaims& claims, std::string_view audience) const;
+  Status CheckClaims(const TokenClaims& claims, std::span<const std::string> audiences) const;
 
   crypto::AsymmetricKey signing_key_;
   std::string key_id_;
@@ -89,6 +93,10 @@ class TokenAuthority {
 // "https://localhost:8443"; "dev.vault.azure.net" -> "https://vault.azure.net"): the host
 // minus its first label, port kept. A host with a single label maps to itself.
 std::string ResourceForHost(std::string_view host_and_port);
+// The audiences a token may carry for a vault host: ResourceForHost, then, when the host has a
+// port, the same resource without it. The Azure SDK for C++ asks its first token for the
+// port-less one ("https://localhost/.default" for dev.localhost:8443).
+std::vector<std::string> AudiencesForHost(std::string_view host_and_port);
 // Removes a trailing "/.default" (and one trailing '/').
 std::string AudienceFromScope(std::string_view scope_or_resource);
 

@@ -86,8 +86,17 @@ void AddPrincipalCommands(CLI::App& app, Cli& cli);
 void AddRoleCommands(CLI::App& app, Cli& cli);
 void AddKeyCommands(CLI::App& app, Cli& cli);
 void AddSecretCommands(CLI::App& app, Cli& cli);
+void AddDevCommands(CLI::App& app, Cli& cli);
 // `coffre store check` runs while parsing (store_command.cc) and needs no Cli.
 void AddStoreCommands(CLI::App& app);
+// `coffre --version` and `coffre version` (help_command.cc).
+void AddVersionCommand(CLI::App& app, Cli& cli);
+// Called once every command exists: each command's help ends with the global options and an
+// example.
+void DecorateHelp(CLI::App& app);
+// When the command line names a command that does not exist ("coffre kye"), the message that
+// says so and suggests the nearest one; nullopt otherwise.
+std::optional<std::string> UnknownCommand(CLI::App& app, int argc, char** argv);
 
 // ---- helpers -------------------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 // coffre: the server and its command-line tools. Each command group lives in its own file
-// (server, audit, store, login, vault, principal, role, key, secret); this file parses and reports
-// errors.
+// (server, audit, store, login, vault, principal, role, key, secret, dev); this file parses and
+// reports errors.
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
@@ -26,7 +26,9 @@ int main(int argc, char** argv) {
   using coffre::cli::kExitFailure;
   using coffre::cli::kExitUsage;
 
-  CLI::App app{"Coffre: a self-hosted key management service with the Azure Key Vault API"};
+  // Named, so that help says "coffre ..." however the binary was started.
+  CLI::App app{"Coffre: a self-hosted key management service with the Azure Key Vault API",
+               "coffre"};
   // Global options may follow any subcommand (`coffre key show ... -o table`), as with az;
   // subcommands inherit this setting when they are created, so it comes first.
   app.fallthrough();
@@ -52,11 +54,19 @@ int main(int argc, char** argv) {
   coffre::cli::AddRoleCommands(app, cli);
   coffre::cli::AddKeyCommands(app, cli);
   coffre::cli::AddSecretCommands(app, cli);
+  coffre::cli::AddDevCommands(app, cli);
   coffre::cli::AddStoreCommands(app);
+  coffre::cli::AddVersionCommand(app, cli);
+  coffre::cli::DecorateHelp(app);
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() != 0) {
+      if (auto unknown = coffre::cli::UnknownCommand(app, argc, argv)) {
+        return Report(*unknown, kExitUsage);
+      }
+    }
     int code = app.exit(e);
     // Help is a success; every other parse problem is a usage error, exit 2 as with az.
     return code == 0 ? 0 : kExitUsage;

@@ -3,9 +3,12 @@
 #include <iostream>
 
 #include "app/commands.h"
+#include "app/data_dir.h"
+#include "app/principal_env.h"
 #include "cli/cli.h"
 #include "cli/connection.h"
 #include "cli/principals.h"
+#include "common/bytes.h"
 
 namespace coffre::cli {
 namespace {
@@ -29,10 +32,28 @@ json::array Items(const json::value& list) {
   return {};
 }
 
+// The offline commands work on an existing server's store only (see RequireExistingStore).
+const std::string& ExistingDataDir(const std::string& data_dir) {
+  if (Status found = app::RequireExistingStore(AbsolutePath(data_dir)); !found.ok()) {
+    throw UsageError(found.message());
+  }
+  return data_dir;
+}
+
 int Create(const Cli& cli, const PrincipalOptions& o) {
   AdminClient admin(ResolveTarget(cli.global));
   // The password is shown this once (as `az ad sp create-for-rbac` does); it is not stored.
-  cli.Print(admin.Post("principals", json::object{{"name", o.name}}));
+  json::value created = admin.Post("principals", json::object{{"name", o.name}});
+  cli.Print(created);
+  if (created.is_object()) {
+    // The lines to paste go to stderr, so that stdout stays the JSON (or table) for scripts.
+    std::string password = Field(created.get_object(), "password");
+    std::cerr << app::kPrincipalEnvHeading
+              << app::PrincipalEnvLines(Field(created.get_object(), "appId"), password,
+                                        admin.server().Origin())
+              << std::flush;
+    SecureWipe(password.data(), password.size());
+  }
   return 0;
 }
 
@@ -90,7 +111,8 @@ void AddPrincipalCommands(CLI::App& app, Cli& cli) {
     cmd->add_option("-n,--name", o->name, "Display name")->required();
     auto* dir = cmd->add_option("--data-dir", o->data_dir, data_dir_help);
     cli.OnRun(cmd, [&cli, o, dir] {
-      return dir->count() > 0 ? app::CreatePrincipalCommand(o->data_dir, o->name) : Create(cli, *o);
+      return dir->count() > 0 ? app::CreatePrincipalCommand(ExistingDataDir(o->data_dir), o->name)
+                              : Create(cli, *o);
     });
   }
   {
@@ -98,7 +120,8 @@ void AddPrincipalCommands(CLI::App& app, Cli& cli) {
     auto* cmd = principal->add_subcommand("list", "List principals");
     auto* dir = cmd->add_option("--data-dir", o->data_dir, data_dir_help);
     cli.OnRun(cmd, [&cli, o, dir] {
-      return dir->count() > 0 ? app::ListPrincipalsCommand(o->data_dir) : List(cli);
+      return dir->count() > 0 ? app::ListPrincipalsCommand(ExistingDataDir(o->data_dir))
+                              : List(cli);
     });
   }
   {
@@ -108,7 +131,8 @@ void AddPrincipalCommands(CLI::App& app, Cli& cli) {
         ->required();
     auto* dir = cmd->add_option("--data-dir", o->data_dir, data_dir_help);
     cli.OnRun(cmd, [&cli, o, dir] {
-      return dir->count() > 0 ? app::DeletePrincipalCommand(o->data_dir, o->name) : Delete(cli, *o);
+      return dir->count() > 0 ? app::DeletePrincipalCommand(ExistingDataDir(o->data_dir), o->name)
+                              : Delete(cli, *o);
     });
   }
   {

@@ -166,6 +166,13 @@ Result<CertificateAndKey> CreateDevCa(const std::string& common_name, int valid_
   COFFRE_RETURN_IF_ERROR(
       AddExtension(cert.get(), &ctx, NID_key_usage, "critical,keyCertSign,cRLSign"));
   COFFRE_RETURN_IF_ERROR(AddExtension(cert.get(), &ctx, NID_subject_key_identifier, "hash"));
+  // Clients that trust the dev CA trust it for these names only (a DNS constraint covers the
+  // name and every name below it).
+  COFFRE_RETURN_IF_ERROR(
+      AddExtension(cert.get(), &ctx, NID_name_constraints,
+                   "critical,permitted;DNS:localhost,permitted;DNS:.localhost,"
+                   "permitted;DNS:.vault.azure.net,permitted;IP:127.0.0.1/255.255.255.255,"
+                   "permitted;IP:::1/ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"));
   return Finish(cert.get(), key, key.native());
 }
 
@@ -233,6 +240,12 @@ Result<std::vector<std::string>> CertificateDnsNames(const std::string& cert_pem
                        static_cast<size_t>(ASN1_STRING_length(dns)));
   }
   return names;
+}
+
+Result<bool> CertificateIsNameConstrained(const std::string& cert_pem) {
+  ErrorQueueMark mark;
+  COFFRE_ASSIGN_OR_RETURN(X509Ptr cert, ParseCertificate(cert_pem));
+  return X509_get_ext_by_NID(cert.get(), NID_name_constraints, -1) >= 0;
 }
 
 Result<int64_t> CertificateNotAfter(const std::string& cert_pem) {

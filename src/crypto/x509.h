@@ -14,7 +14,9 @@ struct CertificateAndKey {
   SecureString key_pem;  // PKCS#8 PEM
 };
 
-// A self-signed CA certificate (EC P-256, basicConstraints CA:TRUE critical, keyCertSign).
+// A self-signed CA certificate (EC P-256, basicConstraints CA:TRUE critical, keyCertSign),
+// name-constrained (critical) to what the dev CA issues for: localhost, *.localhost, 127.0.0.1,
+// ::1 and *.vault.azure.net.
 Result<CertificateAndKey> CreateDevCa(const std::string& common_name, int valid_days);
 
 // A leaf certificate signed by `ca` for TLS servers (EC P-256, serverAuth EKU,
@@ -26,6 +28,9 @@ Result<CertificateAndKey> IssueServerCertificate(const CertificateAndKey& ca,
 
 // Every DNS name in a certificate's subjectAltName (to decide whether to reissue).
 Result<std::vector<std::string>> CertificateDnsNames(const std::string& cert_pem);
+// Whether the certificate carries a name constraints extension (dev CAs made before it did are
+// replaced).
+Result<bool> CertificateIsNameConstrained(const std::string& cert_pem);
 // Seconds since the epoch at which the certificate expires.
 Result<int64_t> CertificateNotAfter(const std::string& cert_pem);
 

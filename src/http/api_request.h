@@ -53,14 +53,16 @@ struct ApiResponse {
 
 // Where a request runs, so that no kind of work queues behind another: compute-bound work that
 // never waits for a disk commit may run on the I/O thread that read it (no thread hand-off),
-// store writes on a pool whose threads may block on commits, and slow work (key generation,
-// password hashing) on its own pool.
-enum class WorkKind { kCompute, kBlocking, kSlow };
+// store writes on a pool whose threads may block on commits, key generation on its own pool,
+// and client-secret checks (PBKDF2, which anyone can make the server run) on a small pool of
+// their own, so a flood of sign-ins can stall neither key generation nor the I/O threads.
+enum class WorkKind { kCompute, kBlocking, kSlow, kSignIn };
 
 // Headers the HTTP layer copies into ApiRequest::headers (everything else is dropped).
 inline constexpr std::string_view kForwardedHeaders[] = {
-    "authorization",          "content-type", "x-identity-header",
-    "x-ms-client-request-id", "metadata",     "client-request-id",
+    "authorization", "content-type",      "x-identity-header", "x-ms-client-request-id",
+    "metadata",      "client-request-id",
+    "secret",  // the App Service 2017-09-01 managed identity secret (MSI_SECRET)
 };
 
 }  // namespace coffre::http

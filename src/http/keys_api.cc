@@ -80,7 +80,11 @@ constexpr std::array kOperations = {
                   "Microsoft.KeyVault/vaults/keys/purge/action", P::kBlocking},
     OperationInfo{Op::kRecoverDeletedKey, "RecoverDeletedKey", "recover",
                   "Microsoft.KeyVault/vaults/keys/recover/action", P::kBlocking},
-    OperationInfo{Op::kGetRandomBytes, "GetRandomBytes", "", "", P::kCompute},
+    // Not a key operation in Key Vault; as Managed HSM names it (rng/action), granted by the
+    // Crypto Officer and Crypto User roles. Access-policy vaults have no such permission: the
+    // caller needs the keys "encrypt" permission, what a crypto user is granted.
+    OperationInfo{Op::kGetRandomBytes, "GetRandomBytes", "encrypt",
+                  "Microsoft.KeyVault/vaults/rng/action", P::kCompute},
 };
 
 const OperationInfo& Info(Op op) {
@@ -97,6 +101,16 @@ ApiResponse OkOr(const Result<T>& result, json::object (*render)(const T&, std::
                  std::string_view base_url) {
   if (!result.ok()) return ErrorResponse(result.status());
   return Ok(render(*result, base_url));
+}
+
+// A key bundle for a request that may have sent "tags":{}: Azure echoes the empty object,
+// where a key without tags otherwise has no "tags" property.
+ApiResponse KeyBundleOr(const Result<service::KeyBundle>& result, std::string_view base_url,
+                        const std::optional<service::Tags>& sent_tags) {
+  if (!result.ok()) return ErrorResponse(result.status());
+  json::object bundle = KeyBundleJson(*result, base_url);
+  if (sent_tags && sent_tags->empty() && !bundle.contains("tags")) bundle["tags"] = json::object();
+  return Ok(std::move(bundle));
 }
 
 ApiResponse MethodNotAllowed(std::string_view method) {
@@ -284,6 +298,14 @@ bool CreatesRsaKey(std::string_view body) {
 
 }  // namespace
 
+std::vector<OperationAccess> KeysOperationAccess() {
+  std::vector<OperationAccess> rows;
+  for (const auto& info : kOperations) {
+    rows.push_back({info.name, info.permission, info.data_action});
+  }
+  return rows;
+}
+
 Result<service::PageRequest> ParsePageRequest(const VaultRequest& request) {
   service::PageRequest page;
   page.max_results = kMaxPageSize;
@@ -368,18 +390,18 @@ ApiResponse HandleKeysOperation(const KeysApi& api, const VaultRequest& request,
       auto create = ParseBody(request, ParseCreateKeyRequest);
       if (!create.ok()) return ErrorResponse(create.status());
       create->name = name;
-      return OkOr(keys.CreateKey(vault, *create), KeyBundleJson, base);
+      return KeyBundleOr(keys.CreateKey(vault, *create), base, create->tags);
     }
     case Op::kImportKey: {
       auto import = ParseBody(request, ParseImportKeyRequest);
       if (!import.ok()) return ErrorResponse(import.status());
       import->name = name;
-      return OkOr(keys.ImportKey(vault, *import), KeyBundleJson, base);
+      return KeyBundleOr(keys.ImportKey(vault, *import), base, import->tags);
     }
     case Op::kUpdateKey: {
       auto update = ParseBody(request, ParseUpdateKeyRequest);
       if (!update.ok()) return ErrorResponse(update.status());
-      return OkOr(keys.UpdateKey(vault, name, route.version, *update), KeyBundleJson, base);
+      return KeyBundleOr(keys.UpdateKey(vault, name, route.version, *update), base, update->tags);
     }
     case Op::kDeleteKey:
       return OkOr(keys.DeleteKey(vault, name), DeletedKeyBundleJson, base);

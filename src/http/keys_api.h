@@ -31,12 +31,21 @@ struct KeysRoute {
   std::string version;  // empty: latest
 };
 
+// What one row of an operations table requires of a caller.
+struct OperationAccess {
+  std::string_view name;         // audit name
+  std::string_view permission;   // access-policy permission
+  std::string_view data_action;  // RBAC data action
+};
+// Every row of the keys operations table (for the default-deny test, through
+// DataPlaneOperations in router.h).
+std::vector<OperationAccess> KeysOperationAccess();
+
 // "CreateKey", "Decrypt", ... (audit log).
 std::string_view OperationName(KeysOperation op);
-// The access-policy key permission the operation needs ("get", "unwrapKey", ...), or "" if
-// any authenticated caller may perform it.
+// The access-policy key permission the operation needs ("get", "unwrapKey", ...).
 std::string_view AccessPolicyPermission(KeysOperation op);
-// The RBAC data action ("Microsoft.KeyVault/vaults/keys/read", ...), or "" as above.
+// The RBAC data action ("Microsoft.KeyVault/vaults/keys/read", ...).
 std::string_view RbacDataAction(KeysOperation op);
 // Where the operation runs. A create's place depends on the key type its body asks for: RSA key
 // generation is slow, EC and oct creates are plain store writes.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <boost/json.hpp>
 #include <cctype>
 
 #include "common/strings.h"
@@ -65,6 +66,46 @@ ApiResponse FromEndpoint(const auth::EndpointResponse& endpoint) {
   return JsonResponse(endpoint.status, endpoint.body);
 }
 
+// How a throttled caller is answered: Key Vault's shape on the admin API, OAuth's on the
+// sign-in endpoints (as Entra ID), both with Retry-After.
+enum class ThrottleShape { kKeyVault, kOAuth };
+
+ApiResponse Throttled(int64_t retry_after, ThrottleShape shape) {
+  const std::string message = "Too many failed sign-in attempts from this client. Retry after " +
+                              std::to_string(retry_after) + " seconds.";
+  boost::json::object body;
+  if (shape == ThrottleShape::kKeyVault) {
+    body["error"] = boost::json::object{{"code", "Throttled"}, {"message", message}};
+  } else {
+    body["error"] = "temporarily_unavailable";
+    body["error_description"] = message;
+  }
+  ApiResponse response = JsonResponse(429, boost::json::serialize(body));
+  response.headers.emplace_back("Retry-After", std::to_string(retry_after));
+  return response;
+}
+
+// How costly a credential is to check: a client secret needs PBKDF2, which a throttled caller
+// must not make the server run; an admin token (one SHA-256) or identity header (a comparison)
+// is checked anyway, so the right one is never locked out by someone else's guessing on the
+// same address, and only wrong ones are answered 429.
+enum class CheckCost { kCheap, kSlow };
+
+// Runs a sign-in (`attempt`) under the throttle; a 401 counts as a failure.
+template <typename Attempt>
+ApiResponse Guarded(auth::SignInThrottle* throttle, const ApiRequest& request,
+                    std::string_view client_id, ThrottleShape shape, CheckCost cost,
+                    Attempt attempt) {
+  if (throttle == nullptr) return attempt();
+  int64_t wait = throttle->RetryAfterSeconds(request.client_address, client_id);
+  if (wait > 0 && cost == CheckCost::kSlow) return Throttled(wait, shape);
+  ApiResponse response = attempt();
+  if (response.status != 401) return response;
+  if (wait > 0) return Throttled(wait, shape);
+  throttle->RecordFailure(request.client_address, client_id);
+  return response;
+}
+
 // The endpoints outside the data plane with a fixed path, and where each runs. Those that serve
 // one method answer any other with 405 at once: such a request is placed like an unknown one.
 struct FixedEndpoint {
@@ -82,9 +123,25 @@ constexpr FixedEndpoint kFixedEndpoints[] = {
      "",
      WorkKind::kCompute},
     {Endpoint::kSigningKeys, {"adfs", "discovery", "keys"}, "", WorkKind::kCompute},
-    // Checks a client secret: password hashing is slow by design.
-    {Endpoint::kClientCredentialsToken, {"adfs", "oauth2", "token"}, "POST", WorkKind::kSlow},
+    // Checks a client secret: password hashing is slow by design, on a pool of its own.
+    {Endpoint::kClientCredentialsToken, {"adfs", "oauth2", "token"}, "POST", WorkKind::kSignIn},
+    // Resource Manager, before any vault routing: bare localhost would otherwise be vault dev.
+    {Endpoint::kSubscriptions, {"subscriptions"}, "GET", WorkKind::kCompute},
+    {Endpoint::kTenants, {"tenants"}, "GET", WorkKind::kCompute},
 };
+
+// /msi/token/: the App Service 2017-09-01 clients append "/?resource=..." to MSI_ENDPOINT.
+bool IsManagedIdentityWithSlash(const std::vector<std::string>& segments) {
+  return segments.size() == 3 && segments[0] == "msi" && segments[1] == "token" &&
+         segments[2].empty();
+}
+
+// /adfs/{tenant}/.well-known/openid-configuration: how the Azure CLI resolves a tenant that is
+// not a GUID (az login --tenant adfs).
+bool IsTenantOpenIdConfiguration(const std::vector<std::string>& segments) {
+  return segments.size() == 4 && segments[0] == "adfs" && !segments[1].empty() &&
+         segments[2] == ".well-known" && segments[3] == "openid-configuration";
+}
 
 const FixedEndpoint* FindFixedEndpoint(const std::vector<std::string>& segments) {
   for (const FixedEndpoint& e : kFixedEndpoints) {
@@ -97,75 +154,9 @@ const FixedEndpoint* FindFixedEndpoint(const std::vector<std::string>& segments)
   return nullptr;
 }
 
-// Health, managed identity and sign-in: every endpoint but kAdmin and kVault.
-ApiResponse SignInResponse(const RouterContext& context, const ApiRequest& request,
-                           const RequestTarget& target, Endpoint endpoint) {
-  switch (endpoint) {
-    case Endpoint::kHealth: {
-      ApiResponse response = JsonResponse(200, R"({"status":"ok"})");
-      response.audit.skip = true;
-      return response;
-    }
-    case Endpoint::kManagedIdentityToken: {
-      if (request.method != "GET") {
-        return ErrorResponse(Status(ErrorKind::kMethodNotAllowed, "MethodNotAllowed",
-                                    "Use GET for the managed identity endpoint."));
-      }
-      const std::string* secret = request.Header("x-identity-header");
-      ApiResponse response = FromEndpoint(
-          context.identity.ManagedIdentityToken(target.query, secret ? *secret : std::string()));
-      response.audit.operation = "ManagedIdentityToken";
-      return response;
-    }
-    default:
-      break;
-  }
-  // The rest is /adfs/...
-  if (!request.secure) {
-    return ErrorResponse(Status::Forbidden("The sign-in endpoints are served over HTTPS only."));
-  }
-  switch (endpoint) {
-    case Endpoint::kOpenIdConfiguration:
-      return FromEndpoint(
-          context.identity.OpenIdConfiguration("https://" + AsciiLower(request.host) + "/adfs"));
-    case Endpoint::kSigningKeys:
-      return FromEndpoint(context.identity.SigningKeys());
-    case Endpoint::kClientCredentialsToken: {
-      if (request.method != "POST") {
-        return ErrorResponse(Status(ErrorKind::kMethodNotAllowed, "MethodNotAllowed",
-                                    "Use POST for the token endpoint."));
-      }
-      auto form = ParseFormBody(request.body);
-      if (!form) {
-        return JsonResponse(400, R"({"error":"invalid_request","error_description":)"
-                                 R"("The request body is not a valid form."})");
-      }
-      const std::string* authorization = request.Header("authorization");
-      ApiResponse response = FromEndpoint(context.identity.ClientCredentialsToken(
-          *form, authorization ? *authorization : std::string()));
-      response.audit.operation = "ClientCredentialsToken";
-      if (auto id = form->find("client_id"); id != form->end()) {
-        response.audit.caller_app_id = id->second.substr(0, 64);
-      }
-      return response;
-    }
-    default:
-      return ErrorResponse(Status::NotFound("NotFound", "The requested resource was not found."));
-  }
-}
-
-Status CheckApiVersion(const auth::FieldMap& query) {
-  auto it = query.find("api-version");
-  if (it == query.end() || it->second.empty()) {
-    return Status::BadParameter("The api-version query parameter is required.");
-  }
-  if (!IsSupportedApiVersion(it->second)) {
-    return Status::BadParameter("The specified version (" + it->second.substr(0, 64) +
-                                ") is not recognized. Consider using the latest supported "
-                                "version (" +
-                                std::string(kLatestApiVersion) + ").");
-  }
-  return Status::Ok();
+std::string QueryValue(const auth::FieldMap& query, std::string_view name) {
+  auto it = query.find(name);
+  return it == query.end() ? std::string() : it->second;
 }
 
 using VaultRoute = std::variant<KeysRoute, SecretsRoute, ApiResponse>;
@@ -202,22 +193,143 @@ struct OperationFacts {
 
 std::optional<OperationFacts> FactsOf(const VaultRoute& route) {
   if (const auto* keys = std::get_if<KeysRoute>(&route)) {
-    return OperationFacts{OperationName(keys->operation), AccessPolicyPermission(keys->operation),
-                          RbacDataAction(keys->operation), auth::PermissionKind::kKeys,
-                          &keys->name, &keys->version};
+    return OperationFacts{OperationName(keys->operation),
+                          AccessPolicyPermission(keys->operation),
+                          RbacDataAction(keys->operation),
+                          auth::PermissionKind::kKeys,
+                          &keys->name,
+                          &keys->version};
   }
   if (const auto* secrets = std::get_if<SecretsRoute>(&route)) {
     return OperationFacts{OperationName(secrets->operation),
                           AccessPolicyPermission(secrets->operation),
-                          RbacDataAction(secrets->operation), auth::PermissionKind::kSecrets,
-                          &secrets->name, &secrets->version};
+                          RbacDataAction(secrets->operation),
+                          auth::PermissionKind::kSecrets,
+                          &secrets->name,
+                          &secrets->version};
   }
   return std::nullopt;
 }
 
-std::string QueryValue(const auth::FieldMap& query, std::string_view name) {
-  auto it = query.find(name);
-  return it == query.end() ? std::string() : it->second;
+// Health, managed identity and sign-in: every endpoint but kAdmin and kVault.
+ApiResponse SignInResponse(const RouterContext& context, const ApiRequest& request,
+                           const RequestTarget& target, Endpoint endpoint) {
+  switch (endpoint) {
+    case Endpoint::kHealth: {
+      ApiResponse response = JsonResponse(200, R"({"status":"ok"})");
+      response.audit.skip = true;
+      return response;
+    }
+    case Endpoint::kManagedIdentityToken: {
+      // Only on the loopback HTTP listener: the HTTPS one may be bound to a network (--bind).
+      if (request.secure) {
+        return ErrorResponse(Status::NotFound("NotFound", "The requested resource was not found."));
+      }
+      if (request.method != "GET") {
+        return ErrorResponse(Status(ErrorKind::kMethodNotAllowed, "MethodNotAllowed",
+                                    "Use GET for the managed identity endpoint."));
+      }
+      // The App Service 2017-09-01 variant names its secret header "secret".
+      const bool app_service_2017 =
+          QueryValue(target.query, "api-version") == auth::IdentityEndpoints::kAppService2017;
+      const std::string* secret = request.Header(app_service_2017 ? "secret" : "x-identity-header");
+      ApiResponse response =
+          Guarded(context.sign_ins, request, {}, ThrottleShape::kOAuth, CheckCost::kCheap, [&] {
+            return FromEndpoint(context.identity.ManagedIdentityToken(
+                target.query, secret ? *secret : std::string()));
+          });
+      response.audit.operation = "ManagedIdentityToken";
+      return response;
+    }
+    default:
+      break;
+  }
+  // The rest: /adfs/... and the Resource Manager lists.
+  if (!request.secure) {
+    return ErrorResponse(Status::Forbidden("The sign-in endpoints are served over HTTPS only."));
+  }
+  switch (endpoint) {
+    case Endpoint::kOpenIdConfiguration:
+      if (target.segments.size() == 4) {
+        // Under a tenant: "adfs" or this server's tenant id.
+        const std::string tenant = AsciiLower(target.segments[1]);
+        if (tenant != "adfs" && tenant != AsciiLower(context.tokens.tenant_id())) {
+          return JsonResponse(400, R"({"error":"invalid_tenant","error_description":)"
+                                   R"("The tenant is not known to this server; use adfs."})");
+        }
+      }
+      return FromEndpoint(
+          context.identity.OpenIdConfiguration("https://" + AsciiLower(request.host) + "/adfs"));
+    case Endpoint::kSubscriptions:
+    case Endpoint::kTenants: {
+      if (request.method != "GET") {
+        return ErrorResponse(
+            Status(ErrorKind::kMethodNotAllowed, "MethodNotAllowed", "Use GET for this resource."));
+      }
+      if (QueryValue(target.query, "api-version").empty()) {
+        return ErrorResponse(Status(
+            ErrorKind::kBadRequest, "MissingApiVersionParameter",
+            "The api-version query parameter (?api-version=) is required for all requests."));
+      }
+      std::string token = BearerToken(request);
+      auto claims = token.empty()
+                        ? Result<auth::TokenClaims>(Status::Unauthorized(
+                              "AKV10000: Request is missing a Bearer or PoP token."))
+                        : context.tokens.Verify(token, auth::AudiencesForHost(request.host));
+      ApiResponse response = !claims.ok() ? Unauthorized(claims.status(), request, context.tokens)
+                                          : FromEndpoint(endpoint == Endpoint::kSubscriptions
+                                                             ? context.identity.Subscriptions()
+                                                             : context.identity.Tenants());
+      response.audit.operation =
+          endpoint == Endpoint::kSubscriptions ? "ListSubscriptions" : "ListTenants";
+      if (claims.ok()) {
+        response.audit.caller_object_id = claims->object_id;
+        response.audit.caller_app_id = claims->app_id;
+      }
+      return response;
+    }
+    case Endpoint::kSigningKeys:
+      return FromEndpoint(context.identity.SigningKeys());
+    case Endpoint::kClientCredentialsToken: {
+      if (request.method != "POST") {
+        return ErrorResponse(Status(ErrorKind::kMethodNotAllowed, "MethodNotAllowed",
+                                    "Use POST for the token endpoint."));
+      }
+      auto form = ParseFormBody(request.body);
+      if (!form) {
+        return JsonResponse(400, R"({"error":"invalid_request","error_description":)"
+                                 R"("The request body is not a valid form."})");
+      }
+      const std::string* authorization = request.Header("authorization");
+      auto id = form->find("client_id");
+      std::string_view client_id = id == form->end() ? std::string_view() : id->second;
+      ApiResponse response = Guarded(
+          context.sign_ins, request, client_id, ThrottleShape::kOAuth, CheckCost::kSlow, [&] {
+            return FromEndpoint(context.identity.ClientCredentialsToken(
+                *form, authorization ? *authorization : std::string(),
+                request.host.empty() ? std::string() : auth::ResourceForHost(request.host)));
+          });
+      response.audit.operation = "ClientCredentialsToken";
+      response.audit.caller_app_id = std::string(client_id.substr(0, 64));
+      return response;
+    }
+    default:
+      return ErrorResponse(Status::NotFound("NotFound", "The requested resource was not found."));
+  }
+}
+
+Status CheckApiVersion(const auth::FieldMap& query) {
+  auto it = query.find("api-version");
+  if (it == query.end() || it->second.empty()) {
+    return Status::BadParameter("The api-version query parameter is required.");
+  }
+  if (!IsSupportedApiVersion(it->second)) {
+    return Status::BadParameter("The specified version (" + it->second.substr(0, 64) +
+                                ") is not recognized. Consider using the latest supported "
+                                "version (" +
+                                std::string(kLatestApiVersion) + ").");
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -275,6 +387,13 @@ std::string VaultNameFromHost(std::string_view host) {
   return {};
 }
 
+std::vector<OperationAccess> DataPlaneOperations() {
+  std::vector<OperationAccess> rows = KeysOperationAccess();
+  std::vector<OperationAccess> secrets = SecretsOperationAccess();
+  rows.insert(rows.end(), secrets.begin(), secrets.end());
+  return rows;
+}
+
 bool IsSupportedApiVersion(std::string_view version) {
   // Strip a "-preview" or "-preview.N" suffix.
   if (size_t dash = version.find("-preview"); dash != std::string_view::npos) {
@@ -306,6 +425,15 @@ Route Router::RouteOf(const ApiRequest& request) {
   if (const FixedEndpoint* fixed = FindFixedEndpoint(segments)) {
     route.endpoint = fixed->endpoint;
     if (fixed->method.empty() || fixed->method == request.method) route.kind = fixed->kind;
+    return route;
+  }
+  if (IsManagedIdentityWithSlash(segments)) {
+    route.endpoint = Endpoint::kManagedIdentityToken;
+    if (request.method == "GET") route.kind = WorkKind::kCompute;
+    return route;
+  }
+  if (IsTenantOpenIdConfiguration(segments)) {
+    route.endpoint = Endpoint::kOpenIdConfiguration;
     return route;
   }
   if (!segments.empty() && segments[0] == "adfs") {
@@ -346,32 +474,68 @@ ApiResponse Router::Handle(const ApiRequest& request, const Route& route) const 
       if (context_.admin == nullptr) {
         return ErrorResponse(Status::NotFound("NotFound", "The admin API is not enabled."));
       }
-      return HandleAdminRequest(*context_.admin, request, target);
+      {
+        ApiResponse response =
+            Guarded(context_.sign_ins, request, {}, ThrottleShape::kKeyVault, CheckCost::kCheap,
+                    [&] { return HandleAdminRequest(*context_.admin, request, target); });
+        if (response.audit.operation.empty()) response.audit.operation = "Admin (throttled)";
+        return response;
+      }
     default:
       return SignInResponse(context_, request, target, route.endpoint);
   }
 
+  auto admitted = Admit(request, route);
+  if (ApiResponse* refused = std::get_if<ApiResponse>(&admitted)) return std::move(*refused);
+  const store::VaultRecord& vault = std::get<Admission>(admitted).vault;
+  const auth::TokenClaims& claims = std::get<Admission>(admitted).claims;
+  AuditInfo& audit = std::get<Admission>(admitted).audit;
+  const std::optional<OperationFacts> facts = FactsOf(route.operation);
+  auto finish = [&audit](ApiResponse response) {
+    response.audit = std::move(audit);
+    return response;
+  };
+
+  if (Status version = CheckApiVersion(target.query); !version.ok()) {
+    return finish(ErrorResponse(version));
+  }
+  if (!facts) return finish(std::get<ApiResponse>(route.operation));
+  Status allowed = context_.access.Check(
+      vault, {claims.object_id, claims.app_id, context_.tokens.issuer()}, facts->permission,
+      facts->data_action, *facts->object_name, facts->kind);
+  if (!allowed.ok()) return finish(ErrorResponse(allowed));
+  VaultRequest vault_request{.http = request,
+                             .vault = vault,
+                             .base_url = "https://" + AsciiLower(request.host),
+                             .api_version = QueryValue(target.query, "api-version"),
+                             .skip_token = QueryValue(target.query, "$skiptoken"),
+                             .max_results = QueryValue(target.query, "maxresults")};
+  if (const auto* secrets = std::get_if<SecretsRoute>(&route.operation)) {
+    if (context_.secrets == nullptr) {
+      return finish(
+          ErrorResponse(Status::NotFound("NotFound", "The requested resource was not found.")));
+    }
+    return finish(HandleSecretsOperation({*context_.secrets}, vault_request, *secrets));
+  }
+  return finish(HandleKeysOperation({context_.keys, context_.crypto}, vault_request,
+                                    std::get<KeysRoute>(route.operation)));
+}
+
+std::variant<Router::Admission, ApiResponse> Router::Admit(const ApiRequest& request,
+                                                           const Route& route) const {
   if (!request.secure) {
     return ErrorResponse(Status::Forbidden("The Key Vault API is served over HTTPS only."));
   }
   if (!IsValidHostHeader(request.host)) {
     return ErrorResponse(Status::BadParameter("The Host header is missing or not valid."));
   }
-  std::string vault_name = VaultNameFromHost(request.host);
-  auto vault = vault_name.empty() ? Result<std::optional<store::VaultRecord>>(std::nullopt)
-                                  : context_.vaults.Find(vault_name);
-  if (!vault.ok()) return ErrorResponse(vault.status());
-  if (!vault->has_value()) {
-    return ErrorResponse(Status::NotFound(
-        "VaultNotFound",
-        "No vault is served at " + AsciiLower(HostWithoutPort(request.host)) + "."));
-  }
-
-  // Authentication comes before any validation of the route, query or body: the SDKs' first
-  // request is a body-less probe that expects the challenge.
+  // Authentication comes before anything else, the vault included: the SDKs' first request is
+  // a body-less probe that expects the challenge, and which vault names exist is not told to
+  // callers without a valid token.
   const std::optional<OperationFacts> facts = FactsOf(route.operation);
   AuditInfo audit;
-  audit.vault = (*vault)->name;
+  std::string vault_name = VaultNameFromHost(request.host);
+  audit.vault = vault_name;
   audit.operation = facts ? std::string(facts->name) : "Unknown";
   if (facts) {
     // The audit line names the key or secret in the same fields.
@@ -389,34 +553,28 @@ ApiResponse Router::Handle(const ApiRequest& request, const Route& route) const 
         Unauthorized(Status::Unauthorized("AKV10000: Request is missing a Bearer or PoP token."),
                      request, context_.tokens));
   }
-  auto claims = context_.tokens.Verify(token, auth::ResourceForHost(request.host));
+  auto claims = context_.tokens.Verify(token, auth::AudiencesForHost(request.host));
   if (!claims.ok()) return finish(Unauthorized(claims.status(), request, context_.tokens));
   audit.caller_object_id = claims->object_id;
   audit.caller_app_id = claims->app_id;
 
-  if (Status version = CheckApiVersion(target.query); !version.ok()) {
-    return finish(ErrorResponse(version));
+  auto vault = vault_name.empty() ? Result<std::optional<store::VaultRecord>>(std::nullopt)
+                                  : context_.vaults.Find(vault_name);
+  if (!vault.ok()) return finish(ErrorResponse(vault.status()));
+  if (!vault->has_value()) {
+    return finish(ErrorResponse(Status::NotFound(
+        "VaultNotFound",
+        "No vault is served at " + AsciiLower(HostWithoutPort(request.host)) + ".")));
   }
-  if (!facts) return finish(std::get<ApiResponse>(route.operation));
-  Status allowed = context_.access.Check(
-      **vault, {claims->object_id, claims->app_id, context_.tokens.issuer()}, facts->permission,
-      facts->data_action, *facts->object_name, facts->kind);
-  if (!allowed.ok()) return finish(ErrorResponse(allowed));
-  VaultRequest vault_request{.http = request,
-                             .vault = **vault,
-                             .base_url = "https://" + AsciiLower(request.host),
-                             .api_version = QueryValue(target.query, "api-version"),
-                             .skip_token = QueryValue(target.query, "$skiptoken"),
-                             .max_results = QueryValue(target.query, "maxresults")};
-  if (const auto* secrets = std::get_if<SecretsRoute>(&route.operation)) {
-    if (context_.secrets == nullptr) {
-      return finish(
-          ErrorResponse(Status::NotFound("NotFound", "The requested resource was not found.")));
-    }
-    return finish(HandleSecretsOperation({*context_.secrets}, vault_request, *secrets));
-  }
-  return finish(HandleKeysOperation({context_.keys, context_.crypto}, vault_request,
-                                    std::get<KeysRoute>(route.operation)));
+  audit.vault = (*vault)->name;
+  return Admission{std::move(**vault), std::move(*claims), std::move(audit)};
+}
+
+std::optional<ApiResponse> Router::Precheck(const ApiRequest& request, const Route& route) const {
+  if (!route.target || route.endpoint != Endpoint::kVault) return std::nullopt;
+  auto admitted = Admit(request, route);
+  if (ApiResponse* refused = std::get_if<ApiResponse>(&admitted)) return std::move(*refused);
+  return std::nullopt;
 }
 
 }  // namespace coffre::http

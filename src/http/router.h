@@ -1,6 +1,7 @@
-// Router: turns an ApiRequest into an ApiResponse. In order: identity endpoints, health and
-// the admin API (own token), vault from Host (unknown -> 404), bearer token (missing or bad ->
-// 401 with the Key Vault challenge, before anything looks at the body or route), api-version,
+// Router: turns an ApiRequest into an ApiResponse. In order: identity endpoints (with the
+// Resource Manager subscription and tenant lists the Azure CLI reads), health and the admin API
+// (own token), bearer token (missing or bad -> 401 with the Key Vault challenge, before anything
+// looks at the vault, body or route), vault from Host (unknown -> 404), api-version,
 // the vault's permission model (403), then the keys or secrets API.
 // RouteOf() says where Handle() may run: Handle() may generate keys or wait for a commit.
 #pragma once
@@ -12,6 +13,7 @@
 
 #include "auth/access_checker.h"
 #include "auth/identity_endpoints.h"
+#include "auth/sign_in_throttle.h"
 #include "auth/token_authority.h"
 #include "http/admin_api.h"
 #include "http/api_request.h"
@@ -33,6 +35,8 @@ struct RouterContext {
   const auth::IdentityEndpoints& identity;
   const auth::AccessChecker& access;
   const AdminContext* admin = nullptr;  // null: no admin API
+  // Failed sign-ins (client secrets, admin tokens, identity headers); null: not throttled.
+  auth::SignInThrottle* sign_ins = nullptr;
   service::SecretService* secrets = nullptr;  // null: no secrets API (answered 404)
 };
 
@@ -45,6 +49,8 @@ enum class Endpoint {
   kSigningKeys,
   kClientCredentialsToken,
   kUnknownSignIn,  // any other /adfs/...: 404
+  kSubscriptions,  // GET /subscriptions (Resource Manager, for the Azure CLI's sign-in)
+  kTenants,        // GET /tenants (likewise)
   kAdmin,          // /coffre-admin/...: routed by the admin API
   kVault,          // the Key Vault data plane
 };
@@ -69,14 +75,32 @@ class Router {
   static Route RouteOf(const ApiRequest& request);
   // `route` is RouteOf(request).
   ApiResponse Handle(const ApiRequest& request, const Route& route) const;
+  // For a request whose body is not read yet (its client sent "Expect: 100-continue"): the
+  // answer Handle would give whatever the body says (unknown vault, missing or bad token), or
+  // nullopt if the body is needed. May look the vault up in the store.
+  std::optional<ApiResponse> Precheck(const ApiRequest& request, const Route& route) const;
 
  private:
+  // A data-plane request whose vault exists and whose token is valid.
+  struct Admission {
+    store::VaultRecord vault;
+    auth::TokenClaims claims;
+    AuditInfo audit;
+  };
+  // HTTPS, Host, vault and bearer token, in that order; the error response otherwise.
+  std::variant<Admission, ApiResponse> Admit(const ApiRequest& request, const Route& route) const;
+
   RouterContext context_;
 };
 
 // The vault a Host header names: NAME.localhost[:port], NAME.vault.azure.net; bare localhost,
 // 127.0.0.1 and [::1] mean "dev". Empty if the host names no vault.
 std::string VaultNameFromHost(std::string_view host);
+
+// The rows of every data-plane operations table the router serves. A new table (secrets,
+// certificates) adds its rows here: the default-deny test walks this list and fails on any row
+// without a permission or data action (the access check refuses such a row anyway).
+std::vector<OperationAccess> DataPlaneOperations();
 
 // Whether an api-version is one the SDKs send and we serve.
 bool IsSupportedApiVersion(std::string_view version);

@@ -167,6 +167,14 @@ ApiResponse ListPage(const VaultRequest& request, std::string_view path, List li
 std::string_view OperationName(SecretsOperation op) { return Info(op).name; }
 std::string_view AccessPolicyPermission(SecretsOperation op) { return Info(op).permission; }
 std::string_view RbacDataAction(SecretsOperation op) { return Info(op).data_action; }
+std::vector<OperationAccess> SecretsOperationAccess() {
+  std::vector<OperationAccess> rows;
+  for (const auto& info : kOperations) {
+    rows.push_back({info.name, info.permission, info.data_action});
+  }
+  return rows;
+}
+
 WorkKind WorkKindOf(SecretsOperation op) { return Info(op).placement; }
 
 bool IsSecretsPath(const std::vector<std::string>& segments) {

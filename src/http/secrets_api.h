@@ -38,6 +38,8 @@ std::string_view AccessPolicyPermission(SecretsOperation op);
 std::string_view RbacDataAction(SecretsOperation op);
 // Where the operation runs: reads are compute, anything that writes may wait for a commit.
 WorkKind WorkKindOf(SecretsOperation op);
+// Every row of the secrets operations table (the default-deny test walks them).
+std::vector<OperationAccess> SecretsOperationAccess();
 
 // Whether the first path segment names a secrets collection ("secrets", "deletedsecrets").
 bool IsSecretsPath(const std::vector<std::string>& segments);

@@ -2,6 +2,9 @@
 
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -13,6 +16,7 @@
 #include <cctype>
 #include <chrono>
 #include <condition_variable>
+#include <latch>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -32,6 +36,14 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
+constexpr const char* kTls12Ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
+// Client-secret checks waiting for the sign-in pool; more are answered 429 at once.
+constexpr int kMaxQueuedSignIns = 64;
+
 // The only CONNECT targets the proxy accepts: NAME.vault.azure.net:443. It never connects
 // anywhere; it terminates TLS itself and serves the vault in the tunnel.
 bool IsVaultProxyTarget(std::string_view target) {
@@ -47,6 +59,57 @@ bool IsVaultProxyTarget(std::string_view target) {
 bool IsSafeHeaderValue(std::string_view v) {
   return v.size() <= 256 &&
          std::all_of(v.begin(), v.end(), [](unsigned char c) { return c >= 0x20 && c < 0x7f; });
+}
+
+// Lingering close (see Session::Linger): at most this long, this many bytes, and this long
+// without a byte.
+constexpr std::chrono::seconds kLingerTime{10};
+constexpr size_t kLingerBytes = 16 * 1024 * 1024;
+constexpr std::chrono::seconds kLingerIdle{2};
+constexpr size_t kLingerChunk = 64 * 1024;
+
+std::string_view TrimSpaces(std::string_view v) {
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  return v;
+}
+
+struct Refusal {
+  int status;
+  std::string code;
+  std::string message;
+};
+
+// The parser reads a body as chunked only when the last transfer coding is "chunked", and a
+// request with any other coding as having no body at all. Only plain chunked is served: other
+// codings are 501 (RFC 9112 6.1), a list that does not end in chunked cannot be framed (400).
+std::optional<Refusal> CheckTransferEncoding(const bhttp::request<bhttp::string_body>& message) {
+  auto [first, last] = message.equal_range(bhttp::field::transfer_encoding);
+  if (first == last) return std::nullopt;
+  std::string codings;
+  for (auto it = first; it != last; ++it) {
+    if (!codings.empty()) codings += ',';
+    codings += std::string(it->value());
+  }
+  std::vector<std::string_view> tokens;
+  std::string_view rest = codings;
+  while (!rest.empty()) {
+    size_t comma = rest.find(',');
+    std::string_view token = TrimSpaces(rest.substr(0, comma));
+    if (!token.empty()) tokens.push_back(token);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+  }
+  if (tokens.size() == 1 && beast::iequals(tokens[0], "chunked")) return std::nullopt;
+  const bool chunked_before_last =
+      std::any_of(tokens.begin(), tokens.empty() ? tokens.end() : tokens.end() - 1,
+                  [](std::string_view t) { return beast::iequals(t, "chunked"); });
+  if (!tokens.empty() && beast::iequals(tokens.back(), "chunked") && !chunked_before_last) {
+    return Refusal{501, "NotImplemented",
+                   "The only transfer coding the server supports is chunked, alone."};
+  }
+  return Refusal{400, "BadRequest",
+                 "The request body cannot be framed: Transfer-Encoding must end with chunked, "
+                 "applied once."};
 }
 
 ApiResponse AuditFailureResponse() {
@@ -75,6 +138,8 @@ struct ServerState {
         fast_pool(options.worker_threads > 0 ? options.worker_threads
                                              : std::max(4, 2 * io_threads + 2)),
         slow_pool(std::max(2, io_threads)),
+        sign_in_threads(std::max(1, io_threads / 2)),
+        sign_in_pool(sign_in_threads),
         signals(ioc, SIGINT, SIGTERM) {}
 
   ServerOptions options;
@@ -83,6 +148,8 @@ struct ServerState {
   asio::io_context ioc;
   asio::thread_pool fast_pool;
   asio::thread_pool slow_pool;
+  int sign_in_threads;
+  asio::thread_pool sign_in_pool;  // client-secret checks only, at a lower CPU priority
   asio::signal_set signals;
   std::mutex tls_mutex;
   std::shared_ptr<ssl::context> tls;  // swapped when the certificate changes; guarded
@@ -101,6 +168,7 @@ struct ServerState {
 
   std::atomic<bool> draining{false};
   std::atomic<int> in_flight{0};
+  std::atomic<int> sign_ins_queued{0};
   // Keeps the I/O threads running while requests are on the worker pools: once draining has
   // closed the acceptors and timers, their pending writes may be the only work left.
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
@@ -151,35 +219,93 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     // The first request on a connection gets the request timeout; later ones may idle longer.
     beast::get_lowest_layer(stream_).expires_after(requests_ == 0 ? server_.options.request_timeout
                                                                   : server_.options.idle_timeout);
+    // The header first: a client that sent "Expect: 100-continue" waits for an answer before
+    // it sends the body.
+    bhttp::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
+  }
+
+  void OnHeader(beast::error_code ec) {
+    if (ec) return OnReadError(ec);
+    auto& message = parser_->get();
+    if (auto refused = CheckTransferEncoding(message)) {
+      return WriteError(refused->status, refused->code, refused->message);
+    }
+    auto expect = message.find(bhttp::field::expect);
+    // HTTP/1.0 clients know no interim responses: their expectations are ignored (RFC 9110).
+    if (expect == message.end() || message.version() < 11) return ReadBody();
+    if (!beast::iequals(TrimSpaces(expect->value()), "100-continue")) {
+      return WriteError(417, "ExpectationFailed",
+                        "The only expectation the server supports is 100-continue.");
+    }
+    // Nothing to wait for: no body, or the client already started sending it.
+    if (parser_->is_done() || buffer_.size() != 0) return ReadBody();
+
+    // The client holds its body back until it hears from us. A request that would be refused
+    // whatever its body says (unknown vault, missing or bad token) gets that answer now, with
+    // no 100 Continue; the rest get 100 Continue and their body is read.
+    auto request = NewApiRequest(message);
+    const auto started = Clock::now();
+    Route route = Router::RouteOf(*request);
+    asio::post(server_.fast_pool, [self = this->shared_from_this(), request,
+                                   route = std::move(route), started]() mutable {
+      std::optional<ApiResponse> early;
+      try {
+        early = self->server_.router.Precheck(*request, route);
+      } catch (const std::exception&) {
+        early.reset();  // let the full request run and report the failure
+      }
+      asio::post(self->stream_.get_executor(), [self, request, early = std::move(early),
+                                                started]() mutable {
+        if (!early) return self->SendContinue();
+        self->keep_alive_ = false;
+        self->linger_ = true;
+        early->close_connection = true;
+        self->server_.in_flight.fetch_add(1);
+        request->request_id = crypto::RandomUuid();
+        auto elapsed =
+            std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started);
+        self->AuditThenWrite(std::move(request), std::move(*early), elapsed.count() / 1000.0);
+      });
+    });
+  }
+
+  void SendContinue() {
+    static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    asio::async_write(stream_, asio::buffer(kContinue),
+                      [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                        if (ec) return self->Close();
+                        self->ReadBody();
+                      });
+  }
+
+  void ReadBody() {
+    if (parser_->is_done()) return OnRead({});  // no body, or all of it arrived with the header
     bhttp::async_read(
         stream_, buffer_, *parser_,
         [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
-  void OnRead(beast::error_code ec) {
-    if (ec) {
-      if (ec == bhttp::error::body_limit) {
-        return WriteError(413, "RequestTooLarge",
-                          "The request body is larger than the limit of " +
-                              std::to_string(server_.options.max_body_bytes) + " bytes.");
-      }
-      if (ec == bhttp::error::header_limit) {
-        return WriteError(431, "RequestHeaderFieldsTooLarge",
-                          "The request headers are larger than the limit of " +
-                              std::to_string(server_.options.max_header_bytes) + " bytes.");
-      }
-      if (ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
-          ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
-        return WriteError(400, "BadRequest", "The request is not valid HTTP/1.1.");
-      }
-      return Close();
+  void OnReadError(beast::error_code ec) {
+    if (ec == bhttp::error::body_limit) {
+      return WriteError(413, "RequestTooLarge",
+                        "The request body is larger than the limit of " +
+                            std::to_string(server_.options.max_body_bytes) + " bytes.");
     }
-    ++requests_;
-    auto& message = parser_->get();
-    if constexpr (!kSecure) {
-      if (message.method() == bhttp::verb::connect) return Connect(std::string(message.target()));
+    if (ec == bhttp::error::header_limit) {
+      return WriteError(431, "RequestHeaderFieldsTooLarge",
+                        "The request headers are larger than the limit of " +
+                            std::to_string(server_.options.max_header_bytes) + " bytes.");
     }
+    if (ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
+        ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
+      return WriteError(400, "BadRequest", "The request is not valid HTTP/1.1.");
+    }
+    return Close();
+  }
 
+  std::shared_ptr<ApiRequest> NewApiRequest(const bhttp::request<bhttp::string_body>& message) {
     auto request = std::make_shared<ApiRequest>();
     request->method = std::string(message.method_string());
     request->target = std::string(message.target());
@@ -191,6 +317,18 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       if (it != message.end())
         request->headers.emplace(std::string(name), std::string(it->value()));
     }
+    return request;
+  }
+
+  void OnRead(beast::error_code ec) {
+    if (ec) return OnReadError(ec);
+    ++requests_;
+    auto& message = parser_->get();
+    if constexpr (!kSecure) {
+      if (message.method() == bhttp::verb::connect) return Connect(std::string(message.target()));
+    }
+
+    auto request = NewApiRequest(message);
     request->body = std::move(message.body());
     keep_alive_ = message.keep_alive();
 
@@ -200,6 +338,24 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     Route route = Router::RouteOf(*request);
     if (route.kind == WorkKind::kCompute && server_.options.compute_on_io_threads) {
       return Process(std::move(request), route, started);
+    }
+    if (route.kind == WorkKind::kSignIn) {
+      // Past a bounded queue, sign-ins are refused at once rather than waited for.
+      if (server_.sign_ins_queued.fetch_add(1) >= kMaxQueuedSignIns) {
+        server_.sign_ins_queued.fetch_sub(1);
+        ApiResponse busy =
+            JsonResponse(429, R"({"error":"temporarily_unavailable","error_description":)"
+                              R"("Too many sign-in requests are waiting. Retry later."})");
+        busy.headers.emplace_back("Retry-After", "1");
+        busy.audit.operation = "ClientCredentialsToken";
+        return AuditThenWrite(std::move(request), std::move(busy), 0);
+      }
+      asio::post(server_.sign_in_pool,
+                 [self = this->shared_from_this(), request, route = std::move(route), started] {
+                   self->server_.sign_ins_queued.fetch_sub(1);
+                   self->Process(request, route, started);
+                 });
+      return;
     }
     auto& pool = route.kind == WorkKind::kSlow ? server_.slow_pool : server_.fast_pool;
     asio::post(pool, [self = this->shared_from_this(), request, route = std::move(route), started] {
@@ -273,6 +429,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     response.status = status;
     response.close_connection = true;
     keep_alive_ = false;
+    linger_ = true;
     server_.in_flight.fetch_add(1);
     Write(std::move(response), nullptr);
   }
@@ -312,9 +469,35 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
                            SecureWipe(response->body().data(), response->body().size());
                          }
                          self->server_.in_flight.fetch_sub(1);
-                         if (ec || !keep_alive) return self->Close();
+                         if (ec) return self->Close();
+                         if (!keep_alive) return self->linger_ ? self->Linger() : self->Close();
                          self->Read();
                        });
+  }
+
+  // After an early answer (413, 401 before the body, a framing error) the client may still be
+  // sending: closing now would reset the connection and destroy the answer before the client
+  // reads it. So, like nginx's lingering close, read and drop what still comes, bounded in bytes
+  // and time, then close.
+  void Linger() {
+    linger_ = false;
+    linger_deadline_ = Clock::now() + kLingerTime;
+    linger_bytes_ = buffer_.size();
+    buffer_.consume(buffer_.size());
+    LingerRead();
+  }
+
+  void LingerRead() {
+    const auto now = Clock::now();
+    if (linger_bytes_ >= kLingerBytes || now >= linger_deadline_) return Close();
+    beast::get_lowest_layer(stream_).expires_after(
+        std::min<Clock::duration>(kLingerIdle, linger_deadline_ - now));
+    stream_.async_read_some(buffer_.prepare(kLingerChunk),
+                            [self = this->shared_from_this()](beast::error_code ec, size_t n) {
+                              if (ec) return self->Close();
+                              self->linger_bytes_ += n;  // never committed: dropped
+                              self->LingerRead();
+                            });
   }
 
   void Close() {
@@ -342,6 +525,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   bool keep_alive_ = false;
+  bool linger_ = false;  // read what the client still sends before closing
+  Clock::time_point linger_deadline_{};
+  size_t linger_bytes_ = 0;
   uint64_t requests_ = 0;
 };
 
@@ -376,6 +562,12 @@ Status ServerState::MakeTlsContext(const std::string& cert_chain_pem, const Secu
                        ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
                        ssl::context::single_dh_use);
   SSL_CTX_set_min_proto_version(context->native_handle(), TLS1_2_VERSION);
+  // TLS 1.2: forward secrecy (ECDHE) and AEAD only; no CBC, no SHA-1 MACs, no static RSA or DHE.
+  // TLS 1.3 suites (all AEAD with forward secrecy) keep OpenSSL's defaults.
+  if (SSL_CTX_set_cipher_list(context->native_handle(), kTls12Ciphers) != 1) {
+    return Status::Internal("The TLS cipher suites could not be set.");
+  }
+  SSL_CTX_set_options(context->native_handle(), SSL_OP_CIPHER_SERVER_PREFERENCE);
   beast::error_code ec;
   context->use_certificate_chain(asio::buffer(cert_chain_pem.data(), cert_chain_pem.size()), ec);
   if (ec) return Status::Internal("The TLS certificate could not be loaded.");
@@ -432,8 +624,27 @@ void ServerState::Accept(tcp::acceptor& acceptor, bool secure) {
   });
 }
 
+namespace {
+
+// Runs every thread of `pool` at nice +10: password hashing that anyone can ask for then yields
+// the cores to the I/O threads and the other pools when they compete.
+void LowerPriority(asio::thread_pool& pool, int threads) {
+  std::latch all_ran(threads);
+  for (int i = 0; i < threads; ++i) {
+    asio::post(pool, [&all_ran] {
+      ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 10);
+      all_ran.arrive_and_wait();  // one task per thread
+    });
+  }
+  all_ran.wait();
+}
+
+}  // namespace
+
 Server::Server(ServerOptions options, const Router& router)
-    : impl_(std::make_unique<ServerState>(std::move(options), router)) {}
+    : impl_(std::make_unique<ServerState>(std::move(options), router)) {
+  LowerPriority(impl_->sign_in_pool, impl_->sign_in_threads);
+}
 
 Server::~Server() {
   Stop();
@@ -486,6 +697,7 @@ void Server::Wait() {
   s.threads.clear();
   s.fast_pool.join();
   s.slow_pool.join();
+  s.sign_in_pool.join();
 }
 
 Status Server::SetCertificate(const std::string& cert_chain_pem,

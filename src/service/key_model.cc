@@ -55,4 +55,24 @@ bool IsValidVersion(std::string_view version) {
   return version.size() == 32 && std::all_of(version.begin(), version.end(), IsHex);
 }
 
+Status ValidateTags(const Tags& tags) {
+  if (tags.size() > kMaxTags) {
+    return Status::BadParameter("The number of tags exceeds the limit of 15.");
+  }
+  for (const auto& [name, value] : tags) {
+    if (name.empty() || name.size() > kMaxTagNameLength) {
+      return Status::BadParameter("Tag names must be 1 to 256 characters long.");
+    }
+    if (value.size() > kMaxTagValueLength) {
+      return Status::BadParameter("Tag values must be at most 256 characters long.");
+    }
+  }
+  return Status::Ok();
+}
+
+Tags SortedTags(Tags tags) {
+  std::sort(tags.begin(), tags.end());
+  return tags;
+}
+
 }  // namespace coffre::service

@@ -25,8 +25,8 @@ bool IsRsa(KeyType type);
 bool IsEc(KeyType type);
 
 // JsonWebKeyOperation wire names.
-inline constexpr std::string_view kKeyOperations[] = {
-    "encrypt", "decrypt", "sign", "verify", "wrapKey", "unwrapKey", "import", "export"};
+inline constexpr std::string_view kKeyOperations[] = {"encrypt", "decrypt",   "sign",   "verify",
+                                                      "wrapKey", "unwrapKey", "import", "export"};
 bool IsKeyOperation(std::string_view op);
 
 struct KeyAttributes {
@@ -110,11 +110,11 @@ struct CreateKeyRequest {
 struct PrivateJsonWebKey {
   std::string kty;
   std::optional<std::vector<std::string>> key_ops;
-  Bytes n, e;                        // RSA public
-  SecureBytes d, p, q, dp, dq, qi;   // RSA private (d is also the EC private scalar)
-  std::string crv;                   // EC
+  Bytes n, e;                       // RSA public
+  SecureBytes d, p, q, dp, dq, qi;  // RSA private (d is also the EC private scalar)
+  std::string crv;                  // EC
   Bytes x, y;
-  SecureBytes k;                     // oct
+  SecureBytes k;  // oct
 };
 
 struct ImportKeyRequest {
@@ -141,5 +141,11 @@ inline constexpr size_t kMaxKeyNameLength = 127;
 bool IsValidObjectName(std::string_view name);
 // 32 lowercase or uppercase hex characters.
 bool IsValidVersion(std::string_view version);
+
+// Key Vault's tag limits, shared by keys and secrets: at most 15, names 1-256 characters,
+// values at most 256.
+Status ValidateTags(const Tags& tags);
+// Tags in name order, as they are stored and answered.
+Tags SortedTags(Tags tags);
 
 }  // namespace coffre::service

@@ -20,33 +20,28 @@ std::vector<std::string> DefaultKeyOps(KeyType kty) {
   return {"encrypt", "decrypt", "wrapKey", "unwrapKey"};
 }
 
-Status ValidateKeyOps(const std::vector<std::string>& ops) {
-  for (const auto& op : ops) {
+// The operations a new key gets. An empty list counts as none given: the Azure SDK for C++
+// always sends key_ops, [] when the caller chose none, and Azure answers with the defaults.
+std::vector<std::string> KeyOpsOrDefault(const std::optional<std::vector<std::string>>& requested,
+                                         KeyType kty) {
+  if (!requested || requested->empty()) return DefaultKeyOps(kty);
+  return *requested;
+}
+
+// Refuses an unknown operation and collapses repeats (first occurrence order kept), so what is
+// stored is at most the defined set.
+Status NormalizeKeyOps(std::vector<std::string>& ops) {
+  std::vector<std::string> unique;
+  for (auto& op : ops) {
     if (!IsKeyOperation(op)) {
       return Status::BadParameter("Invalid key operation: " + op.substr(0, 64));
     }
-  }
-  return Status::Ok();
-}
-
-Status ValidateTags(const Tags& tags) {
-  if (tags.size() > kMaxTags) {
-    return Status::BadParameter("The number of tags exceeds the limit of 15.");
-  }
-  for (const auto& [name, value] : tags) {
-    if (name.empty() || name.size() > kMaxTagNameLength) {
-      return Status::BadParameter("Tag names must be 1 to 256 characters long.");
-    }
-    if (value.size() > kMaxTagValueLength) {
-      return Status::BadParameter("Tag values must be at most 256 characters long.");
+    if (std::find(unique.begin(), unique.end(), op) == unique.end()) {
+      unique.push_back(std::move(op));
     }
   }
+  ops = std::move(unique);
   return Status::Ok();
-}
-
-Tags SortedTags(Tags tags) {
-  std::sort(tags.begin(), tags.end());
-  return tags;
 }
 
 // What the keys API may not do to a key whose lifetime a certificate manages (the store refuses
@@ -243,8 +238,8 @@ Result<KeyBundle> KeyService::CreateKey(const store::VaultRecord& vault,
   if (!IsValidObjectName(request.name)) {
     return Status::BadParameter("The request URI contains an invalid name: " + request.name);
   }
-  std::vector<std::string> key_ops = request.key_ops.value_or(DefaultKeyOps(request.kty));
-  COFFRE_RETURN_IF_ERROR(ValidateKeyOps(key_ops));
+  std::vector<std::string> key_ops = KeyOpsOrDefault(request.key_ops, request.kty);
+  COFFRE_RETURN_IF_ERROR(NormalizeKeyOps(key_ops));
   Tags tags = SortedTags(request.tags.value_or(Tags{}));
   COFFRE_RETURN_IF_ERROR(ValidateTags(tags));
 
@@ -299,8 +294,8 @@ Result<KeyBundle> KeyService::ImportKey(const store::VaultRecord& vault,
     return Status::BadParameter("The request URI contains an invalid name: " + request.name);
   }
   COFFRE_ASSIGN_OR_RETURN(KeyType kty, ImportedKeyType(request));
-  std::vector<std::string> key_ops = request.key.key_ops.value_or(DefaultKeyOps(kty));
-  COFFRE_RETURN_IF_ERROR(ValidateKeyOps(key_ops));
+  std::vector<std::string> key_ops = KeyOpsOrDefault(request.key.key_ops, kty);
+  COFFRE_RETURN_IF_ERROR(NormalizeKeyOps(key_ops));
   Tags tags = SortedTags(request.tags.value_or(Tags{}));
   COFFRE_RETURN_IF_ERROR(ValidateTags(tags));
   COFFRE_ASSIGN_OR_RETURN(NewKeyMaterial material, ImportedMaterial(kty, request.key));
@@ -362,7 +357,8 @@ Result<KeyBundle> KeyService::UpdateKey(const store::VaultRecord& vault, std::st
   std::string id =
       version.empty() ? std::string(name) : std::string(name) + "/" + std::string(version);
   if (!version.empty() && !IsValidVersion(version)) return KeyNotFound(id);
-  if (request.key_ops) COFFRE_RETURN_IF_ERROR(ValidateKeyOps(*request.key_ops));
+  std::optional<std::vector<std::string>> key_ops = request.key_ops;
+  if (key_ops) COFFRE_RETURN_IF_ERROR(NormalizeKeyOps(*key_ops));
   std::optional<Tags> tags;
   if (request.tags) {
     tags = SortedTags(*request.tags);
@@ -376,7 +372,7 @@ Result<KeyBundle> KeyService::UpdateKey(const store::VaultRecord& vault, std::st
   store::KeyVersionRecord record = std::move(found).value();
   // A certificate's key changes only with its certificate.
   if (store_.GetCertificatePolicy(vault.name, name).ok()) return KeyManagedByKeyVault("update");
-  if (request.key_ops) record.key_ops = *request.key_ops;
+  if (key_ops) record.key_ops = std::move(*key_ops);
   if (request.attributes.enabled) record.enabled = *request.attributes.enabled;
   if (request.attributes.not_before) record.not_before = request.attributes.not_before;
   if (request.attributes.expires) record.expires = request.attributes.expires;

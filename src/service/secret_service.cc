@@ -12,27 +12,6 @@ namespace {
 
 constexpr int64_t kSecondsPerDay = 86400;
 
-// The same tag rules as keys.
-Status ValidateTags(const Tags& tags) {
-  if (tags.size() > kMaxTags) {
-    return Status::BadParameter("The number of tags exceeds the limit of 15.");
-  }
-  for (const auto& [name, value] : tags) {
-    if (name.empty() || name.size() > kMaxTagNameLength) {
-      return Status::BadParameter("Tag names must be 1 to 256 characters long.");
-    }
-    if (value.size() > kMaxTagValueLength) {
-      return Status::BadParameter("Tag values must be at most 256 characters long.");
-    }
-  }
-  return Status::Ok();
-}
-
-Tags SortedTags(Tags tags) {
-  std::sort(tags.begin(), tags.end());
-  return tags;
-}
-
 // Characters, not bytes: the service counts the content type as text.
 size_t Utf8Length(std::string_view text) {
   return static_cast<size_t>(std::count_if(text.begin(), text.end(), [](char c) {

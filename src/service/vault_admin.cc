@@ -98,10 +98,11 @@ Status VaultAdmin::DeleteVault(std::string_view name) {
   vaults_.Forget(key);
   if (deleted.kind() == ErrorKind::kConflict) {
     return Status::Conflict("The vault " + key +
-                            " still holds keys (active or deleted); delete and purge them first.");
+                            " still holds keys or secrets (active or deleted); delete and purge "
+                            "them first.");
   }
   COFFRE_RETURN_IF_ERROR(deleted);
-  // Its access policies went with it.
+  // Its access policies and the role assignments scoped to it went with it.
   AccessChanged();
   return Status::Ok();
 }

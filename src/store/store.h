@@ -249,6 +249,12 @@ struct CertificateOperationRecord {
   int64_t updated = 0;
 };
 
+// One version of any secret, active or soft-deleted (StoreMaintenance::ScanSecretVersions).
+struct StoredSecretVersion {
+  SecretVersionRecord record;
+  bool deleted = false;  // the secret is soft-deleted
+};
+
 struct PrincipalRecord {
   std::string name;         // display name, unique (case-insensitive)
   std::string client_id;    // appId (UUID)
@@ -281,6 +287,10 @@ class StoreMaintenance {
   // (vault, lowercase key name, sequence), after `cursor` (empty: from the start). Each page is
   // its own snapshot: versions changed while a scan runs may be seen in either state.
   virtual Result<Page<StoredKeyVersion>> ScanKeyVersions(std::string_view cursor, int limit) = 0;
+  // The same for secrets: every version of every secret, ordered by (vault, lowercase name,
+  // sequence), after `cursor`.
+  virtual Result<Page<StoredSecretVersion>> ScanSecretVersions(std::string_view cursor,
+                                                               int limit) = 0;
   // Checks the database's own integrity (where the backend can) and the references between
   // rows: keys without versions, a key's next sequence not above its latest version's, versions,
   // policies and events of keys or vaults that do not exist, and the like. Returns one line per
@@ -536,6 +546,10 @@ class Store {
   // ---- server settings (small text values: tenant id, identity ids)
   // Returns the stored value, storing `value` first if the setting is absent (atomic).
   virtual Result<std::string> GetOrPutSetting(std::string_view key, std::string_view value) = 0;
+  // The stored value, or nullopt if the setting is absent.
+  virtual Result<std::optional<std::string>> GetSetting(std::string_view key) = 0;
+  // Stores `value`, replacing any earlier one.
+  virtual Status PutSetting(std::string_view key, std::string_view value) = 0;
 
   // Leases, whole-store scans and checks, and where reads run: what background jobs and
   // operators need, apart from the records.

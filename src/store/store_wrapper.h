@@ -252,6 +252,12 @@ class StoreWrapper : public Store {
   Result<std::string> GetOrPutSetting(std::string_view key, std::string_view value) override {
     return target_->GetOrPutSetting(key, value);
   }
+  Result<std::optional<std::string>> GetSetting(std::string_view key) override {
+    return target_->GetSetting(key);
+  }
+  Status PutSetting(std::string_view key, std::string_view value) override {
+    return target_->PutSetting(key, value);
+  }
   StoreMaintenance& maintenance() override { return target_->maintenance(); }
 
  private:

@@ -94,6 +94,9 @@ def parse_env_file(text):
             val = " ".join(parts)
         except ValueError:
             val = val.strip().strip("'\"")
+        if key == "PATH":
+            # dev.env prepends the coffre binary's directory: `export PATH="DIR:$PATH"`.
+            val = val.replace("${PATH}", "$PATH").replace("$PATH", os.environ.get("PATH", ""))
         out[key] = val
     return out
 
@@ -259,6 +262,10 @@ class Coffre:
                 "--port", str(self.port), "--http-port", str(self.http_port)]
         for v in self.vaults:
             args += ["--vault", v]
+        # The suites send many wrong credentials on purpose from one address; throttling has its
+        # own test (test_hardening), which sets a low limit.
+        if self.option("--max-failed-sign-ins") is None:
+            args += ["--max-failed-sign-ins", "100000"]
         return args + self.extra_args
 
     def start(self, attempts=5):
@@ -764,7 +771,7 @@ class Coffre:
 
     @property
     def audit_dir(self):
-        return os.path.join(self.data_dir, "audit")
+        return self.option("--audit-dir") or os.path.join(self.data_dir, "audit")
 
     def audit_files(self):
         d = self.audit_dir
@@ -782,8 +789,15 @@ class Coffre:
         return out
 
     def audit_verify(self, files=None):
-        """`coffre audit verify FILES` (default: this server's audit files)."""
-        return self.cli("audit", "verify", *(files if files is not None else self.audit_files()))
+        """`coffre audit verify --data-dir D [--audit-dir, --storage, --master-key-file] FILES`
+        (default: this server's audit files): the chain key and anchored head come from this
+        server's data dir and store, whichever copies of the files are checked."""
+        args = ["audit", "verify", "--data-dir", self.data_dir]
+        for option in ("--audit-dir", "--storage", "--master-key-file"):
+            value = self.option(option)
+            if value is not None:
+                args += [option, value]
+        return self.cli(*args, *(files if files is not None else self.audit_files()))
 
     # ---- replicas, signals, the store check ------------------------------------------------
 

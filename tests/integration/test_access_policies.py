@@ -280,13 +280,15 @@ class AccessPolicyTest(h.ServerTestCase):
         claims = s.token_claims(cred.get_token(s.local_resource + "/.default").token)
         self.assertEqual(claims["oid"], stranger["objectId"])
         self.assertEqual(claims["appid"], stranger["appId"])
+        # Random bytes too (default deny): they need the keys "encrypt" permission.
         for permission, fn in (("list", lambda: list(client.list_properties_of_keys())),
                                ("get", lambda: client.get_key("mx-ec")),
                                ("create", lambda: client.create_ec_key("mx-stranger")),
-                               ("delete", lambda: client.begin_delete_key("mx-never"))):
+                               ("delete", lambda: client.begin_delete_key("mx-never")),
+                               ("encrypt", lambda: client.get_random_bytes(16))):
             with self.subTest(permission=permission):
                 self.assertAccessDenied(fn, permission, claims=claims)
-        # Random bytes need no permission, as on Azure.
+        s.grant(stranger["objectId"], ["encrypt"])
         self.assertEqual(len(client.get_random_bytes(16)), 16)
 
     def test_policy_removed_denies_again(self):

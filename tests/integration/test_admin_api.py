@@ -341,7 +341,9 @@ class AdminApiTest(h.ServerTestCase):
             with self.subTest(change=change):
                 r = s.admin("POST", "roleAssignments", dict(ok, **change))
                 self.assertJsonError(r, 400)
-        for scope in ("", "vaults/dev", "/vaults", "/vaults/", "/vaults/dev/secrets/s",
+        # (A single secret, /vaults/dev/secrets/s, is a valid scope: see test_secrets_access.)
+        for scope in ("", "vaults/dev", "/vaults", "/vaults/", "/vaults/dev/certificates/c",
+                      "/vaults/dev/secrets", "/vaults/dev/secrets/s/extra",
                       "/vaults/dev/keys", "/vaults/dev/keys/k/extra",
                       "/subscriptions/0000/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/dev",
                       "/vaults/bad name", "/vaults/bad_name", "/keys/k", "*"):

@@ -1,10 +1,12 @@
-"""The audit log: one hash-chained JSON line per request in DATA_DIR/audit/audit-<seq>.jsonl.
+"""The audit log: one keyed, hash-chained JSON line per request in DATA_DIR/audit/audit-<seq>.jsonl.
 
 - After a mixed workload (creates, gets, lists, crypto, deletes, denied requests, 401s, admin
   calls, token requests) every request made has its line (x-ms-request-id == requestId) with the
   right caller, vault, operation, key name/version and status.
 - `coffre audit verify FILES` says intact; editing, deleting, swapping or inserting a line (each on
-  a copy) is detected and the first bad line named.
+  a copy) is detected and the first bad line named, also when every later hash is recomputed (the
+  lines carry an HMAC under a key derived from the master key), and so is dropping the last lines
+  (the head of each committed group is anchored in the store).
 - No secret appears in the log: tokens, admin token, client secret, identity header, plaintexts,
   decrypted values, random bytes, backups, key material (private and public).
 - The chain continues across a restart.
@@ -27,7 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import coffre_harness as h  # noqa: E402
 
 FIELDS = ("seq", "prev", "time", "requestId", "callerObjectId", "callerAppId", "clientAddress",
-          "vault", "operation", "keyName", "keyVersion", "status", "latencyUs", "hash")
+          "vault", "operation", "keyName", "keyVersion", "status", "latencyUs", "mac")
 TIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 PLAINTEXT = b"audit: the plaintext that must never be logged"
 CEK = hashlib.sha256(b"audit content encryption key").digest()
@@ -58,10 +60,25 @@ def forms(value):
 
 
 def rehash(line_obj_text):
-    """A line's text with its hash recomputed (as a forger would)."""
-    at = line_obj_text.rfind(',"hash":"')
+    """A line's text with its hash recomputed as a forger without the chain key can: the MAC
+    replaced by an unkeyed SHA-256."""
+    at = line_obj_text.rfind(',"')
     body = line_obj_text[:at] + "}"
     return line_obj_text[:at] + ',"hash":"%s"}' % hashlib.sha256(body.encode()).hexdigest()
+
+
+def rechain(lines, index):
+    """Lines with line `index` and every later line re-hashed and re-chained (prev = SHA-256 of
+    the line before), as a forger would after editing line `index`."""
+    out = list(lines)
+    for i in range(index, len(out)):
+        text = out[i]
+        if i > index:
+            obj_prev = json.loads(text)["prev"]
+            text = text.replace('"prev":"%s"' % obj_prev,
+                                '"prev":"%s"' % hashlib.sha256(out[i - 1].encode()).hexdigest(), 1)
+        out[i] = rehash(text)
+    return out
 
 
 class AuditTest(h.ServerTestCase):
@@ -355,17 +372,18 @@ class AuditTest(h.ServerTestCase):
                 self.assertIsInstance(line["latencyUs"], int)
                 self.assertGreaterEqual(line["latencyUs"], 0)
                 self.assertIsInstance(line["status"], int)
-                self.assertRegex(line["hash"], r"^[0-9a-f]{64}$")
+                self.assertRegex(line["mac"], r"^[0-9a-f]{64}$")
                 self.assertRegex(line["prev"], r"^[0-9a-f]{64}$")
                 self.assertIn(line["clientAddress"], ("127.0.0.1", "::1"))
-        # prev is the SHA-256 of the previous line's text; hash covers the line without it.
+        # prev is the SHA-256 of the previous line's text; mac covers the line without it, keyed
+        # (not its plain SHA-256).
         texts = []
         for path in self.server.audit_files():
             texts.extend(self.read(path))
         for a, b in zip(texts, texts[1:]):
             self.assertEqual(json.loads(b)["prev"], hashlib.sha256(a.encode()).hexdigest())
         for t in texts:
-            self.assertEqual(rehash(t), t)
+            self.assertNotEqual(rehash(t).rsplit('"', 2)[1], json.loads(t)["mac"])
 
     def test_4_nothing_sensitive(self):
         text = ""
@@ -408,7 +426,35 @@ class AuditTest(h.ServerTestCase):
         self.assertNotEqual(edited, lines[k - 1])
         lines[k - 1] = rehash(edited)
         self.write(path, lines)
-        self.assertDamagedAt(files, path, [k + 1])
+        self.assertDamagedAt(files, path, [k])
+
+    def test_6b2_tamper_edit_and_rechain_every_later_line(self):
+        # Passed the unkeyed chain: edit a line, recompute its hash and every later prev and
+        # hash. Without the chain key the lines cannot carry a valid MAC.
+        files = self.copy_audit()
+        path, k = self.middle(files)
+        later = files[files.index(path) + 1:]
+        self.assertEqual(later, [], "the edited file must be the last for a full rechain")
+        lines = self.read(path)
+        obj = json.loads(lines[k - 1])
+        lines[k - 1] = lines[k - 1].replace('"status":%d' % obj["status"],
+                                            '"status":%d' % (obj["status"] + 1), 1)
+        self.write(path, rechain(lines, k - 1))
+        self.assertDamagedAt(files, path, [k])
+
+    def test_6b3_truncate_last_lines(self):
+        # Dropping the last lines leaves a consistent chain; the head anchored in the store
+        # (outside the audit directory) shows the loss.
+        files = self.copy_audit()
+        path = files[-1]
+        lines = self.read(path)
+        self.assertGreater(len(lines), 3)
+        self.write(path, lines[:-3])
+        p = self.server.audit_verify(files)
+        out = p.stdout + p.stderr
+        self.assertNotEqual(p.returncode, 0, "truncation not detected: %s" % out)
+        self.assertNotIn("intact", out)
+        self.assertIn("removed from the end", out)
 
     def test_6c_tamper_delete_middle_line(self):
         files = self.copy_audit()
@@ -448,7 +494,7 @@ class AuditTest(h.ServerTestCase):
         path, k = self.middle(files)
         lines = self.read(path)
         forged = json.loads(lines[k - 1])
-        forged.pop("hash")
+        forged.pop("mac")
         forged["requestId"] = "00000000-0000-0000-0000-000000000000"
         forged["operation"] = "PurgeDeletedKey"
         forged_text = json.dumps(forged, separators=(",", ":"))

@@ -70,8 +70,14 @@ class IdentityTest(h.ServerTestCase):
         commented = h.commented_env_lines(s.devenv_text)
         self.assertEqual(commented.get("HTTPS_PROXY"), "http://127.0.0.1:%d" % s.http_port)
         self.assertIn("NO_PROXY", commented)
-        # dev.env is also printed
-        self.assertIn("COFFRE_VAULT_URL=", s.log_text())
+        # stdout names where dev.env and admin.token are, never a credential (CI logs keep it)
+        out = s.log_text()
+        self.assertIn("/dev.env", out)
+        self.assertIn("/admin.token", out)
+        self.assertNotIn(env["IDENTITY_HEADER"], out)
+        self.assertNotIn("COFFRE_ADMIN_TOKEN=", out)
+        with open(os.path.join(ddir, "admin.token")) as f:
+            self.assertNotIn(f.read().strip(), out)
 
     def test_ca_files_and_master_key(self):
         s = self.server
@@ -164,11 +170,12 @@ class IdentityTest(h.ServerTestCase):
         r = s.msi_raw(query=q)
         self.assertOk(r)
 
-    def test_msi_on_https_port(self):
+    def test_msi_not_on_https_port(self):
+        # The HTTPS port may face a network (--bind): managed-identity tokens are loopback HTTP only.
         s = self.server
         r = s.msi_raw(resource=s.local_resource, https=True)
-        j = self.assertOk(r)
-        self.assertOk(s.api("GET", "/keys", token=j["access_token"]))
+        self.assertEqual(r.status, 404, r)
+        self.assertNotIn(b"access_token", r.body)
 
     def test_msi_python_credential(self):
         from azure.identity import ManagedIdentityCredential

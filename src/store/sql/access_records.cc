@@ -32,6 +32,10 @@ constexpr char kVaultHasKeysSql[] =
     "UNION ALL SELECT 1 FROM certificates WHERE vault = $1 LIMIT 1";
 constexpr char kDeleteVaultPoliciesSql[] = "DELETE FROM access_policies WHERE vault = $1";
 constexpr char kDeleteVaultSql[] = "DELETE FROM vaults WHERE name = $1";
+// Scopes are stored lowercase; $1 is "/vaults/NAME", $2 "/vaults/NAME/%" (vault names hold no
+// LIKE wildcards), covering the vault and its keys, secrets and certificates.
+constexpr char kDeleteVaultRoleAssignmentsSql[] =
+    "DELETE FROM role_assignments WHERE scope = $1 OR scope LIKE $2";
 
 constexpr char kPutAccessPolicySql[] =
     "INSERT INTO access_policies (vault, object_id, application_id, keys, secrets, certificates) "
@@ -194,7 +198,10 @@ Status SqlStore::DeleteVault(std::string_view name) {
     for (const char* sql : {kDeleteVaultPoliciesSql, kDeleteVaultSql}) {
       COFFRE_RETURN_IF_ERROR(txn.Exec(sql, Params().Text(vault)).status());
     }
-    return Status::Ok();
+    // Role assignments go with the vault: one made again under the name starts with none.
+    const std::string scope = "/vaults/" + vault;
+    return txn.Exec(kDeleteVaultRoleAssignmentsSql, Params().Text(scope).Text(scope + "/%"))
+        .status();
   });
 }
 

@@ -24,8 +24,20 @@ constexpr char kScanVersionsSql[] =
     "(CAST($1 AS TEXT), CAST($2 AS TEXT), CAST($3 AS BIGINT)) "
     "ORDER BY k.vault, k.name_key, v.sequence LIMIT $4";
 
-// ScanKeyVersions cursors: "vault/name_key/sequence". Vault names hold no '/', so the first '/'
-// ends the vault and the last one starts the sequence, whatever the key name holds.
+// The same for secrets (the columns of COFFRE_SECRET_SELECT in secret_records.cc, then the
+// deletion flag).
+constexpr char kScanSecretVersionsSql[] =
+    "SELECT s.vault, s.name, v.version, v.sequence, v.content_type, v.enabled, v.not_before, "
+    "v.expires, v.created, v.updated, v.tags, v.managed, v.key_id, v.sealed_value, s.name_key, "
+    "s.deleted_date, s.scheduled_purge_date, s.deleted_date IS NOT NULL "
+    "FROM secrets s JOIN secret_versions v ON v.vault = s.vault AND v.name_key = s.name_key "
+    "WHERE (s.vault, s.name_key, v.sequence) > "
+    "(CAST($1 AS TEXT), CAST($2 AS TEXT), CAST($3 AS BIGINT)) "
+    "ORDER BY s.vault, s.name_key, v.sequence LIMIT $4";
+
+// ScanKeyVersions and ScanSecretVersions cursors: "vault/name_key/sequence". Vault names hold no
+// '/', so the first '/' ends the vault and the last one starts the sequence, whatever the key name
+// holds.
 struct ScanPosition {
   std::string vault;
   std::string name_key;
@@ -76,6 +88,33 @@ Result<Page<StoredKeyVersion>> SqlStore::ScanKeyVersions(std::string_view cursor
       if (!row.Bool(17, &item.deleted)) return Corrupt("keys");
       item.record = std::move(key.record.latest);
       last_name_key = std::move(key.name_key);
+      page.items.push_back(std::move(item));
+      return Status::Ok();
+    }));
+    return page;
+  });
+}
+
+Result<Page<StoredSecretVersion>> SqlStore::ScanSecretVersions(std::string_view cursor, int limit) {
+  COFFRE_RETURN_IF_ERROR(CheckLimit(limit));
+  COFFRE_ASSIGN_OR_RETURN(ScanPosition after, ParseScanCursor(cursor));
+  return Run(Engine::Mode::kRead, [&](Transaction& txn) -> Result<Page<StoredSecretVersion>> {
+    Params params;
+    params.Text(after.vault).Text(after.name_key).Int(after.sequence).Int(int64_t{limit} + 1);
+    Page<StoredSecretVersion> page;
+    std::string last_name_key;
+    COFFRE_RETURN_IF_ERROR(txn.Query(kScanSecretVersionsSql, params, [&](const Row& row) -> Status {
+      if (page.items.size() == static_cast<size_t>(limit)) {
+        const SecretVersionRecord& last = page.items.back().record;
+        page.next_cursor = ScanCursor(last.vault, last_name_key, last.sequence);
+        return Status::Ok();
+      }
+      SecretRow secret;
+      COFFRE_RETURN_IF_ERROR(ReadSecretRow(row, &secret));
+      StoredSecretVersion item;
+      if (!row.Bool(17, &item.deleted)) return Corrupt("secrets");
+      item.record = std::move(secret.record.latest);
+      last_name_key = std::move(secret.name_key);
       page.items.push_back(std::move(item));
       return Status::Ok();
     }));

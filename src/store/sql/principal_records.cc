@@ -33,6 +33,9 @@ constexpr char kDeletePrincipalSql[] = "DELETE FROM principals WHERE name_key = 
 constexpr char kInsertSettingSql[] =
     "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING";
 constexpr char kGetSettingSql[] = "SELECT value FROM settings WHERE key = $1";
+constexpr char kPutSettingSql[] =
+    "INSERT INTO settings (key, value) VALUES ($1, $2) "
+    "ON CONFLICT (key) DO UPDATE SET value = excluded.value";
 
 // One atomic statement: inserts the lease, or takes over an expired or own one; returns no row
 // while another holder's lease runs. $3: now, $4: now + ttl.
@@ -115,19 +118,41 @@ Status SqlStore::DeletePrincipal(std::string_view name) {
 
 // ---- settings
 
+namespace {
+
+Result<std::optional<std::string>> ReadSetting(Transaction& txn, std::string_view key) {
+  std::optional<std::string> stored;
+  COFFRE_RETURN_IF_ERROR(
+      txn.Query(kGetSettingSql, Params().Text(key), [&](const Row& row) -> Status {
+        std::string text;
+        if (!row.Text(0, &text)) return Corrupt("settings");
+        stored = std::move(text);
+        return Status::Ok();
+      }));
+  return stored;
+}
+
+}  // namespace
+
 Result<std::string> SqlStore::GetOrPutSetting(std::string_view key, std::string_view value) {
   return Run(Mode::kWrite, [&](Transaction& txn) -> Result<std::string> {
     COFFRE_RETURN_IF_ERROR(txn.Exec(kInsertSettingSql, Params().Text(key).Text(value)).status());
-    std::optional<std::string> stored;
-    COFFRE_RETURN_IF_ERROR(
-        txn.Query(kGetSettingSql, Params().Text(key), [&](const Row& row) -> Status {
-          std::string text;
-          if (!row.Text(0, &text)) return Corrupt("settings");
-          stored = std::move(text);
-          return Status::Ok();
-        }));
+    COFFRE_ASSIGN_OR_RETURN(std::optional<std::string> stored, ReadSetting(txn, key));
     if (!stored.has_value()) return Corrupt("settings");
     return std::move(*stored);
+  });
+}
+
+Result<std::optional<std::string>> SqlStore::GetSetting(std::string_view key) {
+  return Run(Mode::kRead, [&](Transaction& txn) -> Result<std::optional<std::string>> {
+    return ReadSetting(txn, key);
+  });
+}
+
+Status SqlStore::PutSetting(std::string_view key, std::string_view value) {
+  // One statement: repeating it stores the same value.
+  return Run(Mode::kIdempotentWrite, [&](Transaction& txn) -> Status {
+    return txn.Exec(kPutSettingSql, Params().Text(key).Text(value)).status();
   });
 }
 

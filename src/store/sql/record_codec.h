@@ -34,6 +34,14 @@ struct KeyRow {
 // Reads the columns every key query selects (see COFFRE_KEY_SELECT in key_records.cc).
 Status ReadKeyRow(const Row& row, KeyRow* out);
 
+// One row of the secret queries (secret_records.cc): a version and its secret's deletion state.
+struct SecretRow {
+  DeletedSecretRecord record;  // dates are 0 for an active secret
+  std::string name_key;
+};
+// Reads the columns every secret query selects (see COFFRE_SECRET_SELECT in secret_records.cc).
+Status ReadSecretRow(const Row& row, SecretRow* out);
+
 // key_ops (and access-policy permission lists) are JSON arrays of strings, tags JSON arrays of
 // [name, value] pairs and lifetime actions JSON arrays of {"action","trigger","duration"}:
 // readable in a database shell, and arrays keep the caller's order. Invalid UTF-8 is tolerated

@@ -125,30 +125,6 @@ Result<std::optional<SecretState>> LoadState(Transaction& txn, const char* sql,
   return state;
 }
 
-struct SecretRow {
-  DeletedSecretRecord record;  // dates are 0 for an active secret
-  std::string name_key;
-};
-
-Status ReadSecretRow(const Row& row, SecretRow* out) {
-  SecretVersionRecord& v = out->record.latest;
-  std::string tags;
-  std::optional<int64_t> deleted_date;
-  std::optional<int64_t> purge_date;
-  if (!row.Text(0, &v.vault) || !row.Text(1, &v.name) || !row.Text(2, &v.version) ||
-      !row.Int(3, &v.sequence) || !row.OptText(4, &v.content_type) || !row.Bool(5, &v.enabled) ||
-      !row.OptInt(6, &v.not_before) || !row.OptInt(7, &v.expires) || !row.Int(8, &v.created) ||
-      !row.Int(9, &v.updated) || !row.Document(10, &tags) || !row.Bool(11, &v.managed) ||
-      !row.OptText(12, &v.key_id) || !row.Blob(13, &v.sealed_value) ||
-      !row.Text(14, &out->name_key) || !row.OptInt(15, &deleted_date) ||
-      !row.OptInt(16, &purge_date) || !DecodeTags(tags, &v.tags)) {
-    return Corrupt("secret_versions");
-  }
-  out->record.deleted_date = deleted_date.value_or(0);
-  out->record.scheduled_purge_date = purge_date.value_or(0);
-  return Status::Ok();
-}
-
 Result<std::vector<SecretRow>> QueryRows(Transaction& txn, const char* sql, const Params& params) {
   return QueryAll<SecretRow>(txn, sql, params, ReadSecretRow);
 }
@@ -217,6 +193,25 @@ Result<std::vector<SecretRow>> ListLatest(Transaction& txn, std::string_view vau
 }
 
 }  // namespace
+
+Status ReadSecretRow(const Row& row, SecretRow* out) {
+  SecretVersionRecord& v = out->record.latest;
+  std::string tags;
+  std::optional<int64_t> deleted_date;
+  std::optional<int64_t> purge_date;
+  if (!row.Text(0, &v.vault) || !row.Text(1, &v.name) || !row.Text(2, &v.version) ||
+      !row.Int(3, &v.sequence) || !row.OptText(4, &v.content_type) || !row.Bool(5, &v.enabled) ||
+      !row.OptInt(6, &v.not_before) || !row.OptInt(7, &v.expires) || !row.Int(8, &v.created) ||
+      !row.Int(9, &v.updated) || !row.Document(10, &tags) || !row.Bool(11, &v.managed) ||
+      !row.OptText(12, &v.key_id) || !row.Blob(13, &v.sealed_value) ||
+      !row.Text(14, &out->name_key) || !row.OptInt(15, &deleted_date) ||
+      !row.OptInt(16, &purge_date) || !DecodeTags(tags, &v.tags)) {
+    return Corrupt("secret_versions");
+  }
+  out->record.deleted_date = deleted_date.value_or(0);
+  out->record.scheduled_purge_date = purge_date.value_or(0);
+  return Status::Ok();
+}
 
 // ---- secrets
 

@@ -155,11 +155,15 @@ class SqlStore final : public Store, public StoreMaintenance {
   Result<std::vector<PrincipalRecord>> ListPrincipals() override;
   Status DeletePrincipal(std::string_view name) override;
   Result<std::string> GetOrPutSetting(std::string_view key, std::string_view value) override;
+  Result<std::optional<std::string>> GetSetting(std::string_view key) override;
+  Status PutSetting(std::string_view key, std::string_view value) override;
   Result<bool> TryAcquireJobLease(std::string_view job, std::string_view holder, int64_t now,
                                   int64_t ttl_seconds) override;
 
   // ---- whole-store scans and checks (maintenance.cc)
   Result<Page<StoredKeyVersion>> ScanKeyVersions(std::string_view cursor, int limit) override;
+  Result<Page<StoredSecretVersion>> ScanSecretVersions(std::string_view cursor,
+                                                       int limit) override;
   Result<std::vector<std::string>> CheckConsistency() override;
   bool ReadsAreLocal() const override { return engine_->ReadsAreLocal(); }
 

@@ -198,6 +198,39 @@ TEST_P(StoreCheckTest, SoundStorePasses) {
   EXPECT_EQ(report.unopened, 0);
 }
 
+TEST_P(StoreCheckTest, ChecksEverySealedSecretValue) {
+  for (int n : {1, 2, 3}) {
+    store::SecretVersionRecord r;
+    r.vault = "dev";
+    r.name = n == 3 ? "other-secret" : "db-password";
+    r.version = VersionId(10 + n);
+    SecureBytes value(16, static_cast<uint8_t>(n));
+    auto sealed =
+        barrier_.Seal(service::SealBinding::SecretVersion("dev", r.name, r.version), value);
+    ASSERT_TRUE(sealed.ok());
+    r.sealed_value = *sealed;
+    ASSERT_TRUE(store_->AddSecretVersion(r).ok());
+  }
+  ASSERT_TRUE(store_->DeleteSecret("dev", "other-secret", 1, 2).ok());
+  StoreCheckReport report = Check();
+  EXPECT_TRUE(report.ok()) << ::testing::PrintToString(report.problems);
+  EXPECT_EQ(report.secrets, 2);
+  EXPECT_EQ(report.secret_versions, 3);
+
+  // A value moved to another version's row does not open there.
+  Status moved = db_->Exec(
+      "UPDATE secret_versions SET sealed_value = (SELECT sealed_value FROM "
+      "secret_versions WHERE version = '" +
+      VersionId(11) + "') WHERE version = '" + VersionId(12) + "'");
+  ASSERT_TRUE(moved.ok()) << moved.ToString();
+  report = Check();
+  EXPECT_EQ(report.unopened_secrets, 1);
+  EXPECT_EQ(report.problems, std::vector<std::string>{"secret dev/db-password/" + VersionId(12) +
+                                                      ": sealed value does not open with this "
+                                                      "master key"});
+  EXPECT_EQ(Check(0x22).unopened_secrets, 3);  // the wrong master key
+}
+
 TEST_P(StoreCheckTest, FindsAFlippedByteInASealedKey) {
   // In the version byte, the nonce, the ciphertext and the tag.
   for (size_t at : {size_t{0}, size_t{5}, size_t{30}, records_[2].sealed_private_key.size() - 1}) {

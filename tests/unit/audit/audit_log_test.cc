@@ -10,6 +10,9 @@
 #include <sstream>
 #include <thread>
 
+#include "common/base64url.h"
+#include "crypto/digest.h"
+
 namespace coffre::audit {
 namespace {
 
@@ -221,6 +224,128 @@ TEST_F(AuditLogTest, AsyncAppendsReportAFailedWrite) {
     (*log)->AppendAsync(Record(i), [&done](Status status) { done.set_value(std::move(status)); });
     EXPECT_FALSE(done.get_future().get().ok());
   }
+}
+
+// ---- the keyed chain and its anchor
+
+class KeyedAuditLogTest : public AuditLogTest {
+ protected:
+  SecureBytes Key(uint8_t fill = 7) const { return SecureBytes(32, fill); }
+
+  // Writes `count` lines with the chain key; the store's head is kept in head_.
+  void WriteKeyed(int count, int first = 0) {
+    AuditChain chain;
+    chain.key = Key();
+    chain.record_head = [this](const std::string& head) {
+      std::lock_guard lock(head_mutex_);
+      head_ = head;
+    };
+    auto log = AuditLog::Open(dir_, AuditLog::kDefaultRotateBytes, std::move(chain));
+    ASSERT_TRUE(log.ok()) << log.status().ToString();
+    for (int i = first; i < first + count; ++i) ASSERT_TRUE((*log)->Append(Record(i)).ok());
+  }
+  VerifyResult Verify(const SecureBytes& key) {
+    VerifyOptions options;
+    options.key = key;
+    std::lock_guard lock(head_mutex_);
+    options.head = head_;
+    return VerifyAuditFiles(Files(), options);
+  }
+
+  // What a forger without the key does after editing line `index`: recompute that line's
+  // unkeyed hash and every later line's prev and hash.
+  static std::vector<std::string> Rechain(std::vector<std::string> lines, size_t index) {
+    auto sha = [](std::string_view text) { return HexEncode(crypto::Sha256(AsBytes(text))); };
+    for (size_t i = index; i < lines.size(); ++i) {
+      std::string& line = lines[i];
+      size_t at = line.rfind(",\"");
+      std::string body = line.substr(0, at) + "}";
+      if (i > index) {
+        size_t prev = body.find("\"prev\":\"") + 8;
+        body.replace(prev, 64, sha(lines[i - 1]));
+      }
+      line = body.substr(0, body.size() - 1) + ",\"hash\":\"" + sha(body) + "\"}";
+    }
+    return lines;
+  }
+
+  std::mutex head_mutex_;
+  std::string head_;
+};
+
+TEST_F(KeyedAuditLogTest, LinesCarryAMacAndVerifyOnlyWithTheKey) {
+  WriteKeyed(5);
+  WriteKeyed(5, 5);  // a restart continues the keyed chain
+  auto lines = Lines(Files()[0]);
+  ASSERT_EQ(lines.size(), 10u);
+  EXPECT_NE(lines[0].find(",\"mac\":\""), std::string::npos);
+  EXPECT_EQ(lines[0].find("\"hash\""), std::string::npos);
+  auto result = Verify(Key());
+  EXPECT_TRUE(result.ok) << result.problem;
+  EXPECT_EQ(result.lines, 10);
+  EXPECT_EQ(result.unkeyed_lines, 0);
+  EXPECT_EQ(result.anchored_seq, 10);
+  EXPECT_FALSE(Verify(Key(8)).ok);         // another key
+  EXPECT_FALSE(Verify(SecureBytes()).ok);  // no key
+}
+
+// Editing a line and recomputing every later hash passed the unkeyed chain; the keyed one
+// refuses it.
+TEST_F(KeyedAuditLogTest, AnEditWithRecomputedHashesIsDetected) {
+  WriteKeyed(10);
+  std::string file = Files()[0];
+  auto lines = Lines(file);
+  std::string edited = lines[4];
+  edited.replace(edited.find("\"status\":200"), 12, "\"status\":404");
+  lines[4] = edited;
+  Rewrite(file, Rechain(lines, 4));
+  auto result = Verify(Key());
+  EXPECT_FALSE(result.ok);
+  EXPECT_NE(result.problem.find(":5:"), std::string::npos) << result.problem;
+  // The whole log rewritten unkeyed: consistent by itself, but not the head the store recorded.
+  Rewrite(file, Rechain(Lines(file), 0));
+  EXPECT_TRUE(VerifyAuditFiles(Files()).ok);  // a valid unkeyed chain...
+  result = Verify(Key());
+  EXPECT_FALSE(result.ok);  // ...which the anchored head refuses
+}
+
+// Dropping the last lines leaves a valid chain; the head kept in the store shows the loss.
+TEST_F(KeyedAuditLogTest, TruncationOfTheLastLinesIsDetected) {
+  WriteKeyed(10);
+  std::string file = Files()[0];
+  auto lines = Lines(file);
+  lines.resize(7);
+  Rewrite(file, lines);
+  VerifyOptions no_anchor;
+  no_anchor.key = Key();
+  EXPECT_TRUE(VerifyAuditFiles(Files(), no_anchor).ok);  // no anchor given
+  auto result = Verify(Key());
+  EXPECT_FALSE(result.ok);
+  EXPECT_NE(result.problem.find("removed from the end"), std::string::npos) << result.problem;
+  // Moving the head back to line 7 needs the key: the head names its own MAC.
+  std::string head_for_7 = AuditHeadText(Key(9), 7, "00");
+  {
+    std::lock_guard lock(head_mutex_);
+    head_ = head_for_7;
+  }
+  EXPECT_FALSE(Verify(Key()).ok);
+}
+
+// A log written before keyed chains stays verifiable; its lines are reported as unkeyed, and
+// the keyed lines continue its chain.
+TEST_F(KeyedAuditLogTest, OldUnkeyedLinesStayVerifiableAndAreReported) {
+  Write(4);
+  WriteKeyed(3, 4);
+  auto result = Verify(Key());
+  EXPECT_TRUE(result.ok) << result.problem;
+  EXPECT_EQ(result.lines, 7);
+  EXPECT_EQ(result.unkeyed_lines, 4);
+  // An unkeyed line after keyed ones is a rewrite.
+  std::string file = Files()[0];
+  Rewrite(file, Rechain(Lines(file), 5));
+  result = Verify(Key());
+  EXPECT_FALSE(result.ok);
+  EXPECT_NE(result.problem.find(":6:"), std::string::npos) << result.problem;
 }
 
 }  // namespace

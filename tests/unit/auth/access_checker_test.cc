@@ -50,6 +50,24 @@ TEST_F(AccessCheckerTest, GrantsWhatThePolicyGrantsAndNothingElse) {
   EXPECT_FALSE(checker.Check(vault_, Caller{"bob", "app", "issuer"}, "get", "", "k").ok());
 }
 
+// An operation that names no permission is refused in both models, whoever asks.
+TEST_F(AccessCheckerTest, NoPermissionNamedIsDenied) {
+  AccessChecker checker(*store_, clock_);
+  EXPECT_EQ(checker.Check(vault_, alice_, "", "", "k").kind(), ErrorKind::kForbidden);
+  store::VaultRecord rbac = vault_;
+  rbac.name = "v2";
+  rbac.rbac_authorization = true;
+  ASSERT_TRUE(store_->PutVault(rbac).ok());
+  store::RoleAssignmentRecord admin;
+  admin.id = "00000000-0000-4000-8000-0000000000a1";
+  admin.role = "Key Vault Administrator";
+  admin.principal_id = "alice";
+  admin.scope = "/";
+  ASSERT_TRUE(store_->AddRoleAssignment(admin).ok());
+  EXPECT_TRUE(checker.Check(rbac, alice_, "", "Microsoft.KeyVault/vaults/keys/read", "k").ok());
+  EXPECT_EQ(checker.Check(rbac, alice_, "get", "", "k").kind(), ErrorKind::kForbidden);
+}
+
 TEST_F(AccessCheckerTest, AChangeInTheStoreAppliesOnceForgotten) {
   AccessChecker checker(*store_, clock_);
   ASSERT_TRUE(checker.Check(vault_, alice_, "get", "", "k").ok());

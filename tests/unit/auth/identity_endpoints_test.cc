@@ -276,13 +276,48 @@ TEST_F(IdentityEndpointsTest, RequestShapeErrors) {
   FieldMap no_scope = form;
   no_scope.erase("scope");
   EXPECT_EQ(error_of(no_scope), "400 invalid_scope");
-  for (const char* scope : {"https://localhost:8443", "https://localhost:8443/keys.read",
-                            "/.default", "https://a/.default https://b/.default"}) {
+  for (const char* scope : {"https://localhost:8443/keys.read", "/.default", "openid",
+                            "https://a/.default https://b/.default", "https://"}) {
     FieldMap bad_scope = form;
     bad_scope["scope"] = scope;
     EXPECT_EQ(error_of(bad_scope), "400 invalid_scope") << scope;
   }
   EXPECT_EQ(error_of(form), "200 ");
+}
+
+TEST_F(IdentityEndpointsTest, BareResourceScopeAndV1ResourceField) {
+  CreatedPrincipal principal = NewPrincipal();
+  auto audience_of = [&](const FieldMap& form) -> std::string {
+    EndpointResponse response = endpoints_->ClientCredentialsToken(form);
+    if (response.status != 200) return "status " + std::to_string(response.status);
+    json::object body = ParseBody(response);
+    const std::string audiences[] = {kResource, "https://localhost"};
+    auto claims = tokens_->Verify(std::string(body.at("access_token").as_string()), audiences);
+    return claims.ok() ? claims->audience : claims.status().message();
+  };
+  // What the Azure SDK for C++ posts with tenant "adfs": the resource, no "/.default".
+  FieldMap bare = TokenForm(principal, principal.secret);
+  bare["scope"] = "https://localhost";
+  EXPECT_EQ(audience_of(bare), "https://localhost");
+  bare["scope"] = std::string(kResource) + "/";
+  EXPECT_EQ(audience_of(bare), kResource);
+  // ADFS v1: resource instead of scope.
+  FieldMap v1 = TokenForm(principal, principal.secret);
+  v1.erase("scope");
+  v1["resource"] = kResource;
+  EXPECT_EQ(audience_of(v1), kResource);
+}
+
+TEST_F(IdentityEndpointsTest, ScopeErrorNamesTheServedResource) {
+  CreatedPrincipal principal = NewPrincipal();
+  FieldMap form = TokenForm(principal, principal.secret);
+  form["scope"] = "openid";
+  EndpointResponse response =
+      endpoints_->ClientCredentialsToken(form, "", "https://localhost:45678");
+  EXPECT_EQ(response.status, 400);
+  EXPECT_NE(response.body.find("https://localhost:45678/.default"), std::string::npos)
+      << response.body;
+  EXPECT_EQ(response.body.find("8443"), std::string::npos) << response.body;
 }
 
 TEST_F(IdentityEndpointsTest, HttpBasicClientAuthentication) {

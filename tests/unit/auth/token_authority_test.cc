@@ -101,6 +101,30 @@ TEST(ResourceForHostTest, DropsTheFirstLabelAndKeepsThePort) {
   for (const Case& c : cases) EXPECT_EQ(ResourceForHost(c.host), c.resource) << c.host;
 }
 
+TEST(AudiencesForHostTest, AddsThePortLessResource) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(AudiencesForHost("dev.localhost:8443"),
+            (V{"https://localhost:8443", "https://localhost"}));
+  EXPECT_EQ(AudiencesForHost("127.0.0.1:9"), (V{"https://127.0.0.1:9", "https://127.0.0.1"}));
+  EXPECT_EQ(AudiencesForHost("[::1]:9"), (V{"https://[::1]:9", "https://[::1]"}));
+  EXPECT_EQ(AudiencesForHost("dev.vault.azure.net"), (V{"https://vault.azure.net"}));
+  EXPECT_EQ(AudiencesForHost("localhost"), (V{"https://localhost"}));
+}
+
+TEST_F(TokenAuthorityTest, PortLessAudienceIsAcceptedForTheHost) {
+  auto issued = authority_.Issue(Alice(), "https://localhost/.default");
+  ASSERT_TRUE(issued.ok());
+  EXPECT_TRUE(authority_.Verify(issued->access_token, AudiencesForHost("dev.localhost:8443")).ok());
+  EXPECT_FALSE(authority_.Verify(issued->access_token, kResource).ok());
+  // Another port is still another audience.
+  auto other = authority_.Issue(Alice(), "https://localhost:9/.default");
+  ASSERT_TRUE(other.ok());
+  auto refused = authority_.Verify(other->access_token, AudiencesForHost("dev.localhost:8443"));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("Expected https://localhost:8443,"), std::string::npos)
+      << refused.status().message();
+}
+
 TEST(AudienceFromScopeTest, StripsDefaultAndOneSlash) {
   EXPECT_EQ(AudienceFromScope("https://x:1/.default"), "https://x:1");
   EXPECT_EQ(AudienceFromScope("https://x:1/"), "https://x:1");

@@ -106,6 +106,39 @@ TEST_F(X509Test, LeafVerifiesAgainstCa) {
   EXPECT_FALSE(VerifyChain(other.get(), leaf.get()));
 }
 
+// The dev CA is name-constrained to the names it issues for: shells that trust it cannot be
+// fooled by a certificate its key signs for any other host.
+TEST_F(X509Test, DevCaIsNameConstrained) {
+  X509Ptr ca = Parse(ca_->cert_pem);
+  ASSERT_TRUE(ca);
+  int crit = 0;
+  auto* constraints = static_cast<NAME_CONSTRAINTS*>(
+      X509_get_ext_d2i(ca.get(), NID_name_constraints, &crit, nullptr));
+  ASSERT_NE(constraints, nullptr);
+  EXPECT_EQ(crit, 1);
+  NAME_CONSTRAINTS_free(constraints);
+  auto constrained = CertificateIsNameConstrained(ca_->cert_pem);
+  ASSERT_TRUE(constrained.ok());
+  EXPECT_TRUE(*constrained);
+
+  for (const char* name : {"evil.example.com", "localhost.evil.com", "vault.azure.net.evil.com"}) {
+    auto leaf = IssueServerCertificate(*ca_, {name}, {}, 30);
+    ASSERT_TRUE(leaf.ok());
+    X509Ptr cert = Parse(leaf->cert_pem);
+    EXPECT_FALSE(VerifyChain(ca.get(), cert.get())) << name;
+  }
+  auto ip_leaf = IssueServerCertificate(*ca_, {}, {"10.1.2.3"}, 30);
+  ASSERT_TRUE(ip_leaf.ok());
+  X509Ptr ip_cert = Parse(ip_leaf->cert_pem);
+  EXPECT_FALSE(VerifyChain(ca.get(), ip_cert.get()));
+  for (const char* name : {"localhost", "other.localhost", "myvault.vault.azure.net"}) {
+    auto leaf = IssueServerCertificate(*ca_, {name}, {"127.0.0.1", "::1"}, 30);
+    ASSERT_TRUE(leaf.ok());
+    X509Ptr cert = Parse(leaf->cert_pem);
+    EXPECT_TRUE(VerifyChain(ca.get(), cert.get())) << name;
+  }
+}
+
 TEST_F(X509Test, LeafNamesAndExtensions) {
   X509Ptr ca = Parse(ca_->cert_pem);
   X509Ptr leaf = Parse(leaf_->cert_pem);

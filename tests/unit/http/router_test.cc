@@ -100,7 +100,7 @@ ApiRequest Request(std::string method, std::string target) {
 
 WorkKind KindOf(const ApiRequest& request) { return Router::RouteOf(request).kind; }
 
-TEST(RouterKindOf, KeyGenerationAndPasswordChecksAreSlow) {
+TEST(RouterKindOf, KeyGenerationIsSlow) {
   using Kind = WorkKind;
   EXPECT_EQ(KindOf(Request("POST", "/keys/k1/create?api-version=7.4")), Kind::kSlow);
   EXPECT_EQ(KindOf(Request("POST", "/keys/k1/create")), Kind::kSlow);
@@ -109,12 +109,21 @@ TEST(RouterKindOf, KeyGenerationAndPasswordChecksAreSlow) {
   EXPECT_EQ(KindOf(Request("POST", "/keys/k1/rotate?api-version=7.4")), Kind::kSlow);
   // Routing decodes the path, so an encoded "create" is still key generation.
   EXPECT_EQ(KindOf(Request("POST", "/keys/k1/cre%61te?api-version=7.4")), Kind::kSlow);
-  EXPECT_EQ(KindOf(Request("POST", "/adfs/oauth2/token")), Kind::kSlow);
   ApiRequest rsa = Request("POST", "/keys/k1/create?api-version=7.4");
   rsa.body = R"({"kty":"RSA","key_size":4096})";
   EXPECT_EQ(KindOf(rsa), Kind::kSlow);
   rsa.body = R"({"kty":"RSA-HSM"})";
   EXPECT_EQ(KindOf(rsa), Kind::kSlow);
+}
+
+// Client-secret checks (PBKDF2) have a pool of their own: a flood of them, right or wrong, can
+// neither hold up key generation nor the I/O threads.
+TEST(RouterKindOf, ClientSecretChecksRunOnTheSignInPool) {
+  EXPECT_EQ(KindOf(Request("POST", "/adfs/oauth2/token")), WorkKind::kSignIn);
+  // The admin token is checked with one SHA-256: nothing slow about it.
+  EXPECT_EQ(KindOf(Request("GET", "/coffre-admin/v1/vaults")), WorkKind::kCompute);
+  // A wrong method is answered at once.
+  EXPECT_EQ(KindOf(Request("GET", "/adfs/oauth2/token")), WorkKind::kCompute);
 }
 
 TEST(RouterKindOf, ECAndOctCreatesAreStoreWrites) {
@@ -150,6 +159,21 @@ TEST(RouterKindOf, StoreWritesAndUnknownRequestsMayBlock) {
   EXPECT_EQ(KindOf(Request("POST", "/coffre-admin/v1/vaults/sign/x")), Kind::kBlocking);
   EXPECT_EQ(KindOf(Request("POST", "/")), Kind::kBlocking);
   EXPECT_EQ(KindOf(Request("POST", "")), Kind::kCompute);  // not a valid target
+}
+
+// ---- default deny: every operations table row names what it requires
+
+TEST(DefaultDeny, EveryDataPlaneOperationNamesAPermissionAndADataAction) {
+  std::vector<OperationAccess> rows = DataPlaneOperations();
+  ASSERT_GE(rows.size(), 25u);
+  std::set<std::string_view> names;
+  for (const OperationAccess& row : rows) {
+    EXPECT_FALSE(row.name.empty());
+    EXPECT_TRUE(names.insert(row.name).second) << "two rows named " << row.name;
+    EXPECT_FALSE(row.permission.empty()) << row.name << " names no access-policy permission";
+    EXPECT_TRUE(row.data_action.starts_with("Microsoft.KeyVault/vaults/"))
+        << row.name << " names no RBAC data action: '" << row.data_action << "'";
+  }
 }
 
 TEST(RouterKindOf, SecretWritesMayBlockAndSecretReadsAreCompute) {
@@ -533,12 +557,74 @@ TEST_F(RouterTest, InvalidNameInUri) {
               "The request URI contains an invalid name: bad name");
 }
 
-TEST_F(RouterTest, UnknownVaultHostIs404) {
+// Which vault names exist is not told before authentication: any host gets the challenge
+// until a token valid for it is presented, and only then VaultNotFound.
+TEST_F(RouterTest, UnknownVaultHostIs404OnlyAfterAuthentication) {
   for (const char* host : {"other.localhost:8443", "example.com", "a.b.localhost:8443"}) {
-    ApiResponse r = Call("GET", "/keys?api-version=7.4", {}, host);
-    EXPECT_EQ(r.status, 404) << host << ": " << r.body;
-    Body(r);
+    ApiRequest anonymous = Request("GET", "/keys?api-version=7.4");
+    anonymous.host = host;
+    ApiResponse r = Handle(anonymous);
+    EXPECT_EQ(r.status, 401) << host << ": " << r.body;
+    const std::string* challenge = FindHeader(r, "WWW-Authenticate");
+    ASSERT_NE(challenge, nullptr) << host;
+    EXPECT_NE(challenge->find("Bearer authorization=\"https://" + std::string(host) + "/"),
+              std::string::npos)
+        << *challenge;
+    EXPECT_EQ(r.body.find("VaultNotFound"), std::string::npos) << r.body;
   }
+  // The dev token is valid for every NAME.localhost:8443 (one audience).
+  ApiResponse r = Call("GET", "/keys?api-version=7.4", {}, "other.localhost:8443");
+  ExpectError(r, 404, "VaultNotFound");
+  // Hosts whose audience the token does not carry stay at 401.
+  for (const char* host : {"example.com", "a.b.localhost:8443"}) {
+    EXPECT_EQ(Call("GET", "/keys?api-version=7.4", {}, host).status, 401) << host;
+  }
+}
+
+// /rng is not open to any signed-in caller: access-policy vaults need the keys "encrypt"
+// permission.
+TEST_F(RouterTest, RandomBytesNeedAPermission) {
+  store::AccessPolicyRecord policy;
+  policy.vault = "dev";
+  policy.object_id = DevIdentity().object_id;
+  policy.keys = {"get", "list"};
+  ASSERT_TRUE(store_->PutAccessPolicy(policy).ok());
+  access_->Forget();
+  ApiResponse denied = Call("POST", "/rng?api-version=7.4", R"({"count":8})");
+  ExpectError(denied, 403, "Forbidden");
+  policy.keys = {"encrypt"};
+  ASSERT_TRUE(store_->PutAccessPolicy(policy).ok());
+  access_->Forget();
+  ApiResponse allowed = Call("POST", "/rng?api-version=7.4", R"({"count":8})");
+  EXPECT_EQ(allowed.status, 200) << allowed.body;
+}
+
+// RBAC vaults: Managed HSM's rng action, granted by the crypto roles, not by Reader.
+TEST_F(RouterTest, RandomBytesInAnRbacVaultNeedTheRngAction) {
+  store::VaultRecord vault;
+  vault.name = "rbac";
+  vault.retention_days = 90;
+  vault.rbac_authorization = true;
+  vault.created = clock_.NowSeconds();
+  ASSERT_TRUE(vaults_->Ensure(vault).ok());
+  store::RoleAssignmentRecord assignment;
+  assignment.id = "00000000-0000-4000-8000-0000000000b1";
+  assignment.role = "Key Vault Reader";
+  assignment.principal_id = DevIdentity().object_id;
+  assignment.scope = "/vaults/rbac";
+  ASSERT_TRUE(store_->AddRoleAssignment(assignment).ok());
+  access_->Forget();
+  const std::string host = "rbac.localhost:8443";
+  ApiResponse denied = Call("POST", "/rng?api-version=7.4", R"({"count":8})", host);
+  ExpectError(denied, 403, "Forbidden");
+  EXPECT_EQ(InnerCode(denied), "ForbiddenByRbac");
+  EXPECT_NE(denied.body.find("Microsoft.KeyVault/vaults/rng/action"), std::string::npos);
+  assignment.id = "00000000-0000-4000-8000-0000000000b2";
+  assignment.role = "Key Vault Crypto User";
+  ASSERT_TRUE(store_->AddRoleAssignment(assignment).ok());
+  access_->Forget();
+  ApiResponse allowed = Call("POST", "/rng?api-version=7.4", R"({"count":8})", host);
+  EXPECT_EQ(allowed.status, 200) << allowed.body;
 }
 
 TEST_F(RouterTest, BodyValidationAfterAuthentication) {
@@ -765,6 +851,7 @@ TEST_F(RouterTest, HealthzNeedsNoTokenOrVault) {
 TEST_F(RouterTest, ManagedIdentityTokenWorksForTheDataPlane) {
   ApiRequest r =
       Request("GET", "/msi/token?api-version=2019-08-01&resource=https%3A%2F%2Flocalhost%3A8443");
+  r.secure = false;  // the loopback HTTP listener
   r.headers["x-identity-header"] = kIdentityHeader;
   ApiResponse response = Handle(r);
   ASSERT_EQ(response.status, 200) << response.body;
@@ -781,17 +868,165 @@ TEST_F(RouterTest, ManagedIdentityTokenWorksForTheDataPlane) {
 TEST_F(RouterTest, ManagedIdentityTokenRejectsBadHeader) {
   const std::string target = "/msi/token?api-version=2019-08-01&resource=https://localhost:8443";
   ApiRequest wrong = Request("GET", target);
+  wrong.secure = false;
   wrong.headers["x-identity-header"] = "wrong";
   ApiResponse response = Handle(wrong);
   EXPECT_EQ(response.status, 401) << response.body;
   EXPECT_FALSE(Body(response).contains("access_token"));
 
   ApiRequest missing = Request("GET", target);
+  missing.secure = false;
   EXPECT_EQ(Handle(missing).status, 401);
 
   ApiRequest post = Request("POST", target);
+  post.secure = false;
   post.headers["x-identity-header"] = kIdentityHeader;
   EXPECT_EQ(Handle(post).status, 405);
+}
+
+TEST_F(RouterTest, PrecheckAnswersWhatTheBodyCannotChange) {
+  // A PUT whose client waits for 100 Continue: refused now when the answer is known.
+  ApiRequest anonymous = Request("PUT", "/keys/k1?api-version=7.4");
+  auto refused = router_->Precheck(anonymous, Router::RouteOf(anonymous));
+  ASSERT_TRUE(refused.has_value());
+  ExpectChallenge(*refused);
+  EXPECT_EQ(refused->audit.vault, "dev");
+  EXPECT_EQ(refused->audit.operation, "ImportKey");
+
+  ApiRequest signed_in = anonymous;
+  signed_in.headers["authorization"] = "Bearer " + token_;
+  // An unknown vault: the challenge first (which names exist is not told before sign-in), then
+  // 404 for a signed-in caller.
+  ApiRequest elsewhere = anonymous;
+  elsewhere.host = "nosuch.localhost:8443";
+  auto challenged = router_->Precheck(elsewhere, Router::RouteOf(elsewhere));
+  ASSERT_TRUE(challenged.has_value());
+  EXPECT_EQ(challenged->status, 401);
+  ApiRequest elsewhere_signed_in = signed_in;
+  elsewhere_signed_in.host = "nosuch.localhost:8443";
+  auto unknown = router_->Precheck(elsewhere_signed_in, Router::RouteOf(elsewhere_signed_in));
+  ASSERT_TRUE(unknown.has_value());
+  EXPECT_EQ(unknown->status, 404);
+
+  EXPECT_FALSE(router_->Precheck(signed_in, Router::RouteOf(signed_in)).has_value());
+  ApiRequest sign_in = Request("POST", "/adfs/oauth2/token");
+  EXPECT_FALSE(router_->Precheck(sign_in, Router::RouteOf(sign_in)).has_value());
+}
+
+TEST_F(RouterTest, PortLessAudienceIsAccepted) {
+  auto issued = tokens_->Issue(DevIdentity(), "https://localhost/.default");
+  ASSERT_TRUE(issued.ok());
+  ApiRequest r = Request("GET", "/keys?api-version=7.4");
+  r.headers["authorization"] = "Bearer " + issued->access_token;
+  EXPECT_EQ(Handle(r).status, 200);
+}
+
+TEST_F(RouterTest, SubscriptionsAndTenantsComeBeforeVaultRouting) {
+  for (const char* target :
+       {"/subscriptions?api-version=2022-12-01", "/tenants?api-version=2022-12-01"}) {
+    SCOPED_TRACE(target);
+    ApiResponse r = Call("GET", target, {}, "localhost:8443");
+    ASSERT_EQ(r.status, 200) << r.body;
+    json::object body = Body(r);
+    ASSERT_EQ(body.at("value").as_array().size(), 1u);
+    EXPECT_EQ(body.at("value").as_array()[0].as_object().at("tenantId"), kTenant);
+    ApiRequest anonymous = Request("GET", target);
+    anonymous.host = "localhost:8443";
+    EXPECT_EQ(Handle(anonymous).status, 401);
+  }
+  EXPECT_EQ(Call("GET", "/subscriptions", {}, "localhost:8443").status, 400);
+}
+
+TEST_F(RouterTest, OpenIdConfigurationUnderATenant) {
+  for (std::string tenant : {std::string("adfs"), std::string(kTenant)}) {
+    ApiRequest r = Request("GET", "/adfs/" + tenant + "/.well-known/openid-configuration");
+    r.host = "localhost:8443";
+    ApiResponse response = Handle(r);
+    ASSERT_EQ(response.status, 200) << response.body;
+    // The Azure CLI takes the tenant from the issuer's path.
+    EXPECT_EQ(Body(response).at("issuer"), "https://localhost:8443/adfs");
+  }
+  ApiRequest other = Request("GET", "/adfs/contoso.example/.well-known/openid-configuration");
+  EXPECT_EQ(Handle(other).status, 400);
+}
+
+TEST_F(RouterTest, AppService2017ManagedIdentityOnPlainHttpOnly) {
+  // What msrestazure sends for MSI_ENDPOINT=http://127.0.0.1:P/msi/token.
+  ApiRequest r =
+      Request("GET", "/msi/token/?resource=https://localhost:8443&api-version=2017-09-01");
+  r.secure = false;
+  r.headers["secret"] = kIdentityHeader;
+  ApiResponse response = Handle(r);
+  ASSERT_EQ(response.status, 200) << response.body;
+  json::object body = Body(response);
+  // "MM/DD/YYYY hh:mm:ss +00:00"
+  std::string expires(body.at("expires_on").as_string());
+  EXPECT_EQ(expires.size(), 26u) << expires;
+  EXPECT_TRUE(expires.ends_with(" +00:00")) << expires;
+  ApiRequest data = Request("GET", "/keys?api-version=7.4");
+  data.headers["authorization"] = "Bearer " + std::string(body.at("access_token").as_string());
+  EXPECT_EQ(Handle(data).status, 200);
+
+  ApiRequest wrong = r;
+  wrong.headers["secret"] = "wrong";
+  EXPECT_EQ(Handle(wrong).status, 401);
+  ApiRequest other_header = r;
+  other_header.headers.erase("secret");
+  other_header.headers["x-identity-header"] = kIdentityHeader;
+  EXPECT_EQ(Handle(other_header).status, 401);
+  ApiRequest over_tls = r;
+  over_tls.secure = true;
+  EXPECT_EQ(Handle(over_tls).status, 404);
+}
+
+// Wrong identity headers are counted per address: past the limit the answer is 429 with
+// Retry-After (OAuth shape), while a caller at another address still gets its token.
+TEST_F(RouterTest, FailedSignInsAreThrottledPerAddress) {
+  auth::SignInThrottle throttle(
+      clock_,
+      {.failures_per_address = 5, .failures_per_client = 5, .window = std::chrono::seconds(60)});
+  Router router(RouterContext{*keys_, *crypto_, *vaults_, *tokens_, *identity_, *access_, nullptr,
+                              &throttle});
+  auto msi = [&](const std::string& address, const std::string& header) {
+    ApiRequest r =
+        Request("GET", "/msi/token?api-version=2019-08-01&resource=https://localhost:8443");
+    r.secure = false;
+    r.client_address = address;
+    r.headers["x-identity-header"] = header;
+    return router.Handle(r, Router::RouteOf(r));
+  };
+  int throttled = 0;
+  for (int i = 0; i < 8; ++i) {
+    ApiResponse r = msi("127.0.0.2", "wrong");
+    if (r.status == 429) {
+      ++throttled;
+      const std::string* retry = FindHeader(r, "Retry-After");
+      ASSERT_NE(retry, nullptr);
+      EXPECT_EQ(*retry, "60");
+      EXPECT_EQ(Body(r).at("error"), "temporarily_unavailable");
+    } else {
+      EXPECT_EQ(r.status, 401) << r.body;
+    }
+  }
+  EXPECT_EQ(throttled, 3);
+  // The header is cheap to check: the right one is never locked out, here or elsewhere.
+  EXPECT_EQ(msi("127.0.0.2", kIdentityHeader).status, 200);
+  EXPECT_EQ(msi("127.0.0.1", kIdentityHeader).status, 200);
+  EXPECT_EQ(msi("127.0.0.2", "wrong").status, 429);
+  clock_.Advance(60);
+  EXPECT_EQ(msi("127.0.0.2", "wrong").status, 401);
+}
+
+// The HTTPS listener may face a network (--bind); the managed-identity endpoint is served only
+// on the loopback HTTP listener, as a real host's metadata endpoint is local.
+TEST_F(RouterTest, ManagedIdentityTokenIsNotServedOverHttps) {
+  ApiRequest r =
+      Request("GET", "/msi/token?api-version=2019-08-01&resource=https%3A%2F%2Flocalhost%3A8443");
+  r.headers["x-identity-header"] = kIdentityHeader;
+  ASSERT_TRUE(r.secure);
+  ApiResponse response = Handle(r);
+  EXPECT_EQ(response.status, 404) << response.body;
+  EXPECT_EQ(response.body.find("access_token"), std::string::npos);
 }
 
 }  // namespace

@@ -302,6 +302,39 @@ TEST_F(KeyServiceTest, RejectsUnknownKeyOperation) {
   EXPECT_EQ(created.status().code(), "BadParameter");
 }
 
+TEST_F(KeyServiceTest, EmptyKeyOpsOnCreateGetsTheDefaults) {
+  // The Azure SDK for C++ sends "key_ops":[] when the caller chose none.
+  CreateKeyRequest r = Ec("emptyops");
+  r.key_ops = std::vector<std::string>{};
+  EXPECT_EQ(MustCreate(r).key.key_ops, kEcDefaultOps);
+  auto got = service_->GetKey(vault_, "emptyops", "");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->key.key_ops, kEcDefaultOps);
+}
+
+// key_ops is a set of the defined operations: repeats collapse (first spelling order kept), so
+// a request cannot store 100k entries that every later GET would send back.
+TEST_F(KeyServiceTest, RepeatedKeyOperationsCollapse) {
+  CreateKeyRequest r = Ec("dupops");
+  std::vector<std::string> many;
+  for (int i = 0; i < 100000; ++i) many.push_back(i % 2 == 0 ? "verify" : "sign");
+  r.key_ops = many;
+  KeyBundle b = MustCreate(r);
+  EXPECT_EQ(b.key.key_ops, (std::vector<std::string>{"verify", "sign"}));
+  auto got = service_->GetKey(vault_, "dupops", "");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->key.key_ops, (std::vector<std::string>{"verify", "sign"}));
+
+  UpdateKeyRequest update;
+  update.key_ops = std::vector<std::string>{"sign", "sign", "sign"};
+  auto updated = service_->UpdateKey(vault_, "dupops", "", update);
+  ASSERT_TRUE(updated.ok()) << updated.status().ToString();
+  EXPECT_EQ(updated->key.key_ops, std::vector<std::string>{"sign"});
+
+  update.key_ops = std::vector<std::string>{"sign", "fly"};
+  EXPECT_EQ(service_->UpdateKey(vault_, "dupops", "", update).status().code(), "BadParameter");
+}
+
 TEST_F(KeyServiceTest, CreateHonoursAttributesOpsAndSortsTags) {
   CreateKeyRequest r = Ec("attrs");
   r.key_ops = std::vector<std::string>{"verify"};

@@ -185,6 +185,36 @@ TEST_P(StoreAccessConformanceTest, MergeAccessPolicyReplacesOnlyTheListsGiven) {
             ErrorKind::kBadRequest);
 }
 
+// A deleted vault takes every role assignment scoped to it or to anything in it along: a new
+// vault of the same name must not inherit them. Other vaults' and "/" assignments stay.
+TEST_P(StoreAccessConformanceTest, DeleteVaultDeletesItsRoleAssignments) {
+  PutVault("v");
+  PutVault("v2");
+  for (const RoleAssignmentRecord& a : std::vector<RoleAssignmentRecord>{
+           {"a-vault", "Key Vault Reader", "p1", "/vaults/v", 1},
+           {"a-key", "Key Vault Crypto User", "p1", "/vaults/V/keys/k", 2},
+           {"a-secret", "Key Vault Secrets User", "p1", "/vaults/v/secrets/s", 3},
+           {"a-cert", "Key Vault Reader", "p1", "/vaults/v/certificates/c", 4},
+           {"a-other", "Key Vault Reader", "p1", "/vaults/v2", 5},
+           {"a-other-key", "Key Vault Reader", "p1", "/vaults/v2/keys/k", 6},
+           {"a-all", "Key Vault Administrator", "p2", "/", 7}}) {
+    ASSERT_TRUE(store_->AddRoleAssignment(a).ok()) << a.id;
+  }
+  ASSERT_TRUE(store_->DeleteVault("V").ok());
+  auto left = store_->ListRoleAssignments();
+  ASSERT_TRUE(left.ok()) << left.status().ToString();
+  std::vector<std::string> ids;
+  for (const auto& a : *left) ids.push_back(a.id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"a-other", "a-other-key", "a-all"}));
+
+  // A failed delete (vault not empty) removes nothing.
+  Add("v2", "k", VersionId(1));
+  EXPECT_EQ(store_->DeleteVault("v2").kind(), ErrorKind::kConflict);
+  left = store_->ListRoleAssignments();
+  ASSERT_TRUE(left.ok());
+  EXPECT_EQ(left->size(), 3u);
+}
+
 TEST_P(StoreAccessConformanceTest, RoleAssignmentsAddListDelete) {
   ASSERT_TRUE(store_->AddRoleAssignment({"ID-2", "Key Vault Reader", "P1", "/Vaults/V", 20}).ok());
   ASSERT_TRUE(store_->AddRoleAssignment({"id-1", "Key Vault Administrator", "p2", "/", 10}).ok());
