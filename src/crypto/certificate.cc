@@ -116,6 +116,12 @@ X509_EXTENSION* MakeExtension(int nid, const std::string& value) {
 // subjectAltName, extendedKeyUsage and keyUsage for the properties, in that order.
 Result<std::vector<X509ExtPtr>> Extensions(const X509Properties& p) {
   std::vector<X509ExtPtr> out;
+  if (p.certificate_authority) {
+    X509_EXTENSION* ext =
+        X509V3_EXT_conf_nid(nullptr, nullptr, NID_basic_constraints, "critical,CA:TRUE");
+    if (ext == nullptr) return Status::Internal("basicConstraints failed");
+    out.emplace_back(ext);
+  }
   if (!p.dns_names.empty() || !p.emails.empty() || !p.upns.empty()) {
     GeneralNamesPtr names(GENERAL_NAMES_new());
     if (!names) return Status::Internal("GENERAL_NAMES_new failed");
@@ -234,10 +240,14 @@ bool IsKeyUsageName(std::string_view name) {
   return false;
 }
 
-Result<Bytes> SelfSignCertificate(const AsymmetricKey& key, const X509Properties& properties,
-                                  int64_t now) {
+namespace {
+
+// A certificate for `key`, signed by `signer` (the key itself when self-signed) whose
+// certificate is `issuer` (null: self-signed).
+Result<Bytes> BuildCertificate(const AsymmetricKey& key, const X509Properties& properties,
+                               int64_t now, const AsymmetricKey& signer, X509* issuer) {
   ErrorQueueMark mark;
-  if (!key.has_private()) return Status::Internal("self-signing needs a private key");
+  if (!signer.has_private()) return Status::Internal("signing needs a private key");
   COFFRE_ASSIGN_OR_RETURN(NamePtr name, ParseSubject(properties.subject));
   COFFRE_ASSIGN_OR_RETURN(std::vector<X509ExtPtr> extensions, Extensions(properties));
   X509Ptr cert(X509_new());
@@ -247,10 +257,11 @@ Result<Bytes> SelfSignCertificate(const AsymmetricKey& key, const X509Properties
   serial_bytes[0] &= 0x7f;
   serial_bytes[0] |= 0x01;
   BnPtr serial(BN_bin2bn(serial_bytes.data(), static_cast<int>(serial_bytes.size()), nullptr));
+  X509_NAME* issuer_name = issuer != nullptr ? X509_get_subject_name(issuer) : name.get();
   if (!serial || X509_set_version(cert.get(), X509_VERSION_3) != 1 ||
       BN_to_ASN1_INTEGER(serial.get(), X509_get_serialNumber(cert.get())) == nullptr ||
       X509_set_subject_name(cert.get(), name.get()) != 1 ||
-      X509_set_issuer_name(cert.get(), name.get()) != 1 ||
+      X509_set_issuer_name(cert.get(), issuer_name) != 1 ||
       ASN1_TIME_set(X509_getm_notBefore(cert.get()), static_cast<time_t>(now)) == nullptr ||
       ASN1_TIME_set(X509_getm_notAfter(cert.get()),
                     static_cast<time_t>(AddMonths(now, properties.validity_months))) == nullptr ||
@@ -264,15 +275,34 @@ Result<Bytes> SelfSignCertificate(const AsymmetricKey& key, const X509Properties
   }
   X509V3_CTX ctx;
   X509V3_set_ctx_nodb(&ctx);
-  X509V3_set_ctx(&ctx, cert.get(), cert.get(), nullptr, nullptr, 0);
+  X509V3_set_ctx(&ctx, issuer != nullptr ? issuer : cert.get(), cert.get(), nullptr, nullptr, 0);
   X509ExtPtr ski(X509V3_EXT_conf_nid(nullptr, &ctx, NID_subject_key_identifier, "hash"));
   if (!ski || X509_add_ext(cert.get(), ski.get(), -1) != 1) {
     return Status::Internal("adding the subject key identifier failed");
   }
-  if (X509_sign(cert.get(), key.native(), EVP_sha256()) <= 0) {
+  if (issuer != nullptr) {
+    X509ExtPtr aki(X509V3_EXT_conf_nid(nullptr, &ctx, NID_authority_key_identifier, "keyid"));
+    if (!aki || X509_add_ext(cert.get(), aki.get(), -1) != 1) {
+      return Status::Internal("adding the authority key identifier failed");
+    }
+  }
+  if (X509_sign(cert.get(), signer.native(), EVP_sha256()) <= 0) {
     return Status::Internal("signing the certificate failed");
   }
   return ToDer(cert.get());
+}
+
+}  // namespace
+
+Result<Bytes> SelfSignCertificate(const AsymmetricKey& key, const X509Properties& properties,
+                                  int64_t now) {
+  return BuildCertificate(key, properties, now, key, nullptr);
+}
+
+Result<Bytes> IssueCertificate(const AsymmetricKey& key, const X509Properties& properties,
+                               int64_t now, const AsymmetricKey& ca_key, ByteSpan ca_der) {
+  COFFRE_ASSIGN_OR_RETURN(X509Ptr ca, ParseDer(ca_der));
+  return BuildCertificate(key, properties, now, ca_key, ca.get());
 }
 
 Result<Bytes> CreateCertificateRequest(const AsymmetricKey& key, const X509Properties& properties) {
@@ -414,7 +444,7 @@ Result<std::vector<Bytes>> ParseCertificates(ByteSpan der_or_pem, size_t max_cha
   return out;
 }
 
-Result<Bytes> BuildPkcs12(const KeyAndChain& bundle) {
+Result<Bytes> BuildPkcs12(const KeyAndChain& bundle, bool with_key) {
   ErrorQueueMark mark;
   if (bundle.chain.empty()) return Status::Internal("a PFX needs a certificate");
   COFFRE_ASSIGN_OR_RETURN(X509Ptr leaf, ParseDer(bundle.chain.front()));
@@ -429,8 +459,8 @@ Result<Bytes> BuildPkcs12(const KeyAndChain& bundle) {
   }
   // No password and unencrypted bags (-1): readers load it with no password at all; the MAC
   // is computed over the empty password as Key Vault's PFX secrets are.
-  Pkcs12Ptr p12(
-      PKCS12_create(nullptr, nullptr, bundle.key.native(), leaf.get(), ca, -1, -1, 0, 1, 0));
+  Pkcs12Ptr p12(PKCS12_create(nullptr, nullptr, with_key ? bundle.key.native() : nullptr,
+                              leaf.get(), ca, -1, -1, 0, 1, 0));
   if (!p12) return Status::Internal("building the PFX failed");
   int len = i2d_PKCS12(p12.get(), nullptr);
   if (len <= 0) return Status::Internal("encoding the PFX failed");
@@ -440,10 +470,13 @@ Result<Bytes> BuildPkcs12(const KeyAndChain& bundle) {
   return out;
 }
 
-Result<SecureString> BuildPem(const KeyAndChain& bundle) {
+Result<SecureString> BuildPem(const KeyAndChain& bundle, bool with_key) {
   ErrorQueueMark mark;
-  SecureString out = bundle.key.PrivatePem();
-  if (out.empty()) return Status::Internal("the key has no private part");
+  SecureString out;
+  if (with_key) {
+    out = bundle.key.PrivatePem();
+    if (out.empty()) return Status::Internal("the key has no private part");
+  }
   for (const Bytes& der : bundle.chain) {
     COFFRE_ASSIGN_OR_RETURN(X509Ptr cert, ParseDer(der));
     BioPtr bio(BIO_new(BIO_s_mem()));

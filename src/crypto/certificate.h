@@ -23,6 +23,7 @@ struct X509Properties {
   std::vector<std::string> ekus;       // dotted OIDs
   std::vector<std::string> key_usage;  // Key Vault names: digitalSignature, keyEncipherment, ...
   int validity_months = 12;
+  bool certificate_authority = false;  // basicConstraints CA:TRUE (critical)
 };
 
 // Whether `name` is one of the key usage names Key Vault accepts.
@@ -32,6 +33,9 @@ bool IsKeyUsageName(std::string_view name);
 // for the given number of calendar months; DER. kBadRequest for a subject that does not parse.
 Result<Bytes> SelfSignCertificate(const AsymmetricKey& key, const X509Properties& properties,
                                   int64_t now);
+// A certificate for `key` issued by the CA whose key is `ca_key` and certificate `ca_der`.
+Result<Bytes> IssueCertificate(const AsymmetricKey& key, const X509Properties& properties,
+                               int64_t now, const AsymmetricKey& ca_key, ByteSpan ca_der);
 // A PKCS#10 certificate request for `key` (SHA-256), DER.
 Result<Bytes> CreateCertificateRequest(const AsymmetricKey& key, const X509Properties& properties);
 
@@ -60,9 +64,10 @@ Result<KeyAndChain> ParsePemBundle(std::string_view pem, size_t max_chain);
 Result<std::vector<Bytes>> ParseCertificates(ByteSpan der_or_pem, size_t max_chain);
 
 // The PFX a certificate's secret holds: key and chain, no password, no encryption of the bags
-// (the store seals the whole secret).
-Result<Bytes> BuildPkcs12(const KeyAndChain& bundle);
-// The PEM a certificate's secret holds: the PKCS#8 private key, then the chain.
-Result<SecureString> BuildPem(const KeyAndChain& bundle);
+// (the store seals the whole secret). Without `with_key` (a key that is not exportable), the
+// chain only.
+Result<Bytes> BuildPkcs12(const KeyAndChain& bundle, bool with_key = true);
+// The PEM a certificate's secret holds: the PKCS#8 private key (if `with_key`), then the chain.
+Result<SecureString> BuildPem(const KeyAndChain& bundle, bool with_key = true);
 
 }  // namespace coffre::crypto

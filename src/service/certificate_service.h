@@ -8,7 +8,9 @@
 // Every method is blocking; errors come back as Key Vault errors ready for the wire.
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -37,6 +39,39 @@ struct CertificateBundle {
   KeyAttributes attributes;
   Tags tags;
 };
+
+// A list entry: no certificate, no policy.
+struct CertificateItem {
+  std::string name;
+  std::string version;  // empty in /certificates and /deletedcertificates listings
+  Bytes x5t;
+  KeyAttributes attributes;
+  Tags tags;
+};
+
+struct DeletedCertificateItem {
+  CertificateItem item;
+  DeletionInfo deletion;
+};
+
+// An issuer as Key Vault shows it, without its id and attributes: "provider", "credentials"
+// (account_id only: the password is sealed apart and never shown) and "org_details".
+struct CertificateIssuer {
+  std::string name;
+  boost::json::object document;
+  bool enabled = true;
+  int64_t created = 0;
+  int64_t updated = 0;
+};
+
+struct CertificateContact {
+  std::optional<std::string> email;
+  std::optional<std::string> name;
+  std::optional<std::string> phone;
+};
+
+// The issuer provider Coffre itself serves: a per-server private CA.
+inline constexpr std::string_view kCoffreIssuerProvider = "Coffre";
 
 struct CertificateOperation {
   std::string name;
@@ -104,6 +139,43 @@ class CertificateService {
   Result<CertificateBundle> RecoverDeletedCertificate(const store::VaultRecord& vault,
                                                       std::string_view name);
   Status PurgeDeletedCertificate(const store::VaultRecord& vault, std::string_view name);
+  Result<DeletedCertificateBundle> GetDeletedCertificate(const store::VaultRecord& vault,
+                                                         std::string_view name);
+  // Attributes and tags of a version (empty: latest); a policy given replaces the policy's
+  // members it names, as UpdatePolicy does.
+  Result<CertificateBundle> UpdateCertificate(const store::VaultRecord& vault,
+                                              std::string_view name, std::string_view version,
+                                              const AttributeChanges& attributes,
+                                              const std::optional<Tags>& tags,
+                                              const boost::json::value* policy);
+  Result<Page<CertificateItem>> ListCertificates(const store::VaultRecord& vault,
+                                                 const PageRequest& page);
+  Result<Page<CertificateItem>> ListCertificateVersions(const store::VaultRecord& vault,
+                                                        std::string_view name,
+                                                        const PageRequest& page);
+  Result<Page<DeletedCertificateItem>> ListDeletedCertificates(const store::VaultRecord& vault,
+                                                               const PageRequest& page);
+  // An opaque blob sealed under a backup key of this server (every version with its private
+  // key and secret value), and back. A restore over an existing name is a conflict.
+  Result<Bytes> BackupCertificate(const store::VaultRecord& vault, std::string_view name);
+  Result<CertificateBundle> RestoreCertificate(const store::VaultRecord& vault, ByteSpan backup);
+
+  // Issuers: `body` is the wire's IssuerBundle ("provider", "credentials", "org_details",
+  // "attributes"). Set replaces, Update changes what it names.
+  Result<CertificateIssuer> SetIssuer(const store::VaultRecord& vault, std::string_view name,
+                                      const boost::json::value& body);
+  Result<CertificateIssuer> UpdateIssuer(const store::VaultRecord& vault, std::string_view name,
+                                         const boost::json::value& body);
+  Result<CertificateIssuer> GetIssuer(const store::VaultRecord& vault, std::string_view name);
+  Result<CertificateIssuer> DeleteIssuer(const store::VaultRecord& vault, std::string_view name);
+  Result<Page<CertificateIssuer>> ListIssuers(const store::VaultRecord& vault,
+                                              const PageRequest& page);
+
+  // Contacts: `body` is {"contacts":[{"email","name","phone"}]}.
+  Result<std::vector<CertificateContact>> SetContacts(const store::VaultRecord& vault,
+                                                      const boost::json::value& body);
+  Result<std::vector<CertificateContact>> GetContacts(const store::VaultRecord& vault);
+  Result<std::vector<CertificateContact>> DeleteContacts(const store::VaultRecord& vault);
 
   static Status CertificateNotFound(std::string_view name);
 
@@ -116,6 +188,15 @@ class CertificateService {
                                          const AttributeChanges& attributes,
                                          const std::optional<Tags>& tags,
                                          std::optional<store::CertificateOperationRecord> op);
+  // The three records of a version, the key sealed and the secret built and sealed.
+  Result<store::CertificateVersionViews> BuildViews(const store::VaultRecord& vault,
+                                                    const std::string& name,
+                                                    const std::string& version,
+                                                    const crypto::KeyAndChain& kc,
+                                                    const CertificatePolicy& policy, bool enabled,
+                                                    const Tags& tags, int64_t now);
+  // Issuer "Self", "Unknown", or a named issuer that exists in the vault.
+  Status CheckIssuerExists(const store::VaultRecord& vault, const CertificatePolicy& policy);
   Result<CertificateBundle> BundleOf(const store::VaultRecord& vault,
                                      const store::CertificateVersionRecord& record,
                                      std::string_view policy_document);

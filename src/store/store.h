@@ -249,6 +249,27 @@ struct CertificateOperationRecord {
   int64_t updated = 0;
 };
 
+// An issuer or the contacts of a vault's certificates: a JSON document owned by the service
+// layer (opaque here) and, sealed before it gets here, what must not be readable at rest (an
+// issuer's password). `kind` is e.g. "issuer" or "contacts"; `name` is unique per vault and kind
+// (case-insensitive).
+struct CertificateSettingRecord {
+  std::string vault;
+  std::string kind;
+  std::string name;
+  std::string document;
+  Bytes sealed;
+  int64_t created = 0;
+  int64_t updated = 0;
+};
+
+// One version of a certificate with its key and secret versions, as a restore writes it.
+struct CertificateVersionViews {
+  CertificateVersionRecord certificate;
+  KeyVersionRecord key;
+  SecretVersionRecord secret;
+};
+
 // One version of any secret, active or soft-deleted (StoreMaintenance::ScanSecretVersions).
 struct StoredSecretVersion {
   SecretVersionRecord record;
@@ -535,6 +556,29 @@ class Store {
   // Purges every soft-deleted certificate (with its key and secret) whose scheduled purge date
   // is <= now; returns how many certificates.
   virtual Result<int> PurgeExpiredCertificates(int64_t now) = 0;
+  // Restores a certificate from a backup: every version with its key and secret, in the given
+  // order, and its policy, in one transaction. kConflict if a certificate, key or secret of that
+  // name exists (deleted or not), kNotFound if the vault does not exist.
+  virtual Status RestoreCertificate(std::vector<CertificateVersionViews>& versions,
+                                    std::string_view policy) = 0;
+  // Creates or (if `replace`) replaces a setting, keeping `created` of a replaced one; returns
+  // what is stored (without `replace`, an existing setting is left as it is and returned).
+  // kNotFound if the vault does not exist.
+  virtual Result<CertificateSettingRecord> PutCertificateSetting(
+      const CertificateSettingRecord& setting, bool replace) = 0;
+  // kNotFound if absent.
+  virtual Result<CertificateSettingRecord> GetCertificateSetting(std::string_view vault,
+                                                                 std::string_view kind,
+                                                                 std::string_view name) = 0;
+  // By lowercase name after `cursor`.
+  virtual Result<Page<CertificateSettingRecord>> ListCertificateSettings(std::string_view vault,
+                                                                         std::string_view kind,
+                                                                         std::string_view cursor,
+                                                                         int limit) = 0;
+  // Removes a setting; returns it as it was. kNotFound if absent.
+  virtual Result<CertificateSettingRecord> DeleteCertificateSetting(std::string_view vault,
+                                                                    std::string_view kind,
+                                                                    std::string_view name) = 0;
 
   // ---- principals (client-credential identities)
   // kConflict if the name or client id is taken.

@@ -239,6 +239,30 @@ class StoreWrapper : public Store {
   Result<int> PurgeExpiredCertificates(int64_t now) override {
     return target_->PurgeExpiredCertificates(now);
   }
+  Status RestoreCertificate(std::vector<CertificateVersionViews>& versions,
+                            std::string_view policy) override {
+    return target_->RestoreCertificate(versions, policy);
+  }
+  Result<CertificateSettingRecord> PutCertificateSetting(const CertificateSettingRecord& setting,
+                                                         bool replace) override {
+    return target_->PutCertificateSetting(setting, replace);
+  }
+  Result<CertificateSettingRecord> GetCertificateSetting(std::string_view vault,
+                                                         std::string_view kind,
+                                                         std::string_view name) override {
+    return target_->GetCertificateSetting(vault, kind, name);
+  }
+  Result<Page<CertificateSettingRecord>> ListCertificateSettings(std::string_view vault,
+                                                                 std::string_view kind,
+                                                                 std::string_view cursor,
+                                                                 int limit) override {
+    return target_->ListCertificateSettings(vault, kind, cursor, limit);
+  }
+  Result<CertificateSettingRecord> DeleteCertificateSetting(std::string_view vault,
+                                                            std::string_view kind,
+                                                            std::string_view name) override {
+    return target_->DeleteCertificateSetting(vault, kind, name);
+  }
   Status AddPrincipal(const PrincipalRecord& principal) override {
     return target_->AddPrincipal(principal);
   }

@@ -722,3 +722,218 @@ Result<int> SqlStore::PurgeExpiredCertificates(int64_t now) {
 }
 
 }  // namespace coffre::store::sql
+
+// ---- restore
+
+namespace coffre::store::sql {
+
+Status SqlStore::RestoreCertificate(std::vector<CertificateVersionViews>& versions,
+                                    std::string_view policy) {
+  if (versions.empty()) {
+    return Status::BadParameter("a restored certificate needs at least one version");
+  }
+  const std::string vault = AsciiLower(versions.front().certificate.vault);
+  const std::string name_key = AsciiLower(versions.front().certificate.name);
+  const std::string display_name = versions.front().certificate.name;
+  if (name_key.empty()) return Status::BadParameter("certificate name must not be empty");
+  for (const CertificateVersionViews& v : versions) {
+    for (const std::string* n : {&v.certificate.name, &v.key.name, &v.secret.name}) {
+      if (AsciiLower(*n) != name_key) {
+        return Status::BadParameter("restored versions must all belong to one certificate");
+      }
+    }
+    for (const std::string* n : {&v.certificate.vault, &v.key.vault, &v.secret.vault}) {
+      if (AsciiLower(*n) != vault) {
+        return Status::BadParameter("restored versions must all belong to one vault");
+      }
+    }
+    if (v.certificate.version.empty() || !v.secret.managed) {
+      return Status::BadParameter("a restored version needs a version id and a managed secret");
+    }
+  }
+  const int64_t created = versions.front().certificate.created;
+  return Run(Mode::kWrite, [&](Transaction& txn) -> Status {
+    COFFRE_RETURN_IF_ERROR(CheckVaultExists(txn, vault));
+    for (const char* sql : {kOwnsSql, kKeyExistsSql, kSecretExistsSql}) {
+      COFFRE_ASSIGN_OR_RETURN(bool taken, Exists(txn, sql, Params().Text(vault).Text(name_key)));
+      if (taken) {
+        return Status::Conflict("certificate '" + display_name + "' already exists",
+                                std::string(reason::kExists));
+      }
+    }
+    COFFRE_ASSIGN_OR_RETURN(
+        int64_t inserted,
+        txn.Exec(
+            kInsertCertificateSql,
+            Params().Text(vault).Text(name_key).Text(display_name).Document(policy).Int(created)));
+    if (inserted != 1) {
+      return Status::Conflict("certificate '" + display_name + "' already exists",
+                              std::string(reason::kExists));
+    }
+    int64_t sequence = 1;
+    for (CertificateVersionViews& v : versions) {
+      const std::string version = AsciiLower(v.certificate.version);
+      COFFRE_ASSIGN_OR_RETURN(
+          bool duplicate,
+          Exists(txn, kVersionExistsSql, Params().Text(vault).Text(name_key).Text(version)));
+      if (duplicate) {
+        return Status::BadParameter("restored version " + version + " appears twice",
+                                    std::string(reason::kDuplicateVersion));
+      }
+      COFFRE_ASSIGN_OR_RETURN(AddedVersion key_added,
+                              AddKeyVersionStep(txn, v.key, std::nullopt, true));
+      COFFRE_ASSIGN_OR_RETURN(AddedVersion secret_added, AddSecretVersionStep(txn, v.secret, true));
+      Params params;
+      params.Text(vault)
+          .Text(name_key)
+          .Text(version)
+          .Int(sequence)
+          .Blob(v.certificate.cer)
+          .Blob(v.certificate.x5t)
+          .Bool(v.certificate.enabled)
+          .OptInt(v.certificate.not_before)
+          .OptInt(v.certificate.expires)
+          .Int(v.certificate.created)
+          .Int(v.certificate.updated)
+          .Document(EncodeTags(v.certificate.tags))
+          .Text(key_added.version)
+          .Text(secret_added.version);
+      COFFRE_RETURN_IF_ERROR(txn.Exec(kInsertVersionSql, params).status());
+      COFFRE_RETURN_IF_ERROR(
+          txn.Exec(kBumpSequenceSql, Params().Text(vault).Text(name_key)).status());
+      v.certificate.sequence = sequence++;
+    }
+    return Status::Ok();
+  });
+}
+
+// ---- issuers and contacts
+
+namespace {
+
+constexpr char kSettingSelectSql[] =
+    "SELECT vault, kind, name, document, sealed, created, updated, name_key "
+    "FROM certificate_settings ";
+constexpr char kPutSettingSql[] =
+    "INSERT INTO certificate_settings (vault, kind, name_key, name, document, sealed, created, "
+    "updated) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (vault, kind, name_key) DO "
+    "UPDATE SET document = excluded.document, sealed = excluded.sealed, "
+    "updated = excluded.updated";
+constexpr char kAddSettingSql[] =
+    "INSERT INTO certificate_settings (vault, kind, name_key, name, document, sealed, created, "
+    "updated) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (vault, kind, name_key) DO "
+    "NOTHING";
+constexpr char kDeleteSettingSql[] =
+    "DELETE FROM certificate_settings WHERE vault = $1 AND kind = $2 AND name_key = $3";
+
+struct SettingRow {
+  CertificateSettingRecord record;
+  std::string name_key;
+};
+
+Status ReadSetting(const Row& row, SettingRow* out) {
+  CertificateSettingRecord& s = out->record;
+  if (!row.Text(0, &s.vault) || !row.Text(1, &s.kind) || !row.Text(2, &s.name) ||
+      !row.Document(3, &s.document) || !row.Blob(4, &s.sealed) || !row.Int(5, &s.created) ||
+      !row.Int(6, &s.updated) || !row.Text(7, &out->name_key)) {
+    return Corrupt("certificate_settings");
+  }
+  return Status::Ok();
+}
+
+Result<std::optional<CertificateSettingRecord>> LoadSetting(Transaction& txn,
+                                                            std::string_view vault,
+                                                            std::string_view kind,
+                                                            std::string_view name_key) {
+  static const std::string sql =
+      std::string(kSettingSelectSql) + "WHERE vault = $1 AND kind = $2 AND name_key = $3";
+  COFFRE_ASSIGN_OR_RETURN(
+      std::vector<SettingRow> rows,
+      QueryAll<SettingRow>(txn, sql.c_str(), Params().Text(vault).Text(kind).Text(name_key),
+                           ReadSetting));
+  if (rows.empty()) return std::optional<CertificateSettingRecord>();
+  return std::optional<CertificateSettingRecord>(std::move(rows.front().record));
+}
+
+Status SettingNotFound(std::string_view kind, std::string_view name) {
+  return Status::NotFound("NotFound", std::string(kind) + " '" + std::string(name) + "' not found");
+}
+
+}  // namespace
+
+Result<CertificateSettingRecord> SqlStore::PutCertificateSetting(
+    const CertificateSettingRecord& setting, bool replace) {
+  const std::string vault = AsciiLower(setting.vault);
+  const std::string name_key = AsciiLower(setting.name);
+  return Run(Mode::kWrite, [&](Transaction& txn) -> Result<CertificateSettingRecord> {
+    COFFRE_RETURN_IF_ERROR(CheckVaultExists(txn, vault));
+    Params params;
+    params.Text(vault)
+        .Text(setting.kind)
+        .Text(name_key)
+        .Text(setting.name)
+        .Document(setting.document)
+        .Blob(setting.sealed)
+        .Int(setting.created)
+        .Int(setting.updated);
+    COFFRE_RETURN_IF_ERROR(txn.Exec(replace ? kPutSettingSql : kAddSettingSql, params).status());
+    COFFRE_ASSIGN_OR_RETURN(std::optional<CertificateSettingRecord> stored,
+                            LoadSetting(txn, vault, setting.kind, name_key));
+    if (!stored.has_value()) return Status::Internal("store: a written setting vanished");
+    return std::move(*stored);
+  });
+}
+
+Result<CertificateSettingRecord> SqlStore::GetCertificateSetting(std::string_view vault,
+                                                                 std::string_view kind,
+                                                                 std::string_view name) {
+  return Run(Mode::kRead, [&](Transaction& txn) -> Result<CertificateSettingRecord> {
+    COFFRE_ASSIGN_OR_RETURN(std::optional<CertificateSettingRecord> stored,
+                            LoadSetting(txn, AsciiLower(vault), kind, AsciiLower(name)));
+    if (!stored.has_value()) return SettingNotFound(kind, name);
+    return std::move(*stored);
+  });
+}
+
+Result<Page<CertificateSettingRecord>> SqlStore::ListCertificateSettings(std::string_view vault,
+                                                                         std::string_view kind,
+                                                                         std::string_view cursor,
+                                                                         int limit) {
+  COFFRE_RETURN_IF_ERROR(CheckLimit(limit));
+  COFFRE_RETURN_IF_ERROR(ParseKeyCursor(cursor));
+  static const std::string sql = std::string(kSettingSelectSql) +
+                                 "WHERE vault = $1 AND kind = $2 AND name_key > $3 "
+                                 "ORDER BY name_key LIMIT $4";
+  return Run(Mode::kRead, [&](Transaction& txn) -> Result<Page<CertificateSettingRecord>> {
+    COFFRE_ASSIGN_OR_RETURN(
+        std::vector<SettingRow> rows,
+        QueryAll<SettingRow>(
+            txn, sql.c_str(),
+            Params().Text(AsciiLower(vault)).Text(kind).Text(cursor).Int(int64_t{limit} + 1),
+            ReadSetting));
+    Page<CertificateSettingRecord> page;
+    if (rows.size() > static_cast<size_t>(limit)) {
+      rows.resize(static_cast<size_t>(limit));
+      page.next_cursor = rows.back().name_key;
+    }
+    for (SettingRow& row : rows) page.items.push_back(std::move(row.record));
+    return page;
+  });
+}
+
+Result<CertificateSettingRecord> SqlStore::DeleteCertificateSetting(std::string_view vault,
+                                                                    std::string_view kind,
+                                                                    std::string_view name) {
+  const std::string vault_key = AsciiLower(vault);
+  const std::string name_key = AsciiLower(name);
+  return Run(Mode::kWrite, [&](Transaction& txn) -> Result<CertificateSettingRecord> {
+    COFFRE_ASSIGN_OR_RETURN(std::optional<CertificateSettingRecord> stored,
+                            LoadSetting(txn, vault_key, kind, name_key));
+    if (!stored.has_value()) return SettingNotFound(kind, name);
+    COFFRE_RETURN_IF_ERROR(
+        txn.Exec(kDeleteSettingSql, Params().Text(vault_key).Text(kind).Text(name_key)).status());
+    return std::move(*stored);
+  });
+}
+
+}  // namespace coffre::store::sql

@@ -274,6 +274,17 @@ CREATE TABLE certificate_operations (
   PRIMARY KEY (vault, name_key),
   FOREIGN KEY (vault, name_key) REFERENCES certificates (vault, name_key) ON DELETE CASCADE
 ){table_options};
+CREATE TABLE certificate_settings (
+  vault {text} NOT NULL REFERENCES vaults (name) ON DELETE CASCADE,
+  kind {text} NOT NULL,
+  name_key {text} NOT NULL,
+  name {text} NOT NULL,
+  document {document} NOT NULL,
+  sealed {blob} NOT NULL,
+  created {int64} NOT NULL,
+  updated {int64} NOT NULL,
+  PRIMARY KEY (vault, kind, name_key)
+){table_options};
 )sql",
 };
 

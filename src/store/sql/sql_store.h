@@ -148,6 +148,20 @@ class SqlStore final : public Store, public StoreMaintenance {
                                                       std::string_view name) override;
   Status PurgeCertificate(std::string_view vault, std::string_view name) override;
   Result<int> PurgeExpiredCertificates(int64_t now) override;
+  Status RestoreCertificate(std::vector<CertificateVersionViews>& versions,
+                            std::string_view policy) override;
+  Result<CertificateSettingRecord> PutCertificateSetting(const CertificateSettingRecord& setting,
+                                                         bool replace) override;
+  Result<CertificateSettingRecord> GetCertificateSetting(std::string_view vault,
+                                                         std::string_view kind,
+                                                         std::string_view name) override;
+  Result<Page<CertificateSettingRecord>> ListCertificateSettings(std::string_view vault,
+                                                                 std::string_view kind,
+                                                                 std::string_view cursor,
+                                                                 int limit) override;
+  Result<CertificateSettingRecord> DeleteCertificateSetting(std::string_view vault,
+                                                            std::string_view kind,
+                                                            std::string_view name) override;
 
   // ---- principals, settings, job leases (principal_records.cc)
   Status AddPrincipal(const PrincipalRecord& principal) override;

@@ -259,5 +259,94 @@ TEST_F(CertificateServiceTest, DeleteRecoverPurgeCascadeAndPolicyUpdate) {
             ErrorKind::kBadRequest);
 }
 
+TEST_F(CertificateServiceTest, BackupRestoresAllThreeViewsUnderTheSameVersions) {
+  auto op = service_->CreateCertificate(vault_, Create("b", kDefault));
+  ASSERT_TRUE(op.ok()) << op.status().ToString();
+  auto blob = service_->BackupCertificate(vault_, "b");
+  ASSERT_TRUE(blob.ok()) << blob.status().ToString();
+  // Restoring over a live name is a conflict.
+  EXPECT_EQ(service_->RestoreCertificate(vault_, *blob).status().kind(), ErrorKind::kConflict);
+  ASSERT_TRUE(service_->DeleteCertificate(vault_, "b").ok());
+  ASSERT_TRUE(service_->PurgeDeletedCertificate(vault_, "b").ok());
+  auto restored = service_->RestoreCertificate(vault_, *blob);
+  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+  EXPECT_EQ(restored->version, op->target_version);
+  auto secret = secrets_->GetSecret(vault_, "b", op->target_version);
+  ASSERT_TRUE(secret.ok()) << secret.status().ToString();
+  EXPECT_TRUE(secret->managed);
+  auto key = store_->GetKeyVersion("dev", "b", op->target_version);
+  ASSERT_TRUE(key.ok());
+  EXPECT_EQ(key->public_key, crypto::ReadCertificate(restored->cer)->public_key);
+  Bytes corrupt = *blob;
+  corrupt.back() ^= 1;
+  EXPECT_EQ(service_->RestoreCertificate(vault_, corrupt).status().kind(), ErrorKind::kBadRequest);
+  EXPECT_EQ(service_->RestoreCertificate(vault_, Bytes{1, 2}).status().kind(),
+            ErrorKind::kBadRequest);
+}
+
+TEST_F(CertificateServiceTest, IssuersContactsAndThePrivateCa) {
+  EXPECT_EQ(service_->GetContacts(vault_).status().kind(), ErrorKind::kNotFound);
+  auto contacts = service_->SetContacts(
+      vault_, boost::json::parse(R"({"contacts":[{"email":"a@b.c","name":"A","phone":"1"}]})"));
+  ASSERT_TRUE(contacts.ok()) << contacts.status().ToString();
+  ASSERT_EQ(contacts->size(), 1u);
+  EXPECT_EQ(service_->SetContacts(vault_, boost::json::parse(R"({"contacts":[{"name":"x"}]})"))
+                .status()
+                .kind(),
+            ErrorKind::kBadRequest);
+  ASSERT_TRUE(service_->DeleteContacts(vault_).ok());
+  EXPECT_EQ(service_->GetContacts(vault_).status().kind(), ErrorKind::kNotFound);
+
+  auto issuer = service_->SetIssuer(
+      vault_, "digi",
+      boost::json::parse(
+          R"({"provider":"DigiCert","credentials":{"account_id":"acct","pwd":"hunter2"}})"));
+  ASSERT_TRUE(issuer.ok()) << issuer.status().ToString();
+  std::string shown = boost::json::serialize(issuer->document);
+  EXPECT_EQ(shown.find("hunter2"), std::string::npos);
+  EXPECT_NE(shown.find("acct"), std::string::npos);
+  auto stored = store_->GetCertificateSetting("dev", "issuer", "digi");
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->document.find("hunter2"), std::string::npos);
+  // An outside CA cannot be reached: the operation fails cleanly.
+  auto failed = service_->CreateCertificate(
+      vault_, Create("ext", R"({"x509_props":{"subject":"CN=e"},"issuer":{"name":"digi"}})"));
+  ASSERT_TRUE(failed.ok()) << failed.status().ToString();
+  EXPECT_EQ(failed->status, "failed");
+  EXPECT_TRUE(failed->error_code.has_value());
+
+  ASSERT_TRUE(
+      service_->SetIssuer(vault_, "internal", boost::json::parse(R"({"provider":"Coffre"})")).ok());
+  auto ca_issuer = service_->GetIssuer(vault_, "internal");
+  ASSERT_TRUE(ca_issuer.ok()) << ca_issuer.status().ToString();
+  ASSERT_TRUE(ca_issuer->document.contains("ca_certificate"));
+  auto ca_der = Base64UrlDecode(std::string(ca_issuer->document.at("ca_certificate").as_string()));
+  ASSERT_TRUE(ca_der.has_value());
+  auto op = service_->CreateCertificate(
+      vault_,
+      Create("svc", R"({"x509_props":{"subject":"CN=svc","sans":{"dns_names":["svc.internal"]}},
+                         "issuer":{"name":"internal"}})"));
+  ASSERT_TRUE(op.ok()) << op.status().ToString();
+  EXPECT_EQ(op->status, "completed");
+  auto cert = service_->GetCertificate(vault_, "svc", "");
+  ASSERT_TRUE(cert.ok());
+  // The leaf verifies under the CA's key.
+  const unsigned char* p = cert->cer.data();
+  X509* leaf = d2i_X509(nullptr, &p, static_cast<long>(cert->cer.size()));
+  p = ca_der->data();
+  X509* ca = d2i_X509(nullptr, &p, static_cast<long>(ca_der->size()));
+  ASSERT_NE(leaf, nullptr);
+  ASSERT_NE(ca, nullptr);
+  EXPECT_EQ(X509_verify(leaf, X509_get0_pubkey(ca)), 1);
+  X509_free(leaf);
+  X509_free(ca);
+
+  auto list = service_->ListIssuers(vault_, PageRequest{});
+  ASSERT_TRUE(list.ok());
+  EXPECT_EQ(list->items.size(), 2u);
+  ASSERT_TRUE(service_->DeleteIssuer(vault_, "digi").ok());
+  EXPECT_EQ(service_->GetIssuer(vault_, "digi").status().kind(), ErrorKind::kNotFound);
+}
+
 }  // namespace
 }  // namespace coffre::service
