@@ -33,6 +33,7 @@
 #include "service/key_service.h"
 #include "service/material_barrier.h"
 #include "service/rotation_scheduler.h"
+#include "service/certificate_service.h"
 #include "service/secret_service.h"
 #include "service/vault_admin.h"
 #include "service/vault_directory.h"
@@ -311,6 +312,9 @@ int RunServer(const ServerConfig& config) {
   service::MaterialBarrier material(std::move(*barrier));
   service::KeyService keys(**store, material, clock);
   service::SecretService secrets(**store, material, clock);
+  // A certificate's secret names its key by path; the JSON adds the host the client used.
+  service::CertificateService certificates(**store, material, clock,
+                                           [](const store::VaultRecord&) { return std::string(); });
   service::CryptoService crypto(**store, material, clock);
   service::RotationScheduler rotations(**store, keys, vaults, clock);
   // Replicas sharing a store take turns; each names itself with a fresh id.
@@ -326,7 +330,7 @@ int RunServer(const ServerConfig& config) {
                                         .failures_per_client = config.max_failed_sign_ins,
                                         .window = std::chrono::seconds(60)});
   http::Router router(
-      {keys, crypto, vaults, **tokens, identity, access, &admin, &sign_ins, &secrets});
+      {keys, crypto, vaults, **tokens, identity, access, &admin, &sign_ins, &secrets, &certificates});
   http::Server server(std::move(options), router);
   // Set before the server starts, so no request sees it half-made.
   if (config.dev) {

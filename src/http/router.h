@@ -19,6 +19,7 @@
 #include "http/api_request.h"
 #include "http/keys_api.h"
 #include "http/request_target.h"
+#include "http/certificates_api.h"
 #include "http/secrets_api.h"
 #include "service/crypto_service.h"
 #include "service/key_service.h"
@@ -38,6 +39,8 @@ struct RouterContext {
   // Failed sign-ins (client secrets, admin tokens, identity headers); null: not throttled.
   auth::SignInThrottle* sign_ins = nullptr;
   service::SecretService* secrets = nullptr;  // null: no secrets API (answered 404)
+  // null: no certificates API (answered 404)
+  service::CertificateService* certificates = nullptr;
 };
 
 // What a request's path addresses.
@@ -64,7 +67,7 @@ struct Route {
   std::optional<RequestTarget> target;  // set unless endpoint is kInvalidTarget
   // For kVault: the keys or secrets operation, or the answer (404, 405, 400) to give once the
   // caller is authenticated.
-  std::variant<KeysRoute, SecretsRoute, ApiResponse> operation;
+  std::variant<KeysRoute, SecretsRoute, CertificatesRoute, ApiResponse> operation;
 };
 
 class Router {
