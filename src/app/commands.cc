@@ -39,6 +39,7 @@
 #include "service/key_service.h"
 #include "service/material_barrier.h"
 #include "service/rotation_scheduler.h"
+#include "service/certificate_service.h"
 #include "service/secret_service.h"
 #include "service/vault_admin.h"
 #include "service/vault_directory.h"
@@ -343,6 +344,9 @@ int RunServer(const ServerConfig& config) {
   service::MaterialBarrier material(std::move(*barrier));
   service::KeyService keys(**store, material, service_clock);
   service::SecretService secrets(**store, material, service_clock);
+  // A certificate's secret names its key by path; the JSON adds the host the client used.
+  service::CertificateService certificates(**store, material, service_clock,
+                                           [](const store::VaultRecord&) { return std::string(); });
   service::CryptoService crypto(**store, material, service_clock);
   service::RotationScheduler rotations(**store, keys, vaults, service_clock);
   // Replicas sharing a store take turns; each names itself with a fresh id. The jobs' lease is
@@ -367,7 +371,7 @@ int RunServer(const ServerConfig& config) {
   ServerOperationsProbe operations(**store, audit_log->get(), clock);
   http::Router router({keys, crypto, vaults, **tokens, identity, access, &admin, &sign_ins,
                        &secrets, config.arm || config.dev ? &arm : nullptr, harness->get(),
-                       &operations});
+                       &operations, &certificates});
   http::Server server(std::move(options), router);
   // Set before the server starts, so no request sees it half-made.
   if (config.dev) {

@@ -173,9 +173,14 @@ std::string QueryValue(const auth::FieldMap& query, std::string_view name) {
   return it == query.end() ? std::string() : it->second;
 }
 
-using VaultRoute = std::variant<KeysRoute, SecretsRoute, ApiResponse>;
+using VaultRoute = std::variant<KeysRoute, SecretsRoute, CertificatesRoute, ApiResponse>;
 
 VaultRoute ClassifyVaultRoute(std::string_view method, const std::vector<std::string>& segments) {
+  if (IsCertificatesPath(segments)) {
+    auto certificates = ClassifyCertificatesRoute(method, segments);
+    if (auto* route = std::get_if<CertificatesRoute>(&certificates)) return std::move(*route);
+    return std::get<ApiResponse>(std::move(certificates));
+  }
   if (IsSecretsPath(segments)) {
     auto secrets = ClassifySecretsRoute(method, segments);
     if (auto* route = std::get_if<SecretsRoute>(&secrets)) return std::move(*route);
@@ -191,6 +196,9 @@ std::optional<WorkKind> WorkKindOfRoute(const VaultRoute& route, std::string_vie
   if (const auto* keys = std::get_if<KeysRoute>(&route)) return WorkKindOf(keys->operation, body);
   if (const auto* secrets = std::get_if<SecretsRoute>(&route)) {
     return WorkKindOf(secrets->operation);
+  }
+  if (const auto* certificates = std::get_if<CertificatesRoute>(&route)) {
+    return WorkKindOf(certificates->operation);
   }
   return std::nullopt;
 }
@@ -221,6 +229,14 @@ std::optional<OperationFacts> FactsOf(const VaultRoute& route) {
                           auth::PermissionKind::kSecrets,
                           &secrets->name,
                           &secrets->version};
+  }
+  if (const auto* certificates = std::get_if<CertificatesRoute>(&route)) {
+    return OperationFacts{OperationName(certificates->operation),
+                          AccessPolicyPermission(certificates->operation),
+                          RbacDataAction(certificates->operation),
+                          auth::PermissionKind::kCertificates,
+                          &certificates->name,
+                          &certificates->version};
   }
   return std::nullopt;
 }
@@ -443,6 +459,8 @@ std::vector<OperationAccess> DataPlaneOperations() {
   std::vector<OperationAccess> rows = KeysOperationAccess();
   std::vector<OperationAccess> secrets = SecretsOperationAccess();
   rows.insert(rows.end(), secrets.begin(), secrets.end());
+  std::vector<OperationAccess> certificates = CertificatesOperationAccess();
+  rows.insert(rows.end(), certificates.begin(), certificates.end());
   return rows;
 }
 
@@ -612,6 +630,14 @@ ApiResponse Router::HandleRoute(const ApiRequest& request, const Route& route) c
           ErrorResponse(Status::NotFound("NotFound", "The requested resource was not found.")));
     }
     return finish(HandleSecretsOperation({*context_.secrets}, vault_request, *secrets));
+  }
+  if (const auto* certificates = std::get_if<CertificatesRoute>(&route.operation)) {
+    if (context_.certificates == nullptr) {
+      return finish(
+          ErrorResponse(Status::NotFound("NotFound", "The requested resource was not found.")));
+    }
+    return finish(
+        HandleCertificatesOperation({*context_.certificates}, vault_request, *certificates));
   }
   return finish(HandleKeysOperation({context_.keys, context_.crypto}, vault_request,
                                     std::get<KeysRoute>(route.operation)));

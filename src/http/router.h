@@ -21,6 +21,7 @@
 #include "http/keys_api.h"
 #include "http/operations_probe.h"
 #include "http/request_target.h"
+#include "http/certificates_api.h"
 #include "http/secrets_api.h"
 #include "http/test_harness.h"
 #include "service/crypto_service.h"
@@ -47,6 +48,8 @@ struct RouterContext {
   // Scrape-time metrics and readiness; null: /metrics has the process-wide counters only and
   // /readyz answers like /healthz.
   OperationsProbe* operations = nullptr;
+  // null: no certificates API (answered 404)
+  service::CertificateService* certificates = nullptr;
 };
 
 // What a request's path addresses.
@@ -79,7 +82,7 @@ struct Route {
   std::optional<RequestTarget> target;  // set unless endpoint is kInvalidTarget
   // For kVault: the keys or secrets operation, or the answer (404, 405, 400) to give once the
   // caller is authenticated.
-  std::variant<KeysRoute, SecretsRoute, ApiResponse> operation;
+  std::variant<KeysRoute, SecretsRoute, CertificatesRoute, ApiResponse> operation;
 };
 
 class Router {

@@ -27,7 +27,11 @@ json::object BundleJson(const service::SecretBundle& bundle, std::string_view ba
   o["id"] = SecretId(base_url, bundle.name, bundle.version);
   o["attributes"] = AttributesJson(bundle.attributes);
   AddTagsJson(o, bundle.tags);
-  if (bundle.key_id) o["kid"] = *bundle.key_id;
+  if (bundle.key_id) {
+    // A certificate's secret keeps its key's path; the host is the one the client used.
+    o["kid"] = bundle.key_id->starts_with("/") ? std::string(base_url) + *bundle.key_id
+                                               : *bundle.key_id;
+  }
   if (bundle.managed) o["managed"] = true;
   return o;
 }

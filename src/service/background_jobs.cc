@@ -28,6 +28,13 @@ BackgroundRunSummary BackgroundJobs::RunOnce() {
     summary.purged = *purged;
     if (*purged > 0) spdlog::info("scheduled purge removed {} deleted keys", *purged);
   }
+  // Certificates before secrets: a certificate's key and secret go with it.
+  if (auto certificates = store_.PurgeExpiredCertificates(clock_.NowSeconds());
+      !certificates.ok()) {
+    spdlog::warn("scheduled purge of certificates failed: {}", certificates.status().message());
+  } else if (*certificates > 0) {
+    spdlog::info("scheduled purge removed {} deleted certificates", *certificates);
+  }
   if (secrets_ != nullptr) {
     auto purged_secrets = secrets_->PurgeExpiredSecrets();
     if (!purged_secrets.ok()) {

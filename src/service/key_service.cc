@@ -44,6 +44,15 @@ Status NormalizeKeyOps(std::vector<std::string>& ops) {
   return Status::Ok();
 }
 
+// What the keys API may not do to a key whose lifetime a certificate manages (the store refuses
+// these with reason::kManaged).
+Status KeyManagedByKeyVault(std::string_view operation) {
+  return Status::Forbidden("Operation \"" + std::string(operation) +
+                               "\" is not allowed as this object's lifetime is managed by Key "
+                               "Vault.",
+                           "KeyManagedByKeyVault");
+}
+
 Status ConflictDeleted(std::string_view name) {
   return Status::Conflict("Key " + std::string(name) +
                               " is currently in a deleted but recoverable state, and its name "
@@ -269,6 +278,7 @@ Result<KeyBundle> KeyService::StoreNewVersion(
   if (added.kind() == ErrorKind::kConflict && store::HasReason(added, store::reason::kDeleted)) {
     return ConflictDeleted(name);
   }
+  if (store::HasReason(added, store::reason::kManaged)) return KeyManagedByKeyVault("create");
   if (added.kind() == ErrorKind::kNotFound) {
     return Status::NotFound("VaultNotFound", "The vault " + vault.name + " does not exist.");
   }
@@ -360,6 +370,8 @@ Result<KeyBundle> KeyService::UpdateKey(const store::VaultRecord& vault, std::st
     return found.status();
   }
   store::KeyVersionRecord record = std::move(found).value();
+  // A certificate's key changes only with its certificate.
+  if (store_.GetCertificatePolicy(vault.name, name).ok()) return KeyManagedByKeyVault("update");
   if (key_ops) record.key_ops = std::move(*key_ops);
   if (request.attributes.enabled) record.enabled = *request.attributes.enabled;
   if (request.attributes.not_before) record.not_before = request.attributes.not_before;
@@ -405,6 +417,9 @@ Result<DeletedKeyBundle> KeyService::DeleteKey(const store::VaultRecord& vault,
   material_.ForgetKey(vault.name, name);
   if (!deleted.ok()) {
     if (deleted.status().kind() == ErrorKind::kNotFound) return KeyNotFound(name);
+    if (store::HasReason(deleted.status(), store::reason::kManaged)) {
+      return KeyManagedByKeyVault("delete");
+    }
     return deleted.status();
   }
   COFFRE_ASSIGN_OR_RETURN(KeyBundle bundle, BundleOf(vault, deleted->latest));
@@ -439,6 +454,9 @@ Result<KeyBundle> KeyService::RecoverDeletedKey(const store::VaultRecord& vault,
   auto recovered = store_.RecoverKey(vault.name, name);
   if (!recovered.ok()) {
     if (recovered.status().kind() == ErrorKind::kNotFound) return KeyNotFound(name);
+    if (store::HasReason(recovered.status(), store::reason::kManaged)) {
+      return KeyManagedByKeyVault("recover");
+    }
     return recovered.status();
   }
   return BundleOf(vault, *recovered);
@@ -456,6 +474,7 @@ Status KeyService::PurgeDeletedKey(const store::VaultRecord& vault, std::string_
   Status purged = store_.PurgeKey(vault.name, name);
   material_.ForgetKey(vault.name, name);
   if (purged.kind() == ErrorKind::kNotFound) return DeletedKeyNotFound(name);
+  if (store::HasReason(purged, store::reason::kManaged)) return KeyManagedByKeyVault("purge");
   return purged;
 }
 

@@ -304,6 +304,9 @@ Result<SecretBundle> SecretService::RecoverDeletedSecret(const store::VaultRecor
   auto recovered = store_.RecoverSecret(vault.name, name);
   if (!recovered.ok()) {
     if (recovered.status().kind() == ErrorKind::kNotFound) return DeletedSecretNotFound(name);
+    if (store::HasReason(recovered.status(), store::reason::kManaged)) {
+      return ManagedByKeyVault("recover");
+    }
     return recovered.status();
   }
   return BundleOf(vault, *recovered);
@@ -316,6 +319,7 @@ Status SecretService::PurgeDeletedSecret(const store::VaultRecord& vault, std::s
   }
   Status purged = store_.PurgeSecret(vault.name, name);
   if (purged.kind() == ErrorKind::kNotFound) return DeletedSecretNotFound(name);
+  if (store::HasReason(purged, store::reason::kManaged)) return ManagedByKeyVault("purge");
   return purged;
 }
 

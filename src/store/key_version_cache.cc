@@ -117,7 +117,53 @@ class KeyVersionCachingStore final : public StoreWrapper {
     return purged;
   }
 
+  // ---- certificates write, delete, recover and purge their key and secret with them
+  Status AddCertificateVersion(
+      CertificateVersionRecord& certificate, KeyVersionRecord& key, SecretVersionRecord& secret,
+      std::string_view policy,
+      const std::optional<CertificateOperationRecord>& operation) override {
+    const std::string vault = certificate.vault;
+    const std::string name = certificate.name;
+    Status added = target().AddCertificateVersion(certificate, key, secret, policy, operation);
+    ForgetBoth(vault, name);
+    return added;
+  }
+  Result<CertificateVersionRecord> UpdateCertificateVersion(
+      const CertificateVersionRecord& record) override {
+    auto updated = target().UpdateCertificateVersion(record);
+    ForgetBoth(record.vault, record.name);
+    return updated;
+  }
+  Result<DeletedCertificateRecord> DeleteCertificate(std::string_view vault, std::string_view name,
+                                                     int64_t deleted_date,
+                                                     int64_t scheduled_purge_date) override {
+    auto deleted = target().DeleteCertificate(vault, name, deleted_date, scheduled_purge_date);
+    ForgetBoth(vault, name);
+    return deleted;
+  }
+  Result<CertificateVersionRecord> RecoverCertificate(std::string_view vault,
+                                                      std::string_view name) override {
+    auto recovered = target().RecoverCertificate(vault, name);
+    ForgetBoth(vault, name);
+    return recovered;
+  }
+  Status PurgeCertificate(std::string_view vault, std::string_view name) override {
+    Status purged = target().PurgeCertificate(vault, name);
+    ForgetBoth(vault, name);
+    return purged;
+  }
+  Result<int> PurgeExpiredCertificates(int64_t now) override {
+    auto purged = target().PurgeExpiredCertificates(now);
+    ForgetAll();
+    return purged;
+  }
+
  private:
+  void ForgetBoth(std::string_view vault, std::string_view name) {
+    Forget(keys_, vault, name);
+    Forget(secrets_, vault, name);
+  }
+
   template <typename Record>
   struct Entry {
     std::string version;  // lowercase; empty: the latest

@@ -41,11 +41,12 @@ inline constexpr std::string_view kVersionExists = "version-exists";        // v
 inline constexpr std::string_view kExists = "exists";                       // restore over a name
 inline constexpr std::string_view kDuplicateVersion = "duplicate-version";  // in one restore
 inline constexpr std::string_view kNotEmpty = "not-empty";                  // vault holds keys
-inline constexpr std::string_view kManaged = "managed";  // secret's lifetime managed by Key Vault
-inline constexpr std::string_view kNameTaken = "name-taken";                // principal name
-inline constexpr std::string_view kClientIdTaken = "client-id-taken";       // principal client id
-inline constexpr std::string_view kUpnTaken = "upn-taken";                  // user principal name
-inline constexpr std::string_view kGroupNotEmpty = "group-not-empty";      // group holds vaults
+inline constexpr std::string_view kManaged = "managed";  // lifetime managed by a certificate
+inline constexpr std::string_view kPending = "pending";  // a certificate operation is in progress
+inline constexpr std::string_view kNameTaken = "name-taken";           // principal name
+inline constexpr std::string_view kClientIdTaken = "client-id-taken";  // principal client id
+inline constexpr std::string_view kUpnTaken = "upn-taken";             // user principal name
+inline constexpr std::string_view kGroupNotEmpty = "group-not-empty";  // group holds vaults
 }  // namespace reason
 
 inline bool HasReason(const Status& status, std::string_view why) {
@@ -216,6 +217,85 @@ struct SecretEventRecord {
   std::string version;
   std::string kind;  // e.g. "SecretNearExpiry"
   int64_t time = 0;
+};
+
+// One version of a certificate: the certificate itself. Its key and secret (same name, same
+// version) are stored as a key version and a managed secret version, written with it in one
+// transaction (Store::AddCertificateVersion), so none of the three views exists without the
+// others.
+struct CertificateVersionRecord {
+  std::string vault;    // lowercase vault name
+  std::string name;     // certificate name, case as first created
+  std::string version;  // 32 lowercase hex chars
+  // Assigned by AddCertificateVersion: increases with every version; the highest is "latest".
+  int64_t sequence = 0;
+  Bytes cer;  // the leaf certificate, DER
+  Bytes x5t;  // SHA-1 thumbprint of `cer`
+  bool enabled = true;
+  std::optional<int64_t> not_before;
+  std::optional<int64_t> expires;
+  int64_t created = 0;
+  int64_t updated = 0;
+  Tags tags;
+  std::string key_version;     // the backing key's version
+  std::string secret_version;  // the backing secret's version
+};
+
+struct DeletedCertificateRecord {
+  CertificateVersionRecord latest;  // the latest version at deletion time
+  std::string policy;               // the policy document at deletion time
+  int64_t deleted_date = 0;
+  int64_t scheduled_purge_date = 0;
+};
+
+// A certificate's issuance policy: a JSON document owned by the service layer, opaque here.
+struct CertificatePolicyRecord {
+  std::string vault;
+  std::string name;
+  std::string policy;
+  int64_t updated = 0;
+};
+
+// The latest issuance operation of a certificate (one per name). While it is in progress it
+// holds the certificate request and the sealed private key that a merge completes.
+struct CertificateOperationRecord {
+  std::string vault;
+  std::string name;
+  std::string request_id;  // lowercase hex, names this operation
+  std::string status;      // "inProgress", "completed", "failed", "cancelled"; opaque here
+  std::optional<std::string> status_details;
+  std::optional<std::string> error_code;
+  std::optional<std::string> error_message;
+  bool cancellation_requested = false;
+  std::string issuer;          // issuer name of the policy, e.g. "Self", "Unknown"
+  std::string target_version;  // the version a completion creates
+  Bytes csr;                   // PKCS#10 request, DER (empty when none)
+  std::string key_type;        // e.g. "RSA", "EC"; opaque here
+  Bytes public_key;            // SubjectPublicKeyInfo DER of the pending key
+  Bytes sealed_private_key;    // sealed before it gets here; never plaintext
+  int64_t created = 0;
+  int64_t updated = 0;
+};
+
+// An issuer or the contacts of a vault's certificates: a JSON document owned by the service
+// layer (opaque here) and, sealed before it gets here, what must not be readable at rest (an
+// issuer's password). `kind` is e.g. "issuer" or "contacts"; `name` is unique per vault and kind
+// (case-insensitive).
+struct CertificateSettingRecord {
+  std::string vault;
+  std::string kind;
+  std::string name;
+  std::string document;
+  Bytes sealed;
+  int64_t created = 0;
+  int64_t updated = 0;
+};
+
+// One version of a certificate with its key and secret versions, as a restore writes it.
+struct CertificateVersionViews {
+  CertificateVersionRecord certificate;
+  KeyVersionRecord key;
+  SecretVersionRecord secret;
 };
 
 // One version of any secret, active or soft-deleted (StoreMaintenance::ScanSecretVersions).
@@ -440,6 +520,108 @@ class Store {
   // Oldest first.
   virtual Result<std::vector<SecretEventRecord>> ListSecretEvents(std::string_view vault,
                                                                   std::string_view name) = 0;
+
+  // ---- certificates (versions, policy, the pending operation, soft delete, recover, purge)
+  // Adds a certificate version together with its key version and its managed secret version
+  // (both named as the certificate), writes `policy` as the certificate's policy and, if given,
+  // `operation` as its operation, all in one transaction. Creates the certificate if it does not
+  // exist. Sets the sequences (and names as first written) in all three records. kConflict
+  // (reason::kDeleted) if the certificate, its key or its secret is soft-deleted; kConflict
+  // (reason::kManaged) if a key or secret of that name exists that no certificate owns;
+  // kConflict (reason::kVersionExists) if a version id is taken; kNotFound if the vault does
+  // not exist. `secret.managed` must be true.
+  virtual Status AddCertificateVersion(
+      CertificateVersionRecord& certificate, KeyVersionRecord& key, SecretVersionRecord& secret,
+      std::string_view policy, const std::optional<CertificateOperationRecord>& operation) = 0;
+  // Starts an operation that ends later (e.g. a certificate request for an outside issuer):
+  // creates the certificate if absent (with no versions yet), writes `policy` and `operation`
+  // in one transaction. kConflict (reason::kDeleted) if the certificate is soft-deleted,
+  // kConflict (reason::kPending) if its operation is still "inProgress", kConflict
+  // (reason::kManaged) if a key or secret of that name exists that no certificate owns.
+  virtual Status BeginCertificateOperation(std::string_view policy,
+                                           const CertificateOperationRecord& operation) = 0;
+  // The operation of an active certificate; kNotFound if none.
+  virtual Result<CertificateOperationRecord> GetCertificateOperation(std::string_view vault,
+                                                                     std::string_view name) = 0;
+  // Writes status, details, error and cancellation of the active certificate's operation with
+  // the same request id; returns what was stored. kNotFound if there is none (or it has another
+  // request id).
+  virtual Result<CertificateOperationRecord> UpdateCertificateOperation(
+      const CertificateOperationRecord& operation) = 0;
+  // Removes the operation of an active certificate; returns it as it was. A certificate that
+  // has no versions goes with it. kNotFound if there is none.
+  virtual Result<CertificateOperationRecord> DeleteCertificateOperation(std::string_view vault,
+                                                                        std::string_view name) = 0;
+  // An active certificate's version; empty `version` = latest. kNotFound otherwise (also for a
+  // certificate that has only a pending operation).
+  virtual Result<CertificateVersionRecord> GetCertificateVersion(std::string_view vault,
+                                                                 std::string_view name,
+                                                                 std::string_view version) = 0;
+  // Active certificates with at least one version, one item each (the latest), by lowercase
+  // name after `cursor`.
+  virtual Result<Page<CertificateVersionRecord>> ListCertificates(std::string_view vault,
+                                                                  std::string_view cursor,
+                                                                  int limit) = 0;
+  // Every version of an active certificate, by sequence after `cursor`.
+  virtual Result<Page<CertificateVersionRecord>> ListCertificateVersions(std::string_view vault,
+                                                                         std::string_view name,
+                                                                         std::string_view cursor,
+                                                                         int limit) = 0;
+  // Writes enabled, not_before, expires, tags and updated of a version (empty: latest) of an
+  // active certificate, and enabled, not_before and expires of its key and secret versions, in
+  // one transaction. Returns the stored certificate version.
+  virtual Result<CertificateVersionRecord> UpdateCertificateVersion(
+      const CertificateVersionRecord& record) = 0;
+  // The policy of an active certificate (kNotFound otherwise).
+  virtual Result<CertificatePolicyRecord> GetCertificatePolicy(std::string_view vault,
+                                                               std::string_view name) = 0;
+  // Replaces the policy of an active certificate; returns what was stored.
+  virtual Result<CertificatePolicyRecord> PutCertificatePolicy(
+      const CertificatePolicyRecord& policy) = 0;
+  // Soft-deletes an active certificate that has versions, with its key and secret, in one
+  // transaction. kNotFound if not active.
+  virtual Result<DeletedCertificateRecord> DeleteCertificate(std::string_view vault,
+                                                             std::string_view name,
+                                                             int64_t deleted_date,
+                                                             int64_t scheduled_purge_date) = 0;
+  virtual Result<DeletedCertificateRecord> GetDeletedCertificate(std::string_view vault,
+                                                                 std::string_view name) = 0;
+  virtual Result<Page<DeletedCertificateRecord>> ListDeletedCertificates(std::string_view vault,
+                                                                         std::string_view cursor,
+                                                                         int limit) = 0;
+  // Makes a soft-deleted certificate, its key and its secret active again; returns its latest
+  // version.
+  virtual Result<CertificateVersionRecord> RecoverCertificate(std::string_view vault,
+                                                              std::string_view name) = 0;
+  // Removes a soft-deleted certificate, its key and its secret for good. kNotFound if not
+  // soft-deleted.
+  virtual Status PurgeCertificate(std::string_view vault, std::string_view name) = 0;
+  // Purges every soft-deleted certificate (with its key and secret) whose scheduled purge date
+  // is <= now; returns how many certificates.
+  virtual Result<int> PurgeExpiredCertificates(int64_t now) = 0;
+  // Restores a certificate from a backup: every version with its key and secret, in the given
+  // order, and its policy, in one transaction. kConflict if a certificate, key or secret of that
+  // name exists (deleted or not), kNotFound if the vault does not exist.
+  virtual Status RestoreCertificate(std::vector<CertificateVersionViews>& versions,
+                                    std::string_view policy) = 0;
+  // Creates or (if `replace`) replaces a setting, keeping `created` of a replaced one; returns
+  // what is stored (without `replace`, an existing setting is left as it is and returned).
+  // kNotFound if the vault does not exist.
+  virtual Result<CertificateSettingRecord> PutCertificateSetting(
+      const CertificateSettingRecord& setting, bool replace) = 0;
+  // kNotFound if absent.
+  virtual Result<CertificateSettingRecord> GetCertificateSetting(std::string_view vault,
+                                                                 std::string_view kind,
+                                                                 std::string_view name) = 0;
+  // By lowercase name after `cursor`.
+  virtual Result<Page<CertificateSettingRecord>> ListCertificateSettings(std::string_view vault,
+                                                                         std::string_view kind,
+                                                                         std::string_view cursor,
+                                                                         int limit) = 0;
+  // Removes a setting; returns it as it was. kNotFound if absent.
+  virtual Result<CertificateSettingRecord> DeleteCertificateSetting(std::string_view vault,
+                                                                    std::string_view kind,
+                                                                    std::string_view name) = 0;
 
   // ---- principals (client-credential identities)
   // kConflict if the name or client id is taken.

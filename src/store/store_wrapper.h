@@ -188,6 +188,104 @@ class StoreWrapper : public Store {
   }
   Result<std::vector<UserRecord>> ListUsers() override { return target_->ListUsers(); }
   Status DeleteUser(std::string_view upn) override { return target_->DeleteUser(upn); }
+  Status AddCertificateVersion(
+      CertificateVersionRecord& certificate, KeyVersionRecord& key, SecretVersionRecord& secret,
+      std::string_view policy,
+      const std::optional<CertificateOperationRecord>& operation) override {
+    return target_->AddCertificateVersion(certificate, key, secret, policy, operation);
+  }
+  Status BeginCertificateOperation(std::string_view policy,
+                                   const CertificateOperationRecord& operation) override {
+    return target_->BeginCertificateOperation(policy, operation);
+  }
+  Result<CertificateOperationRecord> GetCertificateOperation(std::string_view vault,
+                                                             std::string_view name) override {
+    return target_->GetCertificateOperation(vault, name);
+  }
+  Result<CertificateOperationRecord> UpdateCertificateOperation(
+      const CertificateOperationRecord& operation) override {
+    return target_->UpdateCertificateOperation(operation);
+  }
+  Result<CertificateOperationRecord> DeleteCertificateOperation(std::string_view vault,
+                                                                std::string_view name) override {
+    return target_->DeleteCertificateOperation(vault, name);
+  }
+  Result<CertificateVersionRecord> GetCertificateVersion(std::string_view vault,
+                                                         std::string_view name,
+                                                         std::string_view version) override {
+    return target_->GetCertificateVersion(vault, name, version);
+  }
+  Result<Page<CertificateVersionRecord>> ListCertificates(std::string_view vault,
+                                                          std::string_view cursor,
+                                                          int limit) override {
+    return target_->ListCertificates(vault, cursor, limit);
+  }
+  Result<Page<CertificateVersionRecord>> ListCertificateVersions(std::string_view vault,
+                                                                 std::string_view name,
+                                                                 std::string_view cursor,
+                                                                 int limit) override {
+    return target_->ListCertificateVersions(vault, name, cursor, limit);
+  }
+  Result<CertificateVersionRecord> UpdateCertificateVersion(
+      const CertificateVersionRecord& record) override {
+    return target_->UpdateCertificateVersion(record);
+  }
+  Result<CertificatePolicyRecord> GetCertificatePolicy(std::string_view vault,
+                                                       std::string_view name) override {
+    return target_->GetCertificatePolicy(vault, name);
+  }
+  Result<CertificatePolicyRecord> PutCertificatePolicy(
+      const CertificatePolicyRecord& policy) override {
+    return target_->PutCertificatePolicy(policy);
+  }
+  Result<DeletedCertificateRecord> DeleteCertificate(std::string_view vault, std::string_view name,
+                                                     int64_t deleted_date,
+                                                     int64_t scheduled_purge_date) override {
+    return target_->DeleteCertificate(vault, name, deleted_date, scheduled_purge_date);
+  }
+  Result<DeletedCertificateRecord> GetDeletedCertificate(std::string_view vault,
+                                                         std::string_view name) override {
+    return target_->GetDeletedCertificate(vault, name);
+  }
+  Result<Page<DeletedCertificateRecord>> ListDeletedCertificates(std::string_view vault,
+                                                                 std::string_view cursor,
+                                                                 int limit) override {
+    return target_->ListDeletedCertificates(vault, cursor, limit);
+  }
+  Result<CertificateVersionRecord> RecoverCertificate(std::string_view vault,
+                                                      std::string_view name) override {
+    return target_->RecoverCertificate(vault, name);
+  }
+  Status PurgeCertificate(std::string_view vault, std::string_view name) override {
+    return target_->PurgeCertificate(vault, name);
+  }
+  Result<int> PurgeExpiredCertificates(int64_t now) override {
+    return target_->PurgeExpiredCertificates(now);
+  }
+  Status RestoreCertificate(std::vector<CertificateVersionViews>& versions,
+                            std::string_view policy) override {
+    return target_->RestoreCertificate(versions, policy);
+  }
+  Result<CertificateSettingRecord> PutCertificateSetting(const CertificateSettingRecord& setting,
+                                                         bool replace) override {
+    return target_->PutCertificateSetting(setting, replace);
+  }
+  Result<CertificateSettingRecord> GetCertificateSetting(std::string_view vault,
+                                                         std::string_view kind,
+                                                         std::string_view name) override {
+    return target_->GetCertificateSetting(vault, kind, name);
+  }
+  Result<Page<CertificateSettingRecord>> ListCertificateSettings(std::string_view vault,
+                                                                 std::string_view kind,
+                                                                 std::string_view cursor,
+                                                                 int limit) override {
+    return target_->ListCertificateSettings(vault, kind, cursor, limit);
+  }
+  Result<CertificateSettingRecord> DeleteCertificateSetting(std::string_view vault,
+                                                            std::string_view kind,
+                                                            std::string_view name) override {
+    return target_->DeleteCertificateSetting(vault, kind, name);
+  }
   Status AddPrincipal(const PrincipalRecord& principal) override {
     return target_->AddPrincipal(principal);
   }

@@ -34,7 +34,8 @@ constexpr char kUpdateVaultSql[] =
 constexpr char kResourceGroupExistsSql[] =
     "SELECT 1 FROM resource_groups WHERE name_key = $1 FOR UPDATE";
 constexpr char kVaultHasKeysSql[] =
-    "SELECT 1 FROM keys WHERE vault = $1 UNION ALL SELECT 1 FROM secrets WHERE vault = $1 LIMIT 1";
+    "SELECT 1 FROM keys WHERE vault = $1 UNION ALL SELECT 1 FROM secrets WHERE vault = $1 "
+    "UNION ALL SELECT 1 FROM certificates WHERE vault = $1 LIMIT 1";
 constexpr char kDeleteVaultPoliciesSql[] = "DELETE FROM access_policies WHERE vault = $1";
 constexpr char kDeleteVaultSql[] = "DELETE FROM vaults WHERE name = $1";
 // Scopes are stored lowercase; $1 is "/vaults/NAME", $2 "/vaults/NAME/%" (vault names hold no

@@ -74,6 +74,27 @@ inline constexpr const char* kConsistencyChecks[] = {
     "SELECT 'secret ' || s.vault || '/' || s.name || ' has a deletion date without a purge "
     "date or the other way round' FROM secrets s WHERE (s.deleted_date IS NULL) <> "
     "(s.scheduled_purge_date IS NULL) ORDER BY s.vault, s.name_key LIMIT 101",
+    // A certificate owns the key and secret of its name: each version has both, and all three
+    // are deleted or active together.
+    "SELECT 'certificate version ' || v.vault || '/' || v.name_key || '/' || v.version || "
+    "' has no key version ' || v.key_version FROM certificate_versions v WHERE NOT EXISTS "
+    "(SELECT 1 FROM key_versions k WHERE k.vault = v.vault AND k.name_key = v.name_key AND "
+    "k.version = v.key_version) ORDER BY v.vault, v.name_key, v.sequence LIMIT 101",
+    "SELECT 'certificate version ' || v.vault || '/' || v.name_key || '/' || v.version || "
+    "' has no secret version ' || v.secret_version FROM certificate_versions v WHERE NOT EXISTS "
+    "(SELECT 1 FROM secret_versions s WHERE s.vault = v.vault AND s.name_key = v.name_key AND "
+    "s.version = v.secret_version) ORDER BY v.vault, v.name_key, v.sequence LIMIT 101",
+    "SELECT 'certificate ' || c.vault || '/' || c.name || ' and its key or secret differ in "
+    "deletion state' FROM certificates c JOIN keys k ON k.vault = c.vault AND "
+    "k.name_key = c.name_key JOIN secrets s ON s.vault = c.vault AND s.name_key = c.name_key "
+    "WHERE (c.deleted_date IS NULL) <> (k.deleted_date IS NULL) OR "
+    "(c.deleted_date IS NULL) <> (s.deleted_date IS NULL) ORDER BY c.vault, c.name_key LIMIT 101",
+    "SELECT 'certificate ' || c.vault || '/' || c.name || ': next sequence ' || "
+    "CAST(c.next_sequence AS TEXT) || ' does not follow its latest version''s sequence ' || "
+    "CAST(MAX(v.sequence) AS TEXT) FROM certificates c JOIN certificate_versions v ON "
+    "v.vault = c.vault AND v.name_key = c.name_key GROUP BY c.vault, c.name_key, c.name, "
+    "c.next_sequence HAVING c.next_sequence <> MAX(v.sequence) + 1 "
+    "ORDER BY c.vault, c.name_key LIMIT 101",
     "SELECT 'access policy of ' || p.object_id || ' is in vault ' || p.vault || "
     "', which does not exist' FROM access_policies p WHERE NOT EXISTS (SELECT 1 FROM vaults a "
     "WHERE a.name = p.vault) ORDER BY p.vault, p.object_id LIMIT 101",

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/strings.h"
+#include "store/sql/object_steps.h"
 #include "store/sql/record_codec.h"
 #include "store/sql/sql_store.h"
 
@@ -63,6 +64,9 @@ constexpr char kInsertVersionSql[] =
 constexpr char kUpdateVersionSql[] =
     "UPDATE key_versions SET enabled = $1, not_before = $2, expires = $3, key_ops = $4, "
     "tags = $5, updated = $6 WHERE vault = $7 AND name_key = $8 AND version = $9";
+constexpr char kSetVersionAttributesSql[] =
+    "UPDATE key_versions SET enabled = $1, not_before = $2, expires = $3, updated = $4 "
+    "WHERE vault = $5 AND name_key = $6 AND version = $7";
 constexpr char kSetDeletedSql[] =
     "UPDATE keys SET deleted_date = $3, scheduled_purge_date = $4 "
     "WHERE vault = $1 AND name_key = $2";
@@ -72,7 +76,8 @@ constexpr char kDeleteKeySql[] = "DELETE FROM keys WHERE vault = $1 AND name_key
 // recovered meanwhile no longer matches once its lock is granted and stays.
 constexpr char kPurgeExpiredKeysSql[] =
     "DELETE FROM keys WHERE (vault, name_key) IN (SELECT vault, name_key FROM keys "
-    "WHERE deleted_date IS NOT NULL AND scheduled_purge_date <= $1 "
+    "WHERE deleted_date IS NOT NULL AND scheduled_purge_date <= $1 AND NOT EXISTS (SELECT 1 "
+    "FROM certificates c WHERE c.vault = keys.vault AND c.name_key = keys.name_key) "
     "ORDER BY vault, name_key FOR UPDATE)";
 
 #define COFFRE_POLICY_SELECT                                                \
@@ -280,75 +285,120 @@ Status ReadKeyRow(const Row& row, KeyRow* out) {
   return Status::Ok();
 }
 
-// ---- keys
-
-Status SqlStore::AddKeyVersion(KeyVersionRecord& record,
-                               std::optional<int64_t> expected_latest_sequence) {
+Result<AddedVersion> AddKeyVersionStep(Transaction& txn, const KeyVersionRecord& record,
+                                       std::optional<int64_t> expected_latest_sequence,
+                                       bool for_certificate) {
   if (record.name.empty() || record.version.empty()) {
     return Status::BadParameter("key name and version must not be empty");
   }
   const std::string vault = AsciiLower(record.vault);
   const std::string name_key = AsciiLower(record.name);
   const EncodedVersion encoded = Encode(record);
-  std::string display_name;
-  int64_t sequence = 0;
+  COFFRE_RETURN_IF_ERROR(CheckVaultExists(txn, vault));
+  if (!for_certificate)
+    COFFRE_RETURN_IF_ERROR(RefuseIfCertificateOwns(txn, vault, name_key, "key"));
+  // The key row's lock orders every writer of this key's versions, in any process.
+  COFFRE_ASSIGN_OR_RETURN(std::optional<KeyState> state,
+                          LoadKeyState(txn, kLockKeySql, vault, name_key));
+  bool new_key = false;
+  if (!state.has_value() && !expected_latest_sequence.has_value()) {
+    // A new key. A concurrent creator makes our insert wait and then do nothing; either way
+    // the row exists afterwards, and the second read locks it.
+    COFFRE_ASSIGN_OR_RETURN(
+        int64_t inserted,
+        txn.Exec(kInsertKeySql, Params().Text(vault).Text(name_key).Text(record.name).Int(1)));
+    if (inserted == 1) {
+      state = KeyState{record.name, false, 1};
+      new_key = true;
+    } else {
+      COFFRE_ASSIGN_OR_RETURN(state, LoadKeyState(txn, kLockKeySql, vault, name_key));
+      // Created and purged again by others in between: start over.
+      if (!state.has_value()) return txn.RunAgain("key '" + record.name + "' changed");
+    }
+  }
+  if (state.has_value() && state->deleted) {
+    return Status::Conflict("key '" + record.name + "' is deleted", std::string(reason::kDeleted));
+  }
+  if (expected_latest_sequence.has_value()) {
+    // Checked under the key's lock, so no other version can slip in before ours.
+    int64_t latest = 0;
+    if (state.has_value()) {
+      COFFRE_ASSIGN_OR_RETURN(latest, LoadLatestSequence(txn, vault, name_key));
+    }
+    if (!state.has_value() || latest != *expected_latest_sequence) {
+      return Status::Conflict("key '" + record.name + "' latest version is sequence " +
+                                  std::to_string(latest) + ", expected " +
+                                  std::to_string(*expected_latest_sequence),
+                              std::string(reason::kStale));
+    }
+  }
+  if (!new_key) {
+    COFFRE_ASSIGN_OR_RETURN(bool exists, VersionExists(txn, vault, name_key, encoded.version));
+    if (exists) {
+      return Status::Conflict("key '" + record.name + "' already has version " + encoded.version,
+                              std::string(reason::kVersionExists));
+    }
+  }
+  AddedVersion added;
+  added.sequence = state->next_sequence;
+  // The first writer of a key chose its display name; later versions keep it.
+  added.display_name = state->name;
+  added.version = encoded.version;
+  COFFRE_RETURN_IF_ERROR(InsertVersion(txn, vault, name_key, encoded, added.sequence, record));
+  COFFRE_RETURN_IF_ERROR(txn.Exec(kBumpSequenceSql, Params().Text(vault).Text(name_key)).status());
+  return added;
+}
+
+Result<bool> SetKeyDeletedStep(Transaction& txn, std::string_view vault_key,
+                               std::string_view name_key, std::optional<int64_t> deleted_date,
+                               std::optional<int64_t> scheduled_purge_date) {
+  COFFRE_ASSIGN_OR_RETURN(std::optional<KeyState> state,
+                          LoadKeyState(txn, kLockKeySql, vault_key, name_key));
+  if (!state.has_value()) return false;
+  COFFRE_RETURN_IF_ERROR(txn.Exec(kSetDeletedSql, Params()
+                                                      .Text(vault_key)
+                                                      .Text(name_key)
+                                                      .OptInt(deleted_date)
+                                                      .OptInt(scheduled_purge_date))
+                             .status());
+  return true;
+}
+
+Status RemoveKeyStep(Transaction& txn, std::string_view vault_key, std::string_view name_key) {
+  return txn.Exec(kDeleteKeySql, Params().Text(vault_key).Text(name_key)).status();
+}
+
+Status SetKeyVersionAttributesStep(Transaction& txn, std::string_view vault_key,
+                                   std::string_view name_key, std::string_view version,
+                                   bool enabled, std::optional<int64_t> not_before,
+                                   std::optional<int64_t> expires, int64_t updated) {
+  return txn
+      .Exec(kSetVersionAttributesSql, Params()
+                                          .Bool(enabled)
+                                          .OptInt(not_before)
+                                          .OptInt(expires)
+                                          .Int(updated)
+                                          .Text(vault_key)
+                                          .Text(name_key)
+                                          .Text(version))
+      .status();
+}
+
+// ---- keys
+
+Status SqlStore::AddKeyVersion(KeyVersionRecord& record,
+                               std::optional<int64_t> expected_latest_sequence) {
+  AddedVersion added;
   Status status = Run(Mode::kWrite, [&](Transaction& txn) -> Status {
-    COFFRE_RETURN_IF_ERROR(CheckVaultExists(txn, vault));
-    // The key row's lock orders every writer of this key's versions, in any process.
-    COFFRE_ASSIGN_OR_RETURN(std::optional<KeyState> state,
-                            LoadKeyState(txn, kLockKeySql, vault, name_key));
-    bool new_key = false;
-    if (!state.has_value() && !expected_latest_sequence.has_value()) {
-      // A new key. A concurrent creator makes our insert wait and then do nothing; either way
-      // the row exists afterwards, and the second read locks it.
-      COFFRE_ASSIGN_OR_RETURN(
-          int64_t inserted,
-          txn.Exec(kInsertKeySql, Params().Text(vault).Text(name_key).Text(record.name).Int(1)));
-      if (inserted == 1) {
-        state = KeyState{record.name, false, 1};
-        new_key = true;
-      } else {
-        COFFRE_ASSIGN_OR_RETURN(state, LoadKeyState(txn, kLockKeySql, vault, name_key));
-        // Created and purged again by others in between: start over.
-        if (!state.has_value()) return txn.RunAgain("key '" + record.name + "' changed");
-      }
-    }
-    if (state.has_value() && state->deleted) {
-      return Status::Conflict("key '" + record.name + "' is deleted",
-                              std::string(reason::kDeleted));
-    }
-    if (expected_latest_sequence.has_value()) {
-      // Checked under the key's lock, so no other version can slip in before ours.
-      int64_t latest = 0;
-      if (state.has_value()) {
-        COFFRE_ASSIGN_OR_RETURN(latest, LoadLatestSequence(txn, vault, name_key));
-      }
-      if (!state.has_value() || latest != *expected_latest_sequence) {
-        return Status::Conflict("key '" + record.name + "' latest version is sequence " +
-                                    std::to_string(latest) + ", expected " +
-                                    std::to_string(*expected_latest_sequence),
-                                std::string(reason::kStale));
-      }
-    }
-    if (!new_key) {
-      COFFRE_ASSIGN_OR_RETURN(bool exists, VersionExists(txn, vault, name_key, encoded.version));
-      if (exists) {
-        return Status::Conflict("key '" + record.name + "' already has version " + encoded.version,
-                                std::string(reason::kVersionExists));
-      }
-    }
-    sequence = state->next_sequence;
-    // The first writer of a key chose its display name; later versions keep it.
-    display_name = state->name;
-    COFFRE_RETURN_IF_ERROR(InsertVersion(txn, vault, name_key, encoded, sequence, record));
-    return txn.Exec(kBumpSequenceSql, Params().Text(vault).Text(name_key)).status();
+    COFFRE_ASSIGN_OR_RETURN(added, AddKeyVersionStep(txn, record, expected_latest_sequence, false));
+    return Status::Ok();
   });
   if (!status.ok()) return status;
   // Leave the caller holding what GetKeyVersion would now return.
-  record.vault = vault;
-  record.name = std::move(display_name);
-  record.version = encoded.version;
-  record.sequence = sequence;
+  record.vault = AsciiLower(record.vault);
+  record.name = std::move(added.display_name);
+  record.version = std::move(added.version);
+  record.sequence = added.sequence;
   return Status::Ok();
 }
 
@@ -506,6 +556,7 @@ Result<DeletedKeyRecord> SqlStore::DeleteKey(std::string_view vault, std::string
   const std::string vault_key = AsciiLower(vault);
   const std::string name_key = AsciiLower(name);
   return Run(Mode::kWrite, [&](Transaction& txn) -> Result<DeletedKeyRecord> {
+    COFFRE_RETURN_IF_ERROR(RefuseIfCertificateOwns(txn, vault_key, name_key, "key"));
     COFFRE_ASSIGN_OR_RETURN(std::optional<KeyState> state,
                             LoadKeyState(txn, kLockKeySql, vault_key, name_key));
     if (!state.has_value() || state->deleted) return KeyNotFound(name);
@@ -544,6 +595,7 @@ Result<KeyVersionRecord> SqlStore::RecoverKey(std::string_view vault, std::strin
   const std::string vault_key = AsciiLower(vault);
   const std::string name_key = AsciiLower(name);
   return Run(Mode::kWrite, [&](Transaction& txn) -> Result<KeyVersionRecord> {
+    COFFRE_RETURN_IF_ERROR(RefuseIfCertificateOwns(txn, vault_key, name_key, "key"));
     COFFRE_ASSIGN_OR_RETURN(std::optional<KeyState> state,
                             LoadKeyState(txn, kLockKeySql, vault_key, name_key));
     if (!state.has_value() || !state->deleted) return DeletedKeyNotFound(name);
@@ -558,6 +610,7 @@ Status SqlStore::PurgeKey(std::string_view vault, std::string_view name) {
   const std::string vault_key = AsciiLower(vault);
   const std::string name_key = AsciiLower(name);
   return Run(Mode::kWrite, [&](Transaction& txn) -> Status {
+    COFFRE_RETURN_IF_ERROR(RefuseIfCertificateOwns(txn, vault_key, name_key, "key"));
     COFFRE_ASSIGN_OR_RETURN(std::optional<KeyState> state,
                             LoadKeyState(txn, kLockKeySql, vault_key, name_key));
     if (!state.has_value() || !state->deleted) return DeletedKeyNotFound(name);

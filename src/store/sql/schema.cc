@@ -27,7 +27,6 @@ constexpr sql::SchemaDialect kSqliteDialect = {
         "ALTER TABLE principals ADD COLUMN client_id_key TEXT NOT NULL DEFAULT '';\n"
         "UPDATE principals SET client_id_key = lower(client_id);\n"
         "CREATE UNIQUE INDEX principals_client_id_key ON principals (client_id_key);",
-    .migration_7_reserved = "SELECT 1;",
 };
 
 // PostgreSQL's spelling of the schema: byte-order collation for
@@ -49,7 +48,6 @@ constexpr sql::SchemaDialect kPostgresDialect = {
         "  client_id TEXT COLLATE \"C\" NOT NULL,",
     // This schema had the column from the start; the migration only keeps the numbers in step.
     .migration_5 = "COMMENT ON TABLE principals IS 'client-credential identities (coffre)';",
-    .migration_7_reserved = "SELECT 1;",
 };
 
 constexpr const char* kMigrationTemplates[] = {
@@ -215,10 +213,78 @@ CREATE TABLE secret_events (
   FOREIGN KEY (vault, name_key) REFERENCES secrets (vault, name_key) ON DELETE CASCADE
 ){table_options};
 )sql",
-    // 7: reserved for the certificates branch's migration (a no-op here, so the numbers below
-    // stay the same when the branches merge).
+    // 7: certificates. A row per certificate (its deletion state, next sequence and policy),
+    // its versions (the certificate DER; the key and secret versions of the same name hold the
+    // private key and the PFX or PEM) and its latest issuance operation. A certificate row owns
+    // the key and secret of its name; it may exist without versions while its first operation
+    // is pending.
     R"sql(
-{migration_7_reserved}
+CREATE TABLE certificates (
+  vault {text} NOT NULL REFERENCES vaults (name),
+  name_key {text} NOT NULL,
+  name {text} NOT NULL,
+  deleted_date {int64},
+  scheduled_purge_date {int64},
+  next_sequence {int64} NOT NULL{next_sequence_check},
+  policy {document} NOT NULL,
+  policy_updated {int64} NOT NULL,
+  PRIMARY KEY (vault, name_key),
+  CHECK ((deleted_date IS NULL) = (scheduled_purge_date IS NULL))
+){table_options};
+CREATE INDEX certificates_by_purge_date ON certificates (scheduled_purge_date)
+  WHERE deleted_date IS NOT NULL;
+
+CREATE TABLE certificate_versions (
+  vault {text} NOT NULL,
+  name_key {text} NOT NULL,
+  version {text} NOT NULL,
+  sequence {int64} NOT NULL,
+  cer {blob} NOT NULL,
+  x5t {blob} NOT NULL,
+  enabled {bool} NOT NULL,
+  not_before {int64},
+  expires {int64},
+  created {int64} NOT NULL,
+  updated {int64} NOT NULL,
+  tags {document} NOT NULL,
+  key_version {text} NOT NULL,
+  secret_version {text} NOT NULL,
+  PRIMARY KEY (vault, name_key, version),
+  UNIQUE (vault, name_key, sequence),
+  FOREIGN KEY (vault, name_key) REFERENCES certificates (vault, name_key) ON DELETE CASCADE
+){table_options};
+
+CREATE TABLE certificate_operations (
+  vault {text} NOT NULL,
+  name_key {text} NOT NULL,
+  request_id {text} NOT NULL,
+  status {text} NOT NULL,
+  status_details {text},
+  error_code {text},
+  error_message {text},
+  cancellation_requested {bool} NOT NULL,
+  issuer {text} NOT NULL,
+  target_version {text} NOT NULL,
+  csr {blob} NOT NULL,
+  key_type {text} NOT NULL,
+  public_key {blob} NOT NULL,
+  sealed_private_key {blob} NOT NULL,
+  created {int64} NOT NULL,
+  updated {int64} NOT NULL,
+  PRIMARY KEY (vault, name_key),
+  FOREIGN KEY (vault, name_key) REFERENCES certificates (vault, name_key) ON DELETE CASCADE
+){table_options};
+CREATE TABLE certificate_settings (
+  vault {text} NOT NULL REFERENCES vaults (name) ON DELETE CASCADE,
+  kind {text} NOT NULL,
+  name_key {text} NOT NULL,
+  name {text} NOT NULL,
+  document {document} NOT NULL,
+  sealed {blob} NOT NULL,
+  created {int64} NOT NULL,
+  updated {int64} NOT NULL,
+  PRIMARY KEY (vault, kind, name_key)
+){table_options};
 )sql",
     // 8: users (password sign-in), Resource Manager resource groups, and what Resource Manager
     // keeps about a vault: its group, location, sku, tags and soft-deleted state.
@@ -264,7 +330,6 @@ std::string Spell(std::string_view text, const SchemaDialect& d) {
       {"{next_sequence_check}", d.next_sequence_check},
       {"{principal_ids}", d.principal_ids},
       {"{migration_5}", d.migration_5},
-      {"{migration_7_reserved}", d.migration_7_reserved},
   };
   std::string out;
   out.reserve(text.size() * 2);

@@ -25,7 +25,6 @@ struct SchemaDialect {
   // {principal_ids}: principals' name and client-id columns (SQLite's client_id_key came in 5).
   const char* principal_ids;
   const char* migration_5;  // {migration_5}: principals.client_id_key where it was missing
-  const char* migration_7_reserved;  // {migration_7_reserved}: the certificates branch's slot
 };
 
 enum class Dialect { kSqlite, kPostgres };

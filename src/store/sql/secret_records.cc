@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/strings.h"
+#include "store/sql/object_steps.h"
 #include "store/sql/record_codec.h"
 #include "store/sql/sql_store.h"
 
@@ -63,6 +64,9 @@ constexpr char kInsertVersionSql[] =
 constexpr char kUpdateVersionSql[] =
     "UPDATE secret_versions SET content_type = $1, enabled = $2, not_before = $3, expires = $4, "
     "tags = $5, updated = $6 WHERE vault = $7 AND name_key = $8 AND version = $9";
+constexpr char kSetVersionAttributesSql[] =
+    "UPDATE secret_versions SET enabled = $1, not_before = $2, expires = $3, updated = $4 "
+    "WHERE vault = $5 AND name_key = $6 AND version = $7";
 constexpr char kSetDeletedSql[] =
     "UPDATE secrets SET deleted_date = $3, scheduled_purge_date = $4 "
     "WHERE vault = $1 AND name_key = $2";
@@ -71,7 +75,8 @@ constexpr char kDeleteSecretSql[] = "DELETE FROM secrets WHERE vault = $1 AND na
 // Locks the expired secrets in one order, so two replicas purging at once cannot deadlock.
 constexpr char kPurgeExpiredSql[] =
     "DELETE FROM secrets WHERE (vault, name_key) IN (SELECT vault, name_key FROM secrets "
-    "WHERE deleted_date IS NOT NULL AND scheduled_purge_date <= $1 "
+    "WHERE deleted_date IS NOT NULL AND scheduled_purge_date <= $1 AND NOT EXISTS (SELECT 1 "
+    "FROM certificates c WHERE c.vault = secrets.vault AND c.name_key = secrets.name_key) "
     "ORDER BY vault, name_key FOR UPDATE)";
 
 constexpr char kInsertEventSql[] =
@@ -210,7 +215,8 @@ Status ReadSecretRow(const Row& row, SecretRow* out) {
 
 // ---- secrets
 
-Status SqlStore::AddSecretVersion(SecretVersionRecord& record) {
+Result<AddedVersion> AddSecretVersionStep(Transaction& txn, const SecretVersionRecord& record,
+                                          bool for_certificate) {
   if (record.name.empty() || record.version.empty()) {
     return Status::BadParameter("secret name and version must not be empty");
   }
@@ -218,62 +224,111 @@ Status SqlStore::AddSecretVersion(SecretVersionRecord& record) {
   const std::string name_key = AsciiLower(record.name);
   const std::string version = AsciiLower(record.version);
   const std::string tags = EncodeTags(record.tags);
-  std::string display_name;
-  int64_t sequence = 0;
+  COFFRE_RETURN_IF_ERROR(CheckVaultExists(txn, vault));
+  if (!for_certificate && record.managed) {
+    return Status::BadParameter("only a certificate adds managed secret versions");
+  }
+  // The secret row's lock orders every writer of its versions, in any process.
+  COFFRE_ASSIGN_OR_RETURN(std::optional<SecretState> state,
+                          LoadState(txn, kLockSql, vault, name_key));
+  bool new_secret = false;
+  if (!state.has_value()) {
+    COFFRE_ASSIGN_OR_RETURN(
+        int64_t inserted,
+        txn.Exec(kInsertSecretSql, Params().Text(vault).Text(name_key).Text(record.name).Int(1)));
+    if (inserted == 1) {
+      state = SecretState{record.name, false, 1};
+      new_secret = true;
+    } else {
+      COFFRE_ASSIGN_OR_RETURN(state, LoadState(txn, kLockSql, vault, name_key));
+      // Created and purged again by others in between: start over.
+      if (!state.has_value()) return txn.RunAgain("secret '" + record.name + "' changed");
+    }
+  }
+  if (state->deleted) {
+    return Status::Conflict("secret '" + record.name + "' is deleted",
+                            std::string(reason::kDeleted));
+  }
+  if (!for_certificate) {
+    COFFRE_RETURN_IF_ERROR(RefuseIfCertificateOwns(txn, vault, name_key, "secret"));
+  }
+  if (!new_secret) {
+    if (!record.managed) {
+      bool latest_managed = false;
+      COFFRE_RETURN_IF_ERROR(txn.Query(kLatestManagedSql, Params().Text(vault).Text(name_key),
+                                       [&](const Row& row) -> Status {
+                                         if (!row.Bool(0, &latest_managed)) {
+                                           return Corrupt("secret_versions");
+                                         }
+                                         return Status::Ok();
+                                       }));
+      if (latest_managed) {
+        return Status::Conflict("secret '" + record.name + "' is managed",
+                                std::string(reason::kManaged));
+      }
+    }
+    COFFRE_ASSIGN_OR_RETURN(bool exists, VersionExists(txn, vault, name_key, version));
+    if (exists) {
+      return Status::Conflict("secret '" + record.name + "' already has version " + version,
+                              std::string(reason::kVersionExists));
+    }
+  }
+  AddedVersion added;
+  added.sequence = state->next_sequence;
+  added.display_name = state->name;
+  added.version = version;
+  COFFRE_RETURN_IF_ERROR(
+      InsertVersion(txn, vault, name_key, version, tags, added.sequence, record));
+  COFFRE_RETURN_IF_ERROR(txn.Exec(kBumpSequenceSql, Params().Text(vault).Text(name_key)).status());
+  return added;
+}
+
+Result<bool> SetSecretDeletedStep(Transaction& txn, std::string_view vault_key,
+                                  std::string_view name_key, std::optional<int64_t> deleted_date,
+                                  std::optional<int64_t> scheduled_purge_date) {
+  COFFRE_ASSIGN_OR_RETURN(std::optional<SecretState> state,
+                          LoadState(txn, kLockSql, vault_key, name_key));
+  if (!state.has_value()) return false;
+  COFFRE_RETURN_IF_ERROR(txn.Exec(kSetDeletedSql, Params()
+                                                      .Text(vault_key)
+                                                      .Text(name_key)
+                                                      .OptInt(deleted_date)
+                                                      .OptInt(scheduled_purge_date))
+                             .status());
+  return true;
+}
+
+Status RemoveSecretStep(Transaction& txn, std::string_view vault_key, std::string_view name_key) {
+  return txn.Exec(kDeleteSecretSql, Params().Text(vault_key).Text(name_key)).status();
+}
+
+Status SetSecretVersionAttributesStep(Transaction& txn, std::string_view vault_key,
+                                      std::string_view name_key, std::string_view version,
+                                      bool enabled, std::optional<int64_t> not_before,
+                                      std::optional<int64_t> expires, int64_t updated) {
+  return txn
+      .Exec(kSetVersionAttributesSql, Params()
+                                          .Bool(enabled)
+                                          .OptInt(not_before)
+                                          .OptInt(expires)
+                                          .Int(updated)
+                                          .Text(vault_key)
+                                          .Text(name_key)
+                                          .Text(version))
+      .status();
+}
+
+Status SqlStore::AddSecretVersion(SecretVersionRecord& record) {
+  AddedVersion added;
   Status status = Run(Mode::kWrite, [&](Transaction& txn) -> Status {
-    COFFRE_RETURN_IF_ERROR(CheckVaultExists(txn, vault));
-    // The secret row's lock orders every writer of its versions, in any process.
-    COFFRE_ASSIGN_OR_RETURN(std::optional<SecretState> state,
-                            LoadState(txn, kLockSql, vault, name_key));
-    bool new_secret = false;
-    if (!state.has_value()) {
-      COFFRE_ASSIGN_OR_RETURN(
-          int64_t inserted,
-          txn.Exec(kInsertSecretSql, Params().Text(vault).Text(name_key).Text(record.name).Int(1)));
-      if (inserted == 1) {
-        state = SecretState{record.name, false, 1};
-        new_secret = true;
-      } else {
-        COFFRE_ASSIGN_OR_RETURN(state, LoadState(txn, kLockSql, vault, name_key));
-        // Created and purged again by others in between: start over.
-        if (!state.has_value()) return txn.RunAgain("secret '" + record.name + "' changed");
-      }
-    }
-    if (state->deleted) {
-      return Status::Conflict("secret '" + record.name + "' is deleted",
-                              std::string(reason::kDeleted));
-    }
-    if (!new_secret) {
-      if (!record.managed) {
-        bool latest_managed = false;
-        COFFRE_RETURN_IF_ERROR(txn.Query(kLatestManagedSql, Params().Text(vault).Text(name_key),
-                                         [&](const Row& row) -> Status {
-                                           if (!row.Bool(0, &latest_managed)) {
-                                             return Corrupt("secret_versions");
-                                           }
-                                           return Status::Ok();
-                                         }));
-        if (latest_managed) {
-          return Status::Conflict("secret '" + record.name + "' is managed",
-                                  std::string(reason::kManaged));
-        }
-      }
-      COFFRE_ASSIGN_OR_RETURN(bool exists, VersionExists(txn, vault, name_key, version));
-      if (exists) {
-        return Status::Conflict("secret '" + record.name + "' already has version " + version,
-                                std::string(reason::kVersionExists));
-      }
-    }
-    sequence = state->next_sequence;
-    display_name = state->name;
-    COFFRE_RETURN_IF_ERROR(InsertVersion(txn, vault, name_key, version, tags, sequence, record));
-    return txn.Exec(kBumpSequenceSql, Params().Text(vault).Text(name_key)).status();
+    COFFRE_ASSIGN_OR_RETURN(added, AddSecretVersionStep(txn, record, record.managed));
+    return Status::Ok();
   });
   if (!status.ok()) return status;
-  record.vault = vault;
-  record.name = std::move(display_name);
-  record.version = version;
-  record.sequence = sequence;
+  record.vault = AsciiLower(record.vault);
+  record.name = std::move(added.display_name);
+  record.version = std::move(added.version);
+  record.sequence = added.sequence;
   return Status::Ok();
 }
 
@@ -427,6 +482,7 @@ Result<DeletedSecretRecord> SqlStore::DeleteSecret(std::string_view vault, std::
   const std::string vault_key = AsciiLower(vault);
   const std::string name_key = AsciiLower(name);
   return Run(Mode::kWrite, [&](Transaction& txn) -> Result<DeletedSecretRecord> {
+    COFFRE_RETURN_IF_ERROR(RefuseIfCertificateOwns(txn, vault_key, name_key, "secret"));
     COFFRE_ASSIGN_OR_RETURN(std::optional<SecretState> state,
                             LoadState(txn, kLockSql, vault_key, name_key));
     if (!state.has_value() || state->deleted) return SecretNotFound(name);
@@ -467,6 +523,7 @@ Result<SecretVersionRecord> SqlStore::RecoverSecret(std::string_view vault, std:
   const std::string vault_key = AsciiLower(vault);
   const std::string name_key = AsciiLower(name);
   return Run(Mode::kWrite, [&](Transaction& txn) -> Result<SecretVersionRecord> {
+    COFFRE_RETURN_IF_ERROR(RefuseIfCertificateOwns(txn, vault_key, name_key, "secret"));
     COFFRE_ASSIGN_OR_RETURN(std::optional<SecretState> state,
                             LoadState(txn, kLockSql, vault_key, name_key));
     if (!state.has_value() || !state->deleted) return DeletedSecretNotFound(name);
@@ -481,6 +538,7 @@ Status SqlStore::PurgeSecret(std::string_view vault, std::string_view name) {
   const std::string vault_key = AsciiLower(vault);
   const std::string name_key = AsciiLower(name);
   return Run(Mode::kWrite, [&](Transaction& txn) -> Status {
+    COFFRE_RETURN_IF_ERROR(RefuseIfCertificateOwns(txn, vault_key, name_key, "secret"));
     COFFRE_ASSIGN_OR_RETURN(std::optional<SecretState> state,
                             LoadState(txn, kLockSql, vault_key, name_key));
     if (!state.has_value() || !state->deleted) return DeletedSecretNotFound(name);

@@ -2,6 +2,7 @@
 //
 // The record methods are defined by subject in key_records.cc (keys, versions, soft delete,
 // restore, rotation policies, events), secret_records.cc (secrets, the same rules),
+// certificate_records.cc (certificates with their key and secret, through object_steps.h),
 // access_records.cc (vaults, access policies, role
 // assignments), principal_records.cc (principals, settings, job leases) and maintenance.cc
 // (whole-store scans and consistency checks). A new record kind gets its own file here and its
@@ -121,6 +122,60 @@ class SqlStore final : public Store, public StoreMaintenance {
   Result<UserRecord> GetUserByObjectId(std::string_view object_id) override;
   Result<std::vector<UserRecord>> ListUsers() override;
   Status DeleteUser(std::string_view upn) override;
+  // ---- certificates, their versions, policy and operation (certificate_records.cc)
+  Status AddCertificateVersion(CertificateVersionRecord& certificate, KeyVersionRecord& key,
+                               SecretVersionRecord& secret, std::string_view policy,
+                               const std::optional<CertificateOperationRecord>& operation) override;
+  Status BeginCertificateOperation(std::string_view policy,
+                                   const CertificateOperationRecord& operation) override;
+  Result<CertificateOperationRecord> GetCertificateOperation(std::string_view vault,
+                                                             std::string_view name) override;
+  Result<CertificateOperationRecord> UpdateCertificateOperation(
+      const CertificateOperationRecord& operation) override;
+  Result<CertificateOperationRecord> DeleteCertificateOperation(std::string_view vault,
+                                                                std::string_view name) override;
+  Result<CertificateVersionRecord> GetCertificateVersion(std::string_view vault,
+                                                         std::string_view name,
+                                                         std::string_view version) override;
+  Result<Page<CertificateVersionRecord>> ListCertificates(std::string_view vault,
+                                                          std::string_view cursor,
+                                                          int limit) override;
+  Result<Page<CertificateVersionRecord>> ListCertificateVersions(std::string_view vault,
+                                                                 std::string_view name,
+                                                                 std::string_view cursor,
+                                                                 int limit) override;
+  Result<CertificateVersionRecord> UpdateCertificateVersion(
+      const CertificateVersionRecord& record) override;
+  Result<CertificatePolicyRecord> GetCertificatePolicy(std::string_view vault,
+                                                       std::string_view name) override;
+  Result<CertificatePolicyRecord> PutCertificatePolicy(
+      const CertificatePolicyRecord& policy) override;
+  Result<DeletedCertificateRecord> DeleteCertificate(std::string_view vault, std::string_view name,
+                                                     int64_t deleted_date,
+                                                     int64_t scheduled_purge_date) override;
+  Result<DeletedCertificateRecord> GetDeletedCertificate(std::string_view vault,
+                                                         std::string_view name) override;
+  Result<Page<DeletedCertificateRecord>> ListDeletedCertificates(std::string_view vault,
+                                                                 std::string_view cursor,
+                                                                 int limit) override;
+  Result<CertificateVersionRecord> RecoverCertificate(std::string_view vault,
+                                                      std::string_view name) override;
+  Status PurgeCertificate(std::string_view vault, std::string_view name) override;
+  Result<int> PurgeExpiredCertificates(int64_t now) override;
+  Status RestoreCertificate(std::vector<CertificateVersionViews>& versions,
+                            std::string_view policy) override;
+  Result<CertificateSettingRecord> PutCertificateSetting(const CertificateSettingRecord& setting,
+                                                         bool replace) override;
+  Result<CertificateSettingRecord> GetCertificateSetting(std::string_view vault,
+                                                         std::string_view kind,
+                                                         std::string_view name) override;
+  Result<Page<CertificateSettingRecord>> ListCertificateSettings(std::string_view vault,
+                                                                 std::string_view kind,
+                                                                 std::string_view cursor,
+                                                                 int limit) override;
+  Result<CertificateSettingRecord> DeleteCertificateSetting(std::string_view vault,
+                                                            std::string_view kind,
+                                                            std::string_view name) override;
 
   // ---- principals, settings, job leases (principal_records.cc)
   Status AddPrincipal(const PrincipalRecord& principal) override;

@@ -804,7 +804,7 @@ TEST_F(RouterTest, RecoverDeletedKey) {
 TEST_F(RouterTest, UnknownRouteIs404) {
   for (const char* target : {"/secrets/s1/versions/extra?api-version=7.4", "/?api-version=7.4",
                              "/keys/k1/0123456789abcdef0123456789abcdef/sign/extra?api-version=7.4",
-                             "/certificates/c1?api-version=7.4"}) {
+                             "/certificates/c1/x/extra?api-version=7.4"}) {
     ApiResponse r = Call("GET", target);
     EXPECT_EQ(r.status, 404) << target << ": " << r.body;
     Body(r);
