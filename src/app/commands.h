@@ -28,7 +28,6 @@ struct ServerConfig {
   // --test-harness, so a production server never has it by accident.
   bool test_harness = false;
   std::string throttle = "off";  // azure, off, or a factor for Azure's limits
-  std::string storage;              // empty: SQLite in DATA_DIR; or sqlite:PATH, postgresql://...
   std::string log_level = "info";   // trace, debug, info (one line per request), warn, error
   std::string log_format = "text";  // text or json
 };
