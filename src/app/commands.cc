@@ -15,8 +15,6 @@
 #include <thread>
 
 #include "app/data_dir.h"
-#include "http/arm_api.h"
-#include "service/resource_groups.h"
 #include "app/dev_environment.h"
 #include "app/principal_env.h"
 #include "audit/audit_log.h"
@@ -27,6 +25,7 @@
 #include "auth/sign_in_throttle.h"
 #include "auth/token_authority.h"
 #include "crypto/random.h"
+#include "http/arm_api.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "service/background_jobs.h"
@@ -34,6 +33,7 @@
 #include "service/crypto_service.h"
 #include "service/key_service.h"
 #include "service/material_barrier.h"
+#include "service/resource_groups.h"
 #include "service/rotation_scheduler.h"
 #include "service/secret_service.h"
 #include "service/vault_admin.h"
@@ -329,8 +329,7 @@ int RunServer(const ServerConfig& config) {
                                         .window = std::chrono::seconds(60)});
   service::ResourceGroups resource_groups(**store, vault_admin, clock);
   http::ArmOperations arm_operations;
-  http::ArmContext arm{vault_admin, resource_groups, **tokens, &admin_token->token,
-                       arm_operations};
+  http::ArmContext arm{vault_admin, resource_groups, **tokens, &admin_token->token, arm_operations};
   http::Router router({keys, crypto, vaults, **tokens, identity, access, &admin, &sign_ins,
                        &secrets, config.arm || config.dev ? &arm : nullptr});
   http::Server server(std::move(options), router);

@@ -16,8 +16,8 @@
 #include "auth/sign_in_throttle.h"
 #include "auth/token_authority.h"
 #include "http/admin_api.h"
-#include "http/arm_api.h"
 #include "http/api_request.h"
+#include "http/arm_api.h"
 #include "http/keys_api.h"
 #include "http/request_target.h"
 #include "http/secrets_api.h"
@@ -39,7 +39,7 @@ struct RouterContext {
   // Failed sign-ins (client secrets, admin tokens, identity headers); null: not throttled.
   auth::SignInThrottle* sign_ins = nullptr;
   service::SecretService* secrets = nullptr;  // null: no secrets API (answered 404)
-  const ArmContext* arm = nullptr;  // null: no Resource Manager or Graph surface (404)
+  const ArmContext* arm = nullptr;            // null: no Resource Manager or Graph surface (404)
 };
 
 // What a request's path addresses.

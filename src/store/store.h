@@ -45,7 +45,7 @@ inline constexpr std::string_view kManaged = "managed";  // secret's lifetime ma
 inline constexpr std::string_view kNameTaken = "name-taken";                // principal name
 inline constexpr std::string_view kClientIdTaken = "client-id-taken";       // principal client id
 inline constexpr std::string_view kUpnTaken = "upn-taken";                  // user principal name
-inline constexpr std::string_view kGroupNotEmpty = "group-not-empty";      // group holds vaults
+inline constexpr std::string_view kGroupNotEmpty = "group-not-empty";       // group holds vaults
 }  // namespace reason
 
 inline bool HasReason(const Status& status, std::string_view why) {
@@ -79,8 +79,8 @@ struct ResourceGroupRecord {
 
 // A user principal: signs in with a password (resource-owner password grant).
 struct UserRecord {
-  std::string upn;            // user principal name, e.g. alice@example.test; unique (case-insens.)
-  std::string object_id;      // oid (UUID, lowercase)
+  std::string upn;        // user principal name, e.g. alice@example.test; unique (case-insens.)
+  std::string object_id;  // oid (UUID, lowercase)
   std::string display_name;
   std::string password_hash;  // crypto::HashSecret output; never the password
   int64_t created = 0;

@@ -396,8 +396,8 @@ TEST_F(IdentityEndpointsTest, PasswordGrantGivesUserTokensAndRefreshWorks) {
   EXPECT_EQ(response.body.find("correct-horse-battery"), std::string::npos);
   // The id token names the user for MSAL's account cache: iss = the authority, aud = client.
   std::string id_token(body.at("id_token").as_string());
-  auto payload = Base64UrlDecode(id_token.substr(id_token.find('.') + 1,
-                                                 id_token.rfind('.') - id_token.find('.') - 1));
+  auto payload = Base64UrlDecode(
+      id_token.substr(id_token.find('.') + 1, id_token.rfind('.') - id_token.find('.') - 1));
   ASSERT_TRUE(payload);
   json::object id_claims = json::parse(AsChars(*payload)).as_object();
   EXPECT_EQ(id_claims.at("iss").as_string(), kAuthority);
@@ -427,7 +427,8 @@ TEST_F(IdentityEndpointsTest, PasswordGrantGivesUserTokensAndRefreshWorks) {
   // A deleted user's refresh token stops working.
   ASSERT_TRUE(store_->DeleteUser("alice@example.test").ok());
   refresh_form["refresh_token"] = refresh;
-  EndpointResponse gone = endpoints_->ClientCredentialsToken(refresh_form, {}, kResource, kAuthority);
+  EndpointResponse gone =
+      endpoints_->ClientCredentialsToken(refresh_form, {}, kResource, kAuthority);
   EXPECT_EQ(gone.status, 400);
   EXPECT_NE(gone.body.find("invalid_grant"), std::string::npos);
 }
@@ -439,8 +440,10 @@ TEST_F(IdentityEndpointsTest, WrongPasswordAndUnknownUserGetTheSameAnswer) {
   EXPECT_EQ(user->record.display_name, "bob");
   ASSERT_TRUE(store_->AddUser(user->record).ok());
   auto attempt = [&](std::string username, std::string password) {
-    FieldMap form{{"grant_type", "password"}, {"username", std::move(username)},
-                  {"password", std::move(password)}, {"client_id", kCliClientId},
+    FieldMap form{{"grant_type", "password"},
+                  {"username", std::move(username)},
+                  {"password", std::move(password)},
+                  {"client_id", kCliClientId},
                   {"scope", kScope}};
     return endpoints_->ClientCredentialsToken(form, {}, kResource, kAuthority);
   };
@@ -450,12 +453,14 @@ TEST_F(IdentityEndpointsTest, WrongPasswordAndUnknownUserGetTheSameAnswer) {
   EXPECT_EQ(wrong.body, unknown.body);
   EXPECT_EQ(attempt("bob@example.test", user->password).status, 200);
   // Two resources, or none: invalid_scope, before any password work.
-  FieldMap two{{"grant_type", "password"}, {"username", "bob@example.test"},
-               {"password", user->password}, {"client_id", kCliClientId},
+  FieldMap two{{"grant_type", "password"},
+               {"username", "bob@example.test"},
+               {"password", user->password},
+               {"client_id", kCliClientId},
                {"scope", "https://a.test/.default https://b.test/.default"}};
-  EXPECT_NE(endpoints_->ClientCredentialsToken(two, {}, kResource, kAuthority)
-                .body.find("invalid_scope"),
-            std::string::npos);
+  EXPECT_NE(
+      endpoints_->ClientCredentialsToken(two, {}, kResource, kAuthority).body.find("invalid_scope"),
+      std::string::npos);
 }
 
 TEST_F(IdentityEndpointsTest, NewUserValidatesInput) {
