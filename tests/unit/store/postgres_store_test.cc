@@ -26,7 +26,7 @@ using storetest::RaceRounds;
 using storetest::VersionId;
 
 // Bump with every migration.
-constexpr int kSchemaVersion = 6;  // 6: secrets
+constexpr int kSchemaVersion = 8;  // 7: (certificates), 8: users, ARM
 
 // A raw libpq session, for holding locks and transactions open beside the store.
 class RawSession {

@@ -22,7 +22,7 @@ using storetest::VersionId;
 using ::testing::Test;
 
 // The schema version a fresh database gets (the number of migrations): bump with every migration.
-constexpr int kCurrentSchemaVersion = 6;  // 6: secrets
+constexpr int kCurrentSchemaVersion = 8;  // 7: (certificates), 8: users, ARM
 
 // Schema migration #1 as released: a database created by the previous build.
 constexpr const char kSchemaV1[] = R"sql(
