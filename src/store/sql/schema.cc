@@ -49,7 +49,7 @@ constexpr sql::SchemaDialect kPostgresDialect = {
         "  client_id TEXT COLLATE \"C\" NOT NULL,",
     // This schema had the column from the start; the migration only keeps the numbers in step.
     .migration_5 = "COMMENT ON TABLE principals IS 'client-credential identities (coffre)';",
-    .migration_7_reserved = "SELECT 1;",
+    .migration_7_reserved = "COMMENT ON TABLE settings IS 'server settings (coffre)';",
 };
 
 constexpr const char* kMigrationTemplates[] = {

@@ -184,7 +184,8 @@ TEST_F(IdentityEndpointsTest, OpenIdConfigurationHasWhatMsalNeeds) {
             "https://localhost:8443/adfs/oauth2/authorize");
   EXPECT_EQ(body.at("token_endpoint").as_string(), "https://localhost:8443/adfs/oauth2/token");
   EXPECT_EQ(body.at("jwks_uri").as_string(), "https://localhost:8443/adfs/discovery/keys");
-  EXPECT_EQ(body.at("grant_types_supported").as_array(), json::array{"client_credentials"});
+  EXPECT_EQ(body.at("grant_types_supported").as_array(),
+            (json::array{"client_credentials", "password", "refresh_token"}));
   EXPECT_EQ(body.at("id_token_signing_alg_values_supported").as_array(), json::array{"ES256"});
   for (const char* field : {"response_types_supported", "token_endpoint_auth_methods_supported",
                             "scopes_supported", "subject_types_supported"}) {
