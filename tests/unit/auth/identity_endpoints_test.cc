@@ -263,7 +263,7 @@ TEST_F(IdentityEndpointsTest, RequestShapeErrors) {
   FieldMap form = TokenForm(principal, principal.secret);
 
   FieldMap wrong_grant = form;
-  wrong_grant["grant_type"] = "password";
+  wrong_grant["grant_type"] = "authorization_code";
   EXPECT_EQ(error_of(wrong_grant), "400 unsupported_grant_type");
   FieldMap no_grant = form;
   no_grant.erase("grant_type");
