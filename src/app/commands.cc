@@ -15,8 +15,6 @@
 #include <thread>
 
 #include "app/data_dir.h"
-#include "http/arm_api.h"
-#include "service/resource_groups.h"
 #include "app/dev_environment.h"
 #include "app/operations_probe.h"
 #include "app/principal_env.h"
@@ -31,6 +29,7 @@
 #include "common/logging.h"
 #include "crypto/random.h"
 #include "crypto/x509.h"
+#include "http/arm_api.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "service/background_jobs.h"
@@ -38,6 +37,7 @@
 #include "service/crypto_service.h"
 #include "service/key_service.h"
 #include "service/material_barrier.h"
+#include "service/resource_groups.h"
 #include "service/rotation_scheduler.h"
 #include "service/certificate_service.h"
 #include "service/secret_service.h"

@@ -14,7 +14,7 @@ struct ServerConfig {
   std::vector<std::string> bind_addresses;  // empty: 127.0.0.1 and ::1
   std::vector<std::string> vaults;
   bool dev = false;
-  bool arm = false;  // the Resource Manager surface (always on with dev)
+  bool arm = false;             // the Resource Manager surface (always on with dev)
   std::string master_key_file;  // empty: DATA_DIR/master.key
   std::string tls_cert_file;    // required without --dev
   std::string tls_key_file;

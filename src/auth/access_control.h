@@ -36,7 +36,7 @@ struct RoleAssignment {
   std::string id;
   std::string role;          // built-in role name
   std::string principal_id;  // object id
-  std::string scope;  // a NormalizeScope form (lowercase)
+  std::string scope;         // a NormalizeScope form (lowercase)
 };
 
 struct BuiltInRole {

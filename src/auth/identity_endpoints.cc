@@ -364,8 +364,7 @@ constexpr size_t kMaxRefreshTokenSize = 4096;
 }  // namespace
 
 EndpointResponse IdentityEndpoints::UserTokens(const store::UserRecord& user,
-                                               std::string_view scope,
-                                               std::string_view client_id,
+                                               std::string_view scope, std::string_view client_id,
                                                std::string_view authority_base) const {
   Identity who = UserIdentity(user, client_id);
   Result<IssuedToken> issued = tokens_.Issue(who, scope);
@@ -533,8 +532,7 @@ bool IsValidUpn(std::string_view upn) {
   std::string_view local = upn.substr(0, at);
   std::string_view domain = upn.substr(at + 1);
   if (domain.empty() || domain.front() == '.' || domain.back() == '.' ||
-      domain.find("..") != std::string_view::npos || local.front() == '.' ||
-      local.back() == '.') {
+      domain.find("..") != std::string_view::npos || local.front() == '.' || local.back() == '.') {
     return false;
   }
   auto alnum = [](char c) {
@@ -542,8 +540,7 @@ bool IsValidUpn(std::string_view upn) {
   };
   return std::all_of(local.begin(), local.end(),
                      [&](char c) {
-                       return alnum(c) || c == '.' || c == '_' || c == '-' || c == '+' ||
-                              c == '\'';
+                       return alnum(c) || c == '.' || c == '_' || c == '-' || c == '+' || c == '\'';
                      }) &&
          std::all_of(domain.begin(), domain.end(),
                      [&](char c) { return alnum(c) || c == '.' || c == '-'; });

@@ -24,7 +24,7 @@ struct Identity {
   std::string object_id;  // oid and sub
   std::string app_id;     // appid (client id)
   std::string name;       // display name (in tokens for users only)
-  std::string upn = {};  // a user's principal name (upn, unique_name); empty for applications
+  std::string upn = {};   // a user's principal name (upn, unique_name); empty for applications
 };
 
 struct TokenClaims {

@@ -1,11 +1,12 @@
 // `coffre user create|list|delete --data-dir D`: user principals, who sign in with a password
 // (`az login -u UPN -p PASSWORD` against the server's cloud). Offline on the server's store.
+#include "cli/user_command.h"
+
 #include <memory>
 #include <string>
 
 #include "app/data_dir.h"
 #include "app/user_commands.h"
-#include "cli/user_command.h"
 
 namespace coffre::cli {
 namespace {

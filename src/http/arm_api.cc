@@ -29,6 +29,8 @@ constexpr size_t kMaxAccessPolicies = 1024;
 // The roles that manage vaults through Resource Manager.
 constexpr std::string_view kManagementRoles[] = {"owner", "contributor", "key vault contributor"};
 
+bool IsServedApiVersion(std::string_view version, std::string_view oldest);
+
 // ---- answers
 
 ApiResponse Json(int status, const json::value& body) {
@@ -232,6 +234,17 @@ class ArmHandler {
   const std::string& subscription() const { return c_.tokens.tenant_id(); }
   std::string SubscriptionId() const { return "/subscriptions/" + subscription(); }
 
+  // Microsoft.Resources' own routes (groups, the resources query, operation results): az's
+  // generic resource client still sends api-versions from 2015 for some of them.
+  bool IsResourcesProviderRoute() const {
+    const size_t n = seg_.size();
+    if (n <= 2) return true;
+    const std::string& kind = lower_[2];
+    return kind == "resources" || kind == "operationresults" ||
+           (kind == "resourcegroups" && (n <= 4 || (n == 5 && lower_[4] == "resources"))) ||
+           (kind == "providers" && n >= 4 && lower_[3] == "microsoft.resources");
+  }
+
   Status CheckApiVersion() const {
     auto it = target_.query.find("api-version");
     if (it == target_.query.end() || it->second.empty()) {
@@ -239,7 +252,8 @@ class ArmHandler {
                     "The api-version query parameter (?api-version=) is required for all "
                     "requests.");
     }
-    if (!IsSupportedArmApiVersion(it->second)) {
+    if (!IsSupportedArmApiVersion(it->second) &&
+        !(IsResourcesProviderRoute() && IsServedApiVersion(it->second, "2015-01-01"))) {
       return Status(ErrorKind::kBadRequest, "NoRegisteredProviderFound",
                     "No registered resource provider found for API version '" +
                         it->second.substr(0, 32) + "'. The supported api-versions are '" +
@@ -1319,7 +1333,10 @@ bool IsGraphPath(const std::vector<std::string>& segments) {
   return !segments.empty() && segments[0] == "v1.0";
 }
 
-bool IsSupportedArmApiVersion(std::string_view version) {
+namespace {
+
+// IsSupportedArmApiVersion with the floor `oldest` (empty: kOldestApiVersion).
+bool IsServedApiVersion(std::string_view version, std::string_view oldest) {
   if (size_t dash = version.find("-preview"); dash != std::string_view::npos) {
     if (dash + 8 != version.size()) return false;
     version = version.substr(0, dash);
@@ -1328,8 +1345,12 @@ bool IsSupportedArmApiVersion(std::string_view version) {
   for (size_t i = 0; i < version.size(); ++i) {
     if (i != 4 && i != 7 && !std::isdigit(static_cast<unsigned char>(version[i]))) return false;
   }
-  return version >= kOldestApiVersion && version <= kNewestApiVersion;
+  return version >= (oldest.empty() ? kOldestApiVersion : oldest) && version <= kNewestApiVersion;
 }
+
+}  // namespace
+
+bool IsSupportedArmApiVersion(std::string_view version) { return IsServedApiVersion(version, {}); }
 
 ApiResponse HandleArmRequest(const ArmContext& context, const ApiRequest& request,
                              const RequestTarget& target) {

@@ -368,8 +368,9 @@ ApiResponse SignInResponse(const RouterContext& context, const ApiRequest& reque
       const bool password_grant = grant != form->end() && grant->second == "password";
       auto user = form->find("username");
       std::string_view throttle_key =
-          password_grant ? (user == form->end() ? std::string_view() : std::string_view(user->second))
-                         : client_id;
+          password_grant
+              ? (user == form->end() ? std::string_view() : std::string_view(user->second))
+              : client_id;
       ApiResponse response = Guarded(
           context.sign_ins, request, throttle_key, ThrottleShape::kOAuth, CheckCost::kSlow, [&] {
             return FromEndpoint(context.identity.ClientCredentialsToken(

@@ -68,9 +68,9 @@ Result<Vault> VaultAdmin::CreateVault(std::string_view name, const VaultSettings
     return Status::Conflict("A vault named " + vault.name + " already exists.");
   }
   if (created.kind() == ErrorKind::kNotFound) {
-    return Status::NotFound("ResourceGroupNotFound",
-                            "Resource group '" + vault.resource_group.substr(0, 90) +
-                                "' could not be found.");
+    return Status::NotFound(
+        "ResourceGroupNotFound",
+        "Resource group '" + vault.resource_group.substr(0, 90) + "' could not be found.");
   }
   COFFRE_RETURN_IF_ERROR(created);
   vaults_.Forget(vault.name);

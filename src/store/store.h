@@ -80,8 +80,8 @@ struct ResourceGroupRecord {
 
 // A user principal: signs in with a password (resource-owner password grant).
 struct UserRecord {
-  std::string upn;            // user principal name, e.g. alice@example.test; unique (case-insens.)
-  std::string object_id;      // oid (UUID, lowercase)
+  std::string upn;        // user principal name, e.g. alice@example.test; unique (case-insens.)
+  std::string object_id;  // oid (UUID, lowercase)
   std::string display_name;
   std::string password_hash;  // crypto::HashSecret output; never the password
   int64_t created = 0;

@@ -244,14 +244,29 @@ class AzureCliArmTest(h.ServerTestCase):
         r = s.request("GET", "/keys?api-version=7.4", host="qs-rbac-1.localhost:%d" % s.port,
                       token=token)
         self.assertEqual(r.status, 403, r)
-        assignment = self.az_json("role", "assignment", "create", "--role",
-                                  "Key Vault Crypto Officer", "--assignee-object-id",
-                                  self.user["objectId"], "--assignee-principal-type", "User",
-                                  "--scope", vault["id"])
-        self.assertEqual(assignment["scope"], vault["id"])
+        # `az role assignment create` itself fails on Debian's azure-cli 2.45 before sending
+        # anything (its role module reads assignments_client.config, which the packaged
+        # azure-mgmt-authorization no longer has), so the test sends the requests that command
+        # sends, with the CLI's sign-in, through `az rest`: the role definition lookup by name,
+        # then the PUT of the assignment at vault scope.
+        base = "https://localhost:%d" % s.port
+        authz = base + vault["id"] + "/providers/Microsoft.Authorization"
+        defs = self.az_json("rest", "--method", "get", "--url",
+                            authz + "/roleDefinitions?$filter=roleName eq 'Key Vault Crypto Officer'"
+                            "&api-version=2022-04-01")
+        self.assertEqual(len(defs["value"]), 1, defs)
+        assignment_name = "6d2f0a4e-3c1b-4b7e-9a51-0e6f2b1c9d77"
+        assignment = self.az_json(
+            "rest", "--method", "put", "--url",
+            authz + "/roleAssignments/%s?api-version=2022-04-01" % assignment_name,
+            "--body", json.dumps({"properties": {"roleDefinitionId": defs["value"][0]["id"],
+                                                 "principalId": self.user["objectId"],
+                                                 "principalType": "User"}}))
+        self.assertEqual(assignment["properties"]["scope"], vault["id"])
         self.run_quickstart(vault["properties"]["vaultUri"], "az-arm-rbac-quickstart")
-        listed = self.az_json("role", "assignment", "list", "--scope", vault["id"])
-        self.assertIn(assignment["id"], [a["id"] for a in listed])
+        listed = self.az_json("rest", "--method", "get", "--url",
+                              authz + "/roleAssignments?$filter=atScope()&api-version=2022-04-01")
+        self.assertIn(assignment["id"], [a["id"] for a in listed["value"]])
         # Deleting the group soft-deletes the vault; then it is purged.
         self.az("group", "delete", "--name", "rbac-rg", "--yes", output=None)
         self.az("keyvault", "purge", "--name", "qs-rbac-1", output=None)

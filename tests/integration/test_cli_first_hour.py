@@ -211,7 +211,7 @@ class ServerConfigTest(unittest.TestCase):
     def test_every_flag_has_an_environment_variable(self):
         env = {"COFFRE_DATA_DIR": "/d", "COFFRE_PORT": "1", "COFFRE_HTTP_PORT": "2",
                "COFFRE_BIND": "::1", "COFFRE_VAULTS": "a,b", "COFFRE_DEV": "true",
-               "COFFRE_STORAGE": "postgresql://app:hunter2@db/coffre",
+               "COFFRE_ARM": "true", "COFFRE_STORAGE": "postgresql://app:hunter2@db/coffre",
                "COFFRE_MASTER_KEY_FILE": "/k", "COFFRE_TLS_CERT": "/c", "COFFRE_TLS_KEY": "/p",
                "COFFRE_IO_THREADS": "3", "COFFRE_AUDIT_DIR": "/a",
                "COFFRE_AUDIT_FILE_BYTES": "8192", "COFFRE_MAX_FAILED_SIGN_INS": "7",
@@ -219,7 +219,7 @@ class ServerConfigTest(unittest.TestCase):
                "COFFRE_LOG_LEVEL": "debug", "COFFRE_LOG_FORMAT": "json"}
         s = self.print_config(**env)
         self.assertEqual(s, {"data-dir": '"/d"', "port": "1", "http-port": "2",
-                             "bind": '["::1"]', "vault": '["a", "b"]', "dev": "true",
+                             "bind": '["::1"]', "vault": '["a", "b"]', "dev": "true", "arm": "true",
                              "storage": '"postgresql://app:***@db/coffre"',
                              "master-key-file": '"/k"', "tls-cert": '"/c"', "tls-key": '"/p"',
                              "io-threads": "3", "audit-dir": '"/a"',

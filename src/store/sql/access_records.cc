@@ -17,7 +17,7 @@ constexpr char kPutVaultSql[] =
     "INSERT INTO vaults (name, retention_days, purge_protection, created, rbac_authorization, "
     "resource_group_key, resource_group, location, sku, tags, deleted_date, scheduled_purge_date) "
     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (name) DO NOTHING";
-#define COFFRE_VAULT_SELECT                                                                   \
+#define COFFRE_VAULT_SELECT                                                                      \
   "SELECT name, retention_days, purge_protection, created, rbac_authorization, resource_group, " \
   "location, sku, tags, deleted_date, scheduled_purge_date FROM vaults "
 constexpr char kGetVaultSql[] = COFFRE_VAULT_SELECT "WHERE name = $1";
@@ -150,9 +150,8 @@ Status SqlStore::CreateVault(const VaultRecord& vault) {
   return Run(Mode::kWrite, [&](Transaction& txn) -> Status {
     if (!vault.resource_group.empty()) {
       // The group row stays locked until the vault is in: a group delete cannot slip between.
-      COFFRE_ASSIGN_OR_RETURN(
-          bool group, Exists(txn, kResourceGroupExistsSql,
-                             Params().Text(AsciiLower(vault.resource_group))));
+      COFFRE_ASSIGN_OR_RETURN(bool group, Exists(txn, kResourceGroupExistsSql,
+                                                 Params().Text(AsciiLower(vault.resource_group))));
       if (!group) {
         return Status::NotFound("ResourceGroupNotFound",
                                 "resource group '" + vault.resource_group + "' not found");
@@ -205,7 +204,8 @@ Result<VaultRecord> SqlStore::ModifyVault(std::string_view name,
     COFFRE_RETURN_IF_ERROR(change(changed));
     changed.name = stored.name;
     changed.created = stored.created;
-    COFFRE_RETURN_IF_ERROR(txn.Exec(kUpdateVaultSql, VaultParams(changed, /*for_update=*/true)).status());
+    COFFRE_RETURN_IF_ERROR(
+        txn.Exec(kUpdateVaultSql, VaultParams(changed, /*for_update=*/true)).status());
     return changed;
   });
 }

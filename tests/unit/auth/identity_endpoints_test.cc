@@ -184,7 +184,8 @@ TEST_F(IdentityEndpointsTest, OpenIdConfigurationHasWhatMsalNeeds) {
             "https://localhost:8443/adfs/oauth2/authorize");
   EXPECT_EQ(body.at("token_endpoint").as_string(), "https://localhost:8443/adfs/oauth2/token");
   EXPECT_EQ(body.at("jwks_uri").as_string(), "https://localhost:8443/adfs/discovery/keys");
-  EXPECT_EQ(body.at("grant_types_supported").as_array(), json::array{"client_credentials"});
+  EXPECT_EQ(body.at("grant_types_supported").as_array(),
+            (json::array{"client_credentials", "password", "refresh_token"}));
   EXPECT_EQ(body.at("id_token_signing_alg_values_supported").as_array(), json::array{"ES256"});
   for (const char* field : {"response_types_supported", "token_endpoint_auth_methods_supported",
                             "scopes_supported", "subject_types_supported"}) {
@@ -262,7 +263,7 @@ TEST_F(IdentityEndpointsTest, RequestShapeErrors) {
   FieldMap form = TokenForm(principal, principal.secret);
 
   FieldMap wrong_grant = form;
-  wrong_grant["grant_type"] = "password";
+  wrong_grant["grant_type"] = "authorization_code";
   EXPECT_EQ(error_of(wrong_grant), "400 unsupported_grant_type");
   FieldMap no_grant = form;
   no_grant.erase("grant_type");
@@ -396,8 +397,8 @@ TEST_F(IdentityEndpointsTest, PasswordGrantGivesUserTokensAndRefreshWorks) {
   EXPECT_EQ(response.body.find("correct-horse-battery"), std::string::npos);
   // The id token names the user for MSAL's account cache: iss = the authority, aud = client.
   std::string id_token(body.at("id_token").as_string());
-  auto payload = Base64UrlDecode(id_token.substr(id_token.find('.') + 1,
-                                                 id_token.rfind('.') - id_token.find('.') - 1));
+  auto payload = Base64UrlDecode(
+      id_token.substr(id_token.find('.') + 1, id_token.rfind('.') - id_token.find('.') - 1));
   ASSERT_TRUE(payload);
   json::object id_claims = json::parse(AsChars(*payload)).as_object();
   EXPECT_EQ(id_claims.at("iss").as_string(), kAuthority);
@@ -427,7 +428,8 @@ TEST_F(IdentityEndpointsTest, PasswordGrantGivesUserTokensAndRefreshWorks) {
   // A deleted user's refresh token stops working.
   ASSERT_TRUE(store_->DeleteUser("alice@example.test").ok());
   refresh_form["refresh_token"] = refresh;
-  EndpointResponse gone = endpoints_->ClientCredentialsToken(refresh_form, {}, kResource, kAuthority);
+  EndpointResponse gone =
+      endpoints_->ClientCredentialsToken(refresh_form, {}, kResource, kAuthority);
   EXPECT_EQ(gone.status, 400);
   EXPECT_NE(gone.body.find("invalid_grant"), std::string::npos);
 }
@@ -439,8 +441,10 @@ TEST_F(IdentityEndpointsTest, WrongPasswordAndUnknownUserGetTheSameAnswer) {
   EXPECT_EQ(user->record.display_name, "bob");
   ASSERT_TRUE(store_->AddUser(user->record).ok());
   auto attempt = [&](std::string username, std::string password) {
-    FieldMap form{{"grant_type", "password"}, {"username", std::move(username)},
-                  {"password", std::move(password)}, {"client_id", kCliClientId},
+    FieldMap form{{"grant_type", "password"},
+                  {"username", std::move(username)},
+                  {"password", std::move(password)},
+                  {"client_id", kCliClientId},
                   {"scope", kScope}};
     return endpoints_->ClientCredentialsToken(form, {}, kResource, kAuthority);
   };
@@ -450,12 +454,14 @@ TEST_F(IdentityEndpointsTest, WrongPasswordAndUnknownUserGetTheSameAnswer) {
   EXPECT_EQ(wrong.body, unknown.body);
   EXPECT_EQ(attempt("bob@example.test", user->password).status, 200);
   // Two resources, or none: invalid_scope, before any password work.
-  FieldMap two{{"grant_type", "password"}, {"username", "bob@example.test"},
-               {"password", user->password}, {"client_id", kCliClientId},
+  FieldMap two{{"grant_type", "password"},
+               {"username", "bob@example.test"},
+               {"password", user->password},
+               {"client_id", kCliClientId},
                {"scope", "https://a.test/.default https://b.test/.default"}};
-  EXPECT_NE(endpoints_->ClientCredentialsToken(two, {}, kResource, kAuthority)
-                .body.find("invalid_scope"),
-            std::string::npos);
+  EXPECT_NE(
+      endpoints_->ClientCredentialsToken(two, {}, kResource, kAuthority).body.find("invalid_scope"),
+      std::string::npos);
 }
 
 TEST_F(IdentityEndpointsTest, NewUserValidatesInput) {

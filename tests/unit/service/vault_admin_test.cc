@@ -2,8 +2,6 @@
 // assignment scopes, principals by name or id) and who is told after each change.
 #include "service/vault_admin.h"
 
-#include "service/resource_groups.h"
-
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -12,6 +10,8 @@
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "service/resource_groups.h"
 
 namespace coffre::service {
 namespace {
