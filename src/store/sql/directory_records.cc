@@ -45,9 +45,12 @@ constexpr char kGroupHasVaultsSql[] =
 constexpr char kDeleteGroupSql[] = "DELETE FROM resource_groups WHERE name_key = $1";
 
 // ---- vault purge: everything that names the vault, children first. Versions, rotation
-// policies and events go with their key or secret row (ON DELETE CASCADE).
+// policies, events and certificate operations go with their key, secret or certificate row
+// (ON DELETE CASCADE).
 constexpr char kLockVaultSql[] = "SELECT 1 FROM vaults WHERE name = $1 FOR UPDATE";
 constexpr const char* kPurgeVaultSql[] = {
+    "DELETE FROM certificates WHERE vault = $1",
+    "DELETE FROM certificate_settings WHERE vault = $1",
     "DELETE FROM keys WHERE vault = $1",
     "DELETE FROM secrets WHERE vault = $1",
     "DELETE FROM access_policies WHERE vault = $1",
