@@ -325,7 +325,9 @@ Intercepted InterceptRequest(TestHarness& harness, std::string_view vault,
     const FaultSpec& spec = fault->spec;
     out.delay = std::chrono::milliseconds(spec.delay_ms);
     if (spec.close_connection) {
-      out.response = FaultResponse(FaultSpec{.status = 503});
+      FaultSpec closed;
+      closed.status = 503;
+      out.response = FaultResponse(closed);
       out.response->drop_connection = true;
       out.audit_note = " (injected fault " + fault->id + ": connection closed)";
     } else if (spec.status != 0) {
