@@ -362,7 +362,8 @@ class CliSecretsTest(h.ServerTestCase):
             "set", "--name", "x", "--file", self.write("e.txt", b"e"), "--encoding", "utf-16",
             rc=2))
         self.assertIn("--name", self.secret_fails("show", rc=2))
-        self.assertIn("--vault-name", self.secret_fails("show", "--name", "x", "--no-vault", rc=2))
+        self.assertIn("--vault-name", self.secret_fails("show", "--name", "x", "--no-vault", rc=2,
+                                                       KEY_VAULT_NAME=None))
         self.secret_fails("download", "--name", "x", rc=2)   # --file is required
         self.secret_fails("backup", "--name", "x", rc=2)
         self.assertIn("--id must be", self.secret_fails(
