@@ -69,7 +69,7 @@ async function render() {
   for (const t of ctx.timers) clearInterval(t);
   ctx.timers = [];
   const signed = api.signedIn();
-  const inside = signed.admin || signed.app;
+  const inside = signed.admin || signed.dataPlane;
   $("sign-in-page").hidden = inside;
   $("nav").hidden = !inside;
   $("session").hidden = !inside;
@@ -78,8 +78,9 @@ async function render() {
     $("admin-token").focus();
     return;
   }
-  $("who").textContent = [signed.admin ? "admin" : "", signed.app ? "app " + signed.clientId : ""]
-    .filter(Boolean).join(" + ");
+  $("who").textContent = [signed.admin ? "admin" : "", signed.app ? "app " + signed.clientId : "",
+                           signed.user ? "user " + signed.upn : ""].filter(Boolean).join(" + ");
+  $("who").title = signed.user ? "object id " + signed.objectId : "";
   let name = (location.hash.match(/^#\/(\w+)/) || [])[1];
   if (!pages[name]) name = "dashboard";
   for (const a of $("nav").querySelectorAll("a")) {
@@ -106,11 +107,15 @@ $("sign-in-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   const button = $("sign-in-button");
   button.disabled = true;
+  const password = $("user-password");
   const ok = await ctx.run(() => api.signIn($("admin-token").value.trim(), $("client-id").value.trim(),
-                                            $("client-secret").value));
+                                            $("client-secret").value, $("user-upn").value.trim(),
+                                            password.value));
+  // The password served this one request: it leaves the form whether or not it was accepted.
+  password.value = "";
   button.disabled = false;
   if (!ok) return;
-  for (const id of ["admin-token", "client-id", "client-secret"]) $(id).value = "";
+  for (const id of ["admin-token", "client-id", "client-secret", "user-upn"]) $(id).value = "";
   await loadVaults();
   if (!location.hash || location.hash === "#/") location.hash = "#/dashboard";
   await render();

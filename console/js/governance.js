@@ -88,10 +88,14 @@ export async function accessPage(ctx, root) {
 
 function auditRow(line) {
   const status = line.status >= 400 ? badge(String(line.status), "bad") : badge(String(line.status), "ok");
-  return h("tr", { "data-seq": line.seq },
+  // The object id says who (an application or a user); a user's line also names the client
+  // they signed in through (e.g. coffre-console).
+  const caller = line.callerObjectId && line.callerAppId && line.callerAppId !== line.callerObjectId
+    ? `${line.callerObjectId} (app ${line.callerAppId})` : line.callerObjectId || line.callerAppId;
+  return h("tr", { "data-seq": line.seq, "data-caller": line.callerObjectId || "" },
     h("td", { class: "mono" }, line.time.replace("T", " ").replace("Z", "")),
     h("td", {}, line.vault), h("td", {}, line.operation), h("td", {}, line.keyName),
-    h("td", { class: "mono hide-narrow" }, line.callerAppId || line.callerObjectId), h("td", {}, status),
+    h("td", { class: "mono hide-narrow" }, caller), h("td", {}, status),
     h("td", { class: "hide-narrow" }, (line.latencyUs / 1000).toFixed(1)),
     h("td", { class: "hide-narrow" }, line.clientAddress));
 }
@@ -105,7 +109,7 @@ export async function auditPage(ctx, root) {
     since: h("input", { type: "datetime-local", value: auditFilters.since }),
     until: h("input", { type: "datetime-local", value: auditFilters.until }),
     vault: h("input", { id: "audit-vault", value: auditFilters.vault }),
-    caller: h("input", { value: auditFilters.caller, placeholder: "object or app id" }),
+    caller: h("input", { id: "audit-caller", value: auditFilters.caller, placeholder: "object or app id" }),
     operation: h("input", { id: "audit-operation", value: auditFilters.operation, placeholder: "e.g. CreateKey" }),
     status: h("input", { value: auditFilters.status, placeholder: "403 or 4xx" }),
     top: h("input", { type: "number", min: 1, max: 1000, value: auditFilters.top }),

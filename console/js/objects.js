@@ -6,9 +6,9 @@ const nameOf = (id) => id.split("/")[4];
 const versionOf = (id) => id.split("/")[5] || "";
 
 function needsApp(root, what) {
-  if (api.signedIn().app) return false;
+  if (api.signedIn().dataPlane) return false;
   root.append(h("p", { class: "empty" },
-    `Sign in with an application's client id and secret to see ${what} (the data plane takes application tokens).`));
+    `Sign in with an application's client id and secret, or as a user, to see ${what} (the data plane takes application and user tokens).`));
   return true;
 }
 

@@ -94,7 +94,7 @@ export async function dashboardPage(ctx, root) {
     grid.append(h("section", { class: "card" }, h("h2", {}, "Requests"),
       h("p", { class: "empty" }, "Sign in with the admin token to see request rates (read from the audit log).")));
   }
-  if (signed.app) {
+  if (signed.dataPlane) {
     grid.append(h("section", { class: "card" }, h("h2", {}, "Keys nearing expiry"), await expiringKeys(ctx)));
     grid.append(h("section", { class: "card" }, h("h2", {}, `Certificates nearing renewal (${ctx.current})`),
       await expiringCertificates(ctx)));

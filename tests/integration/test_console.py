@@ -18,6 +18,8 @@ SCRIPT = os.path.join(JS_DIR, "console_test.mjs")
 NODE = shutil.which("node")
 CHROMIUM = shutil.which("chromium")
 RUN_TIMEOUT = 300
+USER_UPN = "console.user@example.test"
+USER_PASSWORD = "console-user-Pa55word"
 # Screenshots: COFFRE_CONSOLE_OUT, or the build tree's test output directory.
 OUT_DIR = os.environ.get("COFFRE_CONSOLE_OUT") or os.path.join(
     os.path.dirname(h.COFFRE_BIN), "test-output", "console")
@@ -160,6 +162,18 @@ class ConsoleTest(h.ServerTestCase):
             r = s.admin("PUT", "vaults/dev/accessPolicies/%s" % principal["objectId"],
                         {"permissions": {"keys": ["all"], "secrets": ["all"]}})
             self.assertEqual(r.status, 200, r)
+        # A user who signs in with a password: may get, list and create keys, not delete them.
+        pw_file = os.path.join(s.data_dir, "console-user.password")
+        with open(pw_file, "w") as f:
+            f.write(USER_PASSWORD + "\n")
+        os.chmod(pw_file, 0o600)
+        p = s.cli("user", "create", "--upn", USER_UPN, "--password-file", pw_file,
+                  "--data-dir", s.data_dir)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        user = json.loads(p.stdout)
+        r = s.admin("PUT", "vaults/dev/accessPolicies/%s" % user["objectId"],
+                    {"permissions": {"keys": ["get", "list", "create"]}})
+        self.assertEqual(r.status, 200, r)
         shutil.rmtree(OUT_DIR, ignore_errors=True)
         home = tempfile.mkdtemp(prefix="coffre-chromium-")
         env = h.clean_env()
@@ -170,6 +184,7 @@ class ConsoleTest(h.ServerTestCase):
             "APP_ID": app["appId"], "APP_SECRET": app["password"],
             "READER_ID": reader["appId"], "READER_SECRET": reader["password"],
             "READER_OBJECT_ID": reader["objectId"],
+            "USER_UPN": USER_UPN, "USER_PASSWORD": USER_PASSWORD, "USER_OBJECT_ID": user["objectId"],
         })
         try:
             p = subprocess.run([NODE, SCRIPT], capture_output=True, text=True, env=env, cwd=JS_DIR,
@@ -180,7 +195,7 @@ class ConsoleTest(h.ServerTestCase):
         self.assertEqual(p.returncode, 0, detail)
         self.assertIn("CONSOLE OK", p.stdout, detail)
         for name in ("sign-in", "dashboard", "vaults", "keys", "secrets", "certificates", "access",
-                     "audit", "keys-phone", "denied"):
+                     "audit", "keys-phone", "denied", "user-keys", "user-denied", "user-audit"):
             shot = os.path.join(OUT_DIR, name + ".png")
             self.assertTrue(os.path.getsize(shot) > 1000, shot)
         # What the console did is in the audit log as the application's calls.
@@ -190,6 +205,19 @@ class ConsoleTest(h.ServerTestCase):
             self.assertIn(op, console_ops)
         denied = [l for l in lines if l.get("callerAppId") == reader["appId"] and l["status"] == 403]
         self.assertTrue(denied, "the reader's refused delete is audited")
+        # The user's calls are audited under the user's object id, through the console's client id.
+        by_user = [l for l in lines if l.get("callerObjectId") == user["objectId"]]
+        self.assertTrue(by_user and all(l["callerAppId"] == "coffre-console" for l in by_user), by_user)
+        user_ops = {(l["operation"], l["status"]) for l in by_user}
+        self.assertIn(("CreateKey", 200), user_ops)
+        self.assertIn(("GetKeys", 200), user_ops)
+        self.assertIn(("DeleteKey", 403), user_ops)
+        self.assertNotIn(("DeleteKey", 200), user_ops)
+        # The password went to the token endpoint only: never into the audit log.
+        self.assertTrue(s.audit_files())
+        for name in s.audit_files():
+            with open(name, "rb") as f:
+                self.assertNotIn(USER_PASSWORD.encode(), f.read(), name)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 // Drives the web console in headless Chromium (Debian's chromium, through puppeteer-core):
 // signs in, creates, rotates, deletes and recovers a key, adds an access policy, finds those
-// actions in the audit page, sees a 403 as the Key Vault message, and writes a screenshot of
-// each page to COFFRE_CONSOLE_OUT. tests/integration/test_console.py starts the server and
+// actions in the audit page, sees a 403 as the Key Vault message (as an application and as a
+// user signed in with a password), and writes a screenshot of each page to COFFRE_CONSOLE_OUT. tests/integration/test_console.py starts the server and
 // passes the credentials in the environment; prints "CONSOLE OK" when every step passed.
 import puppeteer from "puppeteer-core";
 import fs from "node:fs";
@@ -166,9 +166,64 @@ try {
   check(denied.includes("does not have keys delete permission"), "403 message shown: " + denied);
   await shot("denied");
 
+  // A user signs in with a UPN and password (password grant, client id coffre-console): the
+  // header names the user, the password leaves the form, keys are listed and one is created;
+  // the delete the user's policy lacks is refused with the Key Vault message.
+  step = "user sign-in";
+  await page.click("#sign-out");
+  await page.waitForSelector("#sign-in-form", { visible: true });
+  await page.type("#user-upn", env.USER_UPN);
+  await page.type("#user-password", "not-the-password");
+  await page.click("#sign-in-button");
+  await page.waitForFunction(() => {
+    const m = document.getElementById("message");
+    return !m.hidden && m.classList.contains("error") && m.textContent.includes("invalid_grant");
+  });
+  check(await page.evaluate(() => document.getElementById("user-password").value === ""),
+        "a refused password leaves the form");
+  await page.type("#user-password", env.USER_PASSWORD);
+  await page.click("#sign-in-button");
+  await ready("dashboard");
+  const who = await page.$eval("#who", (w) => w.textContent);
+  check(who.includes("user " + env.USER_UPN), "header names the user: " + who);
+  check(await page.evaluate(() => document.getElementById("user-password").value === "" &&
+                                  sessionStorage.length === 0 && localStorage.length === 0 &&
+                                  document.cookie === ""), "no password or token kept in the page or storage");
+  await go("keys");
+  await page.waitForSelector(`tr[data-key="${KEY}"]`);
+  await page.type("#new-key-name", "user-key");
+  await page.click('#create-key button[type="submit"]');
+  await expectMessage("info", "Key user-key created.");
+  await page.waitForSelector('tr[data-key="user-key"]');
+  await page.waitForSelector("#key-detail");
+  await shot("user-keys");
+  await clickButton("#key-detail", "Delete");
+  await expectMessage("error", "403 ");
+  const userDenied = await page.$eval("#message", (m) => m.textContent);
+  check(userDenied.includes(env.USER_OBJECT_ID) && userDenied.includes("does not have keys delete permission"),
+        "user's 403 message shown: " + userDenied);
+  await page.waitForSelector('tr[data-key="user-key"]');
+  await shot("user-denied");
+
+  // The admin finds the user's actions in the audit page under the user's object id.
+  await page.click("#sign-out");
+  await signIn({ "admin-token": env.ADMIN_TOKEN });
+  await go("audit");
+  await page.$eval("#audit-operation", (i) => { i.value = ""; });
+  await page.type("#audit-caller", env.USER_OBJECT_ID);
+  await page.click('#audit-filters button[type="submit"]');
+  step = "audit by user";
+  await page.waitForFunction((oid) => {
+    const rows = [...document.querySelectorAll("#audit-table tbody tr")];
+    const ops = rows.map((r) => r.dataset.caller + " " + r.children[2].textContent + " " + r.children[5].textContent);
+    return rows.length > 0 && rows.every((r) => r.dataset.caller === oid) &&
+      ops.some((o) => o.endsWith("CreateKey 200")) && ops.some((o) => o.endsWith("DeleteKey 403"));
+  }, {}, env.USER_OBJECT_ID);
+  await shot("user-audit");
+
   const csp = problems.filter((p) => /Content Security Policy|Refused to/.test(p));
   check(csp.length === 0, "no CSP violations: " + csp.join(" | "));
-  const other = problems.filter((p) => !/status of 403|status of 404/.test(p));
+  const other = problems.filter((p) => !/status of 40[034]/.test(p));  // 400: the wrong password
   check(other.length === 0, "no page errors: " + other.join(" | "));
   console.log("CONSOLE OK");
 } catch (e) {
