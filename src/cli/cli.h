@@ -114,9 +114,6 @@ std::optional<std::vector<uint8_t>> Base64Decode(std::string_view text);
 std::string HexEncode(const std::vector<uint8_t>& bytes);
 std::optional<std::vector<uint8_t>> HexDecode(std::string_view text);
 
-// ISO 8601 in UTC: "2027-01-01T00:00:00Z", "2027-01-01T00:00:00+02:00", "2027-01-01T00:00",
-// "2027-01-01" (no offset means UTC). Seconds since the epoch, nullopt when malformed.
-std::optional<int64_t> ParseIsoTime(std::string_view text);
 // "2027-01-01T00:00:00+00:00", the way az prints times.
 std::string FormatTime(int64_t unix_seconds);
 

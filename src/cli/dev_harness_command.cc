@@ -2,6 +2,7 @@
 // --dev or --test-harness, through the admin API (/coffre-admin/v1/dev/...).
 #include "cli/cli.h"
 #include "cli/connection.h"
+#include "common/utc_time.h"
 
 namespace coffre::cli {
 namespace {
@@ -44,7 +45,7 @@ void AddTimeCommands(CLI::App* dev, Cli& cli) {
     auto* cmd = time->add_subcommand("set", "Set the clock to a time (UTC)");
     cmd->add_option("time", *to, "ISO 8601: 2027-01-01T00:00:00Z or 2027-01-01")->required();
     cli.OnRun(cmd, [&cli, to] {
-      auto seconds = ParseIsoTime(*to);
+      auto seconds = ParseUtcTime(*to);
       if (!seconds) throw UsageError("Not an ISO 8601 time: " + *to);
       AdminClient admin(ResolveTarget(cli.global));
       // Sent in UTC, whatever offset it was written with.

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "cli/server_probe.h"
+#include "common/utc_time.h"
 
 namespace coffre::cli {
 namespace {
@@ -133,7 +134,7 @@ ObjectTarget ResolveObjectTarget(const Cli& cli, const ObjectAddress& address,
 }
 
 DateTime TimeOption(const std::string& option, const std::string& value) {
-  auto seconds = ParseIsoTime(value);
+  auto seconds = ParseUtcTime(value);
   if (!seconds) {
     throw UsageError(option + " takes an ISO 8601 time such as 2027-01-01T00:00:00Z, not '" +
                      value + "'.");

@@ -2,13 +2,13 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
-#include <ctime>
 #include <set>
 #include <utility>
 #include <variant>
 
 #include "auth/access_control.h"
 #include "common/strings.h"
+#include "common/utc_time.h"
 #include "crypto/random.h"
 #include "http/key_json.h"
 #include "http/router.h"
@@ -68,15 +68,6 @@ ApiResponse MethodNotAllowed(std::string_view method) {
 ApiResponse NoSuchResourceType() {
   return ArmError(ErrorKind::kNotFound, "InvalidResourceType",
                   "The resource type could not be found in the namespace for the api version.");
-}
-
-std::string Iso8601(int64_t seconds) {
-  std::time_t t = static_cast<std::time_t>(seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buffer[32];
-  std::strftime(buffer, sizeof(buffer), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buffer;
 }
 
 std::string QueryValue(const RequestTarget& target, std::string_view name) {
@@ -902,8 +893,8 @@ class ArmHandler {
   json::object DeletedVaultJson(const service::Vault& v) const {
     json::object properties{{"vaultId", VaultId(v.resource_group, v.name)},
                             {"location", v.location},
-                            {"deletionDate", Iso8601(v.deleted_date.value_or(0))},
-                            {"scheduledPurgeDate", Iso8601(v.scheduled_purge_date.value_or(0))},
+                            {"deletionDate", FormatUtcTime(v.deleted_date.value_or(0))},
+                            {"scheduledPurgeDate", FormatUtcTime(v.scheduled_purge_date.value_or(0))},
                             {"tags", TagsJson(v.tags)},
                             {"purgeProtectionEnabled", v.purge_protection}};
     return json::object{{"id", DeletedVaultId(v)},
@@ -1104,7 +1095,7 @@ class ArmHandler {
                       {"principalId", a.principal_id},
                       {"principalType", PrincipalType(a.principal_id)},
                       {"scope", scope},
-                      {"createdOn", Iso8601(a.created)}}}};
+                      {"createdOn", FormatUtcTime(a.created)}}}};
   }
 
   std::string PrincipalType(std::string_view object_id) const {

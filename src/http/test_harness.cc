@@ -2,9 +2,8 @@
 
 #include <boost/json.hpp>
 #include <cctype>
-#include <cstdio>
-#include <ctime>
 
+#include "common/utc_time.h"
 #include "http/key_json.h"
 #include "http/router.h"
 
@@ -27,41 +26,6 @@ ApiResponse MethodNotAllowed() {
                               "The HTTP method is not supported for this admin resource."));
 }
 
-std::string IsoTime(int64_t unix_seconds) {
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return text;
-}
-
-// "2027-01-01T00:00:00Z", "2027-01-01T00:00:00", "2027-01-01" (UTC).
-std::optional<int64_t> ParseIsoTime(std::string_view text) {
-  if (text.size() > 32) return std::nullopt;
-  std::string s(text);
-  if (!s.empty() && (s.back() == 'Z' || s.back() == 'z')) s.pop_back();
-  std::tm tm{};
-  int consumed = 0;
-  if (s.size() == 10) {
-    if (std::sscanf(s.c_str(), "%4d-%2d-%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &consumed) !=
-        3) {
-      return std::nullopt;
-    }
-  } else if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon,
-                         &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 6) {
-    return std::nullopt;
-  }
-  if (consumed != static_cast<int>(s.size()) || tm.tm_year < 1970 || tm.tm_year > 9999 ||
-      tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
-      tm.tm_min > 59 || tm.tm_sec > 60) {
-    return std::nullopt;
-  }
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  return static_cast<int64_t>(timegm(&tm));
-}
-
 Result<json::object> Body(const ApiRequest& request) {
   if (request.body.empty()) return json::object{};
   return ParseJsonObject(request.body);
@@ -69,10 +33,10 @@ Result<json::object> Body(const ApiRequest& request) {
 
 json::object ClockJson(const OffsetClock& clock) {
   const int64_t now = clock.NowSeconds();
-  return json::object{{"now", IsoTime(now)},
+  return json::object{{"now", FormatUtcTime(now)},
                       {"nowSeconds", now},
                       {"offsetSeconds", clock.offset_seconds()},
-                      {"realNow", IsoTime(now - clock.offset_seconds())}};
+                      {"realNow", FormatUtcTime(now - clock.offset_seconds())}};
 }
 
 ApiResponse ClockMoved(TestHarness& harness) {
@@ -127,7 +91,7 @@ ApiResponse Clock(TestHarness& harness, const ApiRequest& request,
     return ClockMoved(harness);
   }
   std::optional<int64_t> to;
-  if (value != nullptr && value->is_string()) to = ParseIsoTime(value->get_string());
+  if (value != nullptr && value->is_string()) to = ParseUtcTime(value->get_string());
   if (!to) {
     return ErrorResponse(
         Status::BadParameter("\"to\" is a UTC time such as \"2027-01-01T00:00:00Z\"."));
