@@ -1,6 +1,7 @@
 #include "app/operations_probe.h"
 
 #include <algorithm>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -12,7 +13,7 @@ namespace {
 constexpr int kPageSize = 500;
 constexpr const char* kReadinessSetting = "readyz.last-probe";
 
-// Live objects of a vault, by paging through `list` (ListKeys or ListSecrets).
+// Live objects of a vault, by paging through a `list` store call.
 template <typename List>
 Result<int64_t> CountPages(List list) {
   int64_t count = 0;
@@ -33,32 +34,39 @@ void ServerOperationsProbe::AppendMetrics(metrics::ExpositionWriter& out) {
   out.Family("coffre_store_up", "gauge", "1 if the store answered this scrape's reads, else 0.");
   out.Sample("coffre_store_up", {}, vaults.ok() ? 1 : 0);
   if (!vaults.ok()) return;
-  struct Counts {
-    std::string vault;
-    int64_t keys = -1;
-    int64_t secrets = -1;
+  // One gauge per object kind, each counted by paging through the kind's list.
+  using Lister = std::function<Result<int64_t>(const std::string& vault)>;
+  struct Kind {
+    const char* family;
+    const char* help;
+    Lister count;
   };
-  std::vector<Counts> counts;
-  for (const store::VaultRecord& vault : *vaults) {
-    Counts c{vault.name};
-    auto keys = CountPages(
-        [&](const std::string& cursor) { return store_.ListKeys(vault.name, cursor, kPageSize); });
-    if (keys.ok()) c.keys = *keys;
-    auto secrets = CountPages([&](const std::string& cursor) {
-      return store_.ListSecrets(vault.name, cursor, kPageSize);
-    });
-    if (secrets.ok()) c.secrets = *secrets;
-    counts.push_back(std::move(c));
-  }
-  out.Family("coffre_vault_keys", "gauge", "Keys (not deleted) in each vault.");
-  for (const Counts& c : counts) {
-    if (c.keys >= 0)
-      out.Sample("coffre_vault_keys", {{"vault", c.vault}}, static_cast<double>(c.keys));
-  }
-  out.Family("coffre_vault_secrets", "gauge", "Secrets (not deleted) in each vault.");
-  for (const Counts& c : counts) {
-    if (c.secrets >= 0) {
-      out.Sample("coffre_vault_secrets", {{"vault", c.vault}}, static_cast<double>(c.secrets));
+  const Kind kinds[] = {
+      {"coffre_vault_keys", "Keys (not deleted) in each vault.",
+       [&](const std::string& vault) {
+         return CountPages(
+             [&](const std::string& cursor) { return store_.ListKeys(vault, cursor, kPageSize); });
+       }},
+      {"coffre_vault_secrets", "Secrets (not deleted) in each vault.",
+       [&](const std::string& vault) {
+         return CountPages([&](const std::string& cursor) {
+           return store_.ListSecrets(vault, cursor, kPageSize);
+         });
+       }},
+      {"coffre_vault_certificates", "Certificates (not deleted) in each vault.",
+       [&](const std::string& vault) {
+         return CountPages([&](const std::string& cursor) {
+           return store_.ListCertificates(vault, cursor, kPageSize);
+         });
+       }},
+  };
+  for (const Kind& kind : kinds) {
+    out.Family(kind.family, "gauge", kind.help);
+    for (const store::VaultRecord& vault : *vaults) {
+      auto count = kind.count(vault.name);
+      if (count.ok()) {
+        out.Sample(kind.family, {{"vault", vault.name}}, static_cast<double>(*count));
+      }
     }
   }
 }

@@ -200,6 +200,7 @@ class MetricsTest(h.ServerTestCase):
                                  operation="CreateKey"), 0)
         self.assertEqual(value(after, "coffre_vault_keys", vault="dev"), 1)
         self.assertEqual(value(after, "coffre_vault_secrets", vault="dev"), 1)
+        self.assertEqual(value(after, "coffre_vault_certificates", vault="dev"), 0)
         self.assertEqual(value(after, "coffre_vault_keys", vault="metrics-vault"), 0)
         self.assertGreaterEqual(delta("coffre_audit_group_lines_sum"), 5)
         self.assertGreaterEqual(delta("coffre_audit_group_commit_seconds_count"), 1)
